@@ -1,0 +1,5 @@
+"""Runs the tuibox command line: python -m tuibox."""
+
+from tuibox.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""HTTP routes of the Docker Engine API subset; handlers call one service method each."""

@@ -1,0 +1,1 @@
+"""cgroup detection, the hybrid-layout fix, and readers for stats."""

@@ -1,0 +1,1 @@
+"""Pure domain values of the engine: errors, records, references, configuration."""

@@ -1,0 +1,1 @@
+"""Safe layer unpacking onto overlay lower dirs keyed by chain ID, and overlay mounts."""

@@ -1,0 +1,1 @@
+"""Container networking (loopback only for now)."""

@@ -1,0 +1,1 @@
+"""OCI distribution client: manifests and blobs over HTTP, mirrors, digest checks."""

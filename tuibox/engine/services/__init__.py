@@ -1,0 +1,1 @@
+"""Business rules and ordering per verb: locks, state guards, events."""

@@ -1,0 +1,1 @@
+"""On-disk stores: content-addressed blobs, image and container records, atomic writes."""
