@@ -1,0 +1,197 @@
+"""Build an OCI runtime config.json the way Docker does for a default container (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+OCI_VERSION = "1.0.2"
+DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# moby oci/caps/defaults.go: bounding = permitted = effective; inheritable and ambient empty.
+DEFAULT_CAPABILITIES: tuple[str, ...] = (
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+)
+
+MASKED_PATHS: tuple[str, ...] = (
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/devices/virtual/powercap",
+    "/sys/firmware",
+)
+
+READONLY_PATHS: tuple[str, ...] = (
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+)
+
+SHM_SIZE = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """What the runtime needs to know about one container to write its config.json."""
+
+    container_id: str
+    rootfs: Path
+    args: tuple[str, ...]
+    env: tuple[str, ...]
+    cwd: str
+    hostname: str
+    cgroup_path: str
+    nofile_limit: int
+    terminal: bool = False
+    cgroup_namespace: bool = False
+    extra_masked_paths: tuple[str, ...] = ()
+    seccomp: dict[str, Any] | None = None
+
+
+def build_oci_config(spec: RuntimeSpec) -> dict[str, Any]:
+    """Return the OCI config.json for ``spec`` with Docker's default security profile.
+
+    Args:
+        spec: the container's process, rootfs, cgroup and limits.
+
+    Returns:
+        A JSON-serialisable dict following the OCI runtime spec.
+    """
+    return {
+        "ociVersion": OCI_VERSION,
+        "process": _process(spec),
+        "root": {"path": str(spec.rootfs), "readonly": False},
+        "hostname": spec.hostname,
+        "mounts": _mounts(),
+        "linux": _linux(spec),
+    }
+
+
+def container_env(spec: RuntimeSpec) -> list[str]:
+    """Return the environment as Docker gives it: PATH, HOSTNAME, the user's, HOME.
+
+    Args:
+        spec: the container spec whose ``env`` holds the image's and the user's ``K=V`` pairs.
+    """
+    keys = {item.split("=", 1)[0] for item in spec.env}
+    env: list[str] = []
+    if "PATH" not in keys:
+        env.append(DEFAULT_PATH_ENV)
+    if "HOSTNAME" not in keys:
+        env.append(f"HOSTNAME={spec.hostname}")
+    if spec.terminal and "TERM" not in keys:
+        env.append("TERM=xterm")
+    env.extend(spec.env)
+    if "HOME" not in keys:
+        env.append("HOME=/root")
+    return env
+
+
+def host_thermal_throttle_paths(sys_root: Path = Path("/sys")) -> tuple[str, ...]:
+    """Return the per-CPU ``thermal_throttle`` dirs present on this host (masked by Docker).
+
+    Args:
+        sys_root: where sysfs is mounted; tests pass a fixture tree.
+    """
+    cpu_dir = sys_root / "devices/system/cpu"
+    found = sorted(cpu_dir.glob("cpu[0-9]*/thermal_throttle"))
+    return tuple("/sys/" + str(path.relative_to(sys_root)) for path in found)
+
+
+def _process(spec: RuntimeSpec) -> dict[str, Any]:
+    caps = list(DEFAULT_CAPABILITIES)
+    return {
+        "terminal": spec.terminal,
+        "user": {"uid": 0, "gid": 0},
+        "args": list(spec.args),
+        "env": container_env(spec),
+        "cwd": spec.cwd or "/",
+        "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
+        "rlimits": [
+            {"type": "RLIMIT_NOFILE", "hard": spec.nofile_limit, "soft": spec.nofile_limit}
+        ],
+        "noNewPrivileges": False,
+        # conmon runs at -999; without an explicit value the container would inherit it.
+        "oomScoreAdj": 0,
+    }
+
+
+def _mounts() -> list[dict[str, Any]]:
+    return [
+        {"destination": "/proc", "type": "proc", "source": "proc",
+         "options": ["nosuid", "noexec", "nodev"]},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+         "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+         "options": ["nosuid", "noexec", "nodev", "ro"]},
+        {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+         "options": ["ro", "nosuid", "noexec", "nodev"]},
+        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+         "options": ["nosuid", "noexec", "nodev"]},
+        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+         "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={SHM_SIZE}"]},
+    ]  # fmt: skip
+
+
+def _device_rule(allow: bool, major: int | None = None, minor: int | None = None) -> dict[str, Any]:
+    rule: dict[str, Any] = {"allow": allow, "access": "rwm"}
+    if major is not None:
+        rule.update(type="c", major=major, minor=minor)
+    return rule
+
+
+def _linux(spec: RuntimeSpec) -> dict[str, Any]:
+    namespaces = [{"type": kind} for kind in ("mount", "network", "uts", "pid", "ipc")]
+    if spec.cgroup_namespace:
+        namespaces.append({"type": "cgroup"})
+    linux: dict[str, Any] = {
+        "namespaces": namespaces,
+        "devices": [],
+        "resources": {
+            "devices": [
+                _device_rule(False),
+                _device_rule(True, 1, 5),  # /dev/zero
+                _device_rule(True, 1, 3),  # /dev/null
+                _device_rule(True, 1, 9),  # /dev/urandom
+                _device_rule(True, 1, 8),  # /dev/random
+                _device_rule(True, 5, 0),  # /dev/tty
+                _device_rule(True, 5, 1),  # /dev/console
+                _device_rule(False, 10, 229),  # /dev/fuse
+            ]
+        },
+        "cgroupsPath": spec.cgroup_path,
+        "sysctl": {
+            "net.ipv4.ip_unprivileged_port_start": "0",
+            "net.ipv4.ping_group_range": "0 2147483647",
+        },
+        "maskedPaths": [*MASKED_PATHS, *spec.extra_masked_paths],
+        "readonlyPaths": list(READONLY_PATHS),
+    }
+    if spec.seccomp is not None:
+        linux["seccomp"] = spec.seccomp
+    return linux
