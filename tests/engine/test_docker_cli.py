@@ -1,0 +1,133 @@
+"""The real docker CLI (28.x) against tuibox's engine: the commands of the quick start."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+
+import pytest
+
+from tests.engine.conftest import EngineProcess
+
+pytestmark = [pytest.mark.engine, pytest.mark.dockercli]
+
+
+@pytest.fixture(autouse=True)
+def _docker_cli() -> None:
+    if shutil.which("docker") is None:
+        pytest.fail("the docker CLI is missing (expected at /usr/local/bin/docker)")
+
+
+def test_docker_version_names_the_tuibox_engine(engine: EngineProcess) -> None:
+    result = engine.docker("version")
+    assert result.returncode == 0, result.stderr
+    assert "Server: tuibox engine" in result.stdout
+    assert re.search(r"API version:\s+1\.44", result.stdout)
+
+
+def test_run_rm_hello_world_pulls_through_the_mirror(engine: EngineProcess) -> None:
+    engine.docker("rmi", "-f", "hello-world")
+    result = engine.docker("run", "--rm", "hello-world")
+    assert result.returncode == 0, result.stderr + engine.log_text()[-3000:]
+    assert "Unable to find image 'hello-world:latest' locally" in result.stderr
+    assert "Pulling from library/hello-world" in result.stderr
+    assert "Pull complete" in result.stderr
+    assert "Status: Downloaded newer image for hello-world:latest" in result.stderr
+    assert "Hello from tuibox" in result.stdout
+    listed = engine.docker("ps", "-a", "--format", "{{.Image}}")
+    assert "hello-world" not in listed.stdout.split()
+
+
+def test_detached_busybox_lifecycle(engine: EngineProcess) -> None:
+    run = engine.docker("run", "-d", "--name", "cli-sleeper", "busybox", "sleep", "300")
+    assert run.returncode == 0, run.stderr + engine.log_text()[-3000:]
+    container_id = run.stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", container_id)
+    try:
+        ps = engine.docker("ps", "-a", "--format", "{{.ID}} {{.Names}} {{.Status}}")
+        assert f"{container_id[:12]} cli-sleeper Up" in ps.stdout
+        stop = engine.docker("stop", "-t", "1", "cli-sleeper")
+        assert stop.returncode == 0, stop.stderr
+        assert stop.stdout.strip() == "cli-sleeper"
+        ps = engine.docker("ps", "-a", "--filter", "name=cli-sleeper", "--format", "{{.Status}}")
+        assert ps.stdout.startswith("Exited (")
+    finally:
+        removed = engine.docker("rm", "-f", "cli-sleeper")
+    assert removed.returncode == 0, removed.stderr
+    assert "cli-sleeper" not in engine.docker("ps", "-a").stdout
+
+
+def test_logs_show_both_streams(engine: EngineProcess) -> None:
+    script = "echo out-line; echo err-line >&2; echo second"
+    run = engine.docker("run", "--name", "cli-logs", "busybox", "sh", "-c", script)
+    try:
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.splitlines() == ["out-line", "second"]
+        assert "err-line" in run.stderr
+        logs = engine.docker("logs", "cli-logs")
+        assert logs.stdout.splitlines() == ["out-line", "second"]
+        assert logs.stderr.strip() == "err-line"
+        tail = engine.docker("logs", "--tail", "2", "-t", "cli-logs")
+        tail_lines = (tail.stdout + tail.stderr).splitlines()
+        assert len(tail_lines) == 2
+        stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z "
+        assert all(re.match(stamp + r"(err-line|second)$", line) for line in tail_lines)
+    finally:
+        engine.docker("rm", "-f", "cli-logs")
+
+
+def test_follow_logs_end_when_the_container_exits(engine: EngineProcess) -> None:
+    run = engine.docker("run", "-d", "--name", "cli-follow", "busybox", "sh", "-c",
+                        "for i in 1 2 3; do echo tick $i; sleep 0.3; done")
+    try:
+        assert run.returncode == 0, run.stderr
+        started = time.monotonic()
+        logs = engine.docker("logs", "-f", "cli-follow", timeout=30)
+        assert logs.stdout.splitlines() == ["tick 1", "tick 2", "tick 3"]
+        assert time.monotonic() - started < 20
+    finally:
+        engine.docker("rm", "-f", "cli-follow")
+
+
+def test_exit_code_comes_back_through_docker_run(engine: EngineProcess) -> None:
+    run = engine.docker("run", "--rm", "busybox", "sh", "-c", "exit 7")
+    assert run.returncode == 7
+
+
+def test_images_and_rmi(engine: EngineProcess) -> None:
+    pull = engine.docker("pull", "busybox")
+    assert pull.returncode == 0, pull.stderr
+    assert "docker.io/library/busybox:latest" in pull.stdout
+    tag = engine.docker("tag", "busybox", "localtest/copy:v1")
+    assert tag.returncode == 0, tag.stderr
+    images = engine.docker("images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
+    lines = images.stdout.splitlines()
+    busybox_id = next(line.split()[1] for line in lines if line.startswith("busybox:latest"))
+    assert f"localtest/copy:v1 {busybox_id}" in lines
+    rmi = engine.docker("rmi", "localtest/copy:v1")
+    assert rmi.returncode == 0, rmi.stderr
+    assert "Untagged: localtest/copy:v1" in rmi.stdout
+    assert "localtest/copy" not in engine.docker("images").stdout
+
+
+def test_rmi_refuses_an_image_a_container_uses(engine: EngineProcess) -> None:
+    assert engine.docker("pull", "hello-world").returncode == 0
+    run = engine.docker("create", "--name", "cli-user", "hello-world")
+    try:
+        assert run.returncode == 0, run.stderr
+        refused = engine.docker("rmi", "hello-world")
+        assert refused.returncode == 1
+        assert "(must force) - container" in refused.stderr
+        assert "hello-world" in engine.docker("images").stdout
+    finally:
+        engine.docker("rm", "-f", "cli-user")
+
+
+def test_error_messages_are_docker_shaped(engine: EngineProcess) -> None:
+    missing = engine.docker("logs", "no-such-container")
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == "Error response from daemon: No such container: no-such-container"
+    bad_ref = engine.docker("pull", "bad//name")
+    assert bad_ref.returncode != 0
+    assert "invalid reference format" in bad_ref.stderr

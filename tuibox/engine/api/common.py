@@ -1,0 +1,122 @@
+"""Request parsing and response helpers shared by the route modules."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from tuibox.engine.domain.errors import EngineError, InvalidArgument
+
+log = logging.getLogger(__name__)
+
+_FALSE_WORDS = {"", "0", "no", "false", "none"}
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    """A JSON answer with the content type exactly application/json, as the docker CLI wants."""
+    return web.Response(
+        status=status, body=json.dumps(data).encode(), content_type="application/json"
+    )
+
+
+def query_bool(request: web.Request, key: str, default: bool = False) -> bool:
+    """Read a boolean query value the way moby does: false for "", 0, no, false, none."""
+    if key not in request.query:
+        return default
+    return request.query[key].strip().lower() not in _FALSE_WORDS
+
+
+def query_int(request: web.Request, key: str, default: int | None = None) -> int | None:
+    """Read an integer query value, or raise InvalidArgument naming the key."""
+    raw = request.query.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidArgument(f"invalid value for {key}: {raw!r} is not an integer") from None
+
+
+def query_filters(request: web.Request) -> dict[str, list[str]]:
+    """Parse the JSON `filters` value in both the map and the legacy list form."""
+    raw = request.query.get("filters")
+    if not raw:
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        raise InvalidArgument(f"invalid filters: {raw!r} is not JSON") from None
+    if not isinstance(parsed, dict):
+        raise InvalidArgument("invalid filters: expected a JSON object")
+    filters: dict[str, list[str]] = {}
+    for key, value in parsed.items():
+        if isinstance(value, dict):
+            filters[str(key)] = [str(k) for k, on in value.items() if on]
+        elif isinstance(value, list):
+            filters[str(key)] = [str(v) for v in value]
+        else:
+            raise InvalidArgument(f"invalid filter {key!r}: expected a map or a list")
+    return filters
+
+
+async def read_json_body(request: web.Request, *, required: bool = True) -> dict[str, Any]:
+    """Read a JSON object body; an empty body is {} unless required.
+
+    Raises:
+        InvalidArgument: the body is not valid JSON or not an object.
+    """
+    raw = await request.read()
+    if not raw.strip():
+        if required:
+            raise InvalidArgument("request body is empty; a JSON object was expected")
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as err:
+        raise InvalidArgument(f"malformed JSON body: {err}") from None
+    if not isinstance(body, dict):
+        raise InvalidArgument("malformed JSON body: expected an object")
+    return body
+
+
+async def stream_json(
+    request: web.Request, messages: AsyncIterator[dict[str, Any]]
+) -> web.StreamResponse:
+    """Stream progress objects, chunked, one per write; errors after the start go in-band.
+
+    The first message is awaited before the headers go out, so an error raised at once
+    (no such repository) still becomes a plain HTTP error, as moby does.
+    """
+    iterator = aiter(messages)
+    try:
+        first: dict[str, Any] | None = await anext(iterator)
+    except StopAsyncIteration:
+        first = None
+    response = web.StreamResponse(status=200)
+    response.content_type = "application/json"
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    try:
+        if first is not None:
+            await response.write(_progress_line(first))
+            async for message in iterator:
+                await response.write(_progress_line(message))
+    except EngineError as err:
+        await response.write(_progress_line({"errorDetail": {"message": str(err)}, "error": str(err)}))
+    except (ConnectionResetError, ConnectionError):
+        log.info("client went away during a stream on %s", request.path)
+        return response
+    except Exception as err:  # an engine bug must not kill the stream silently
+        log.exception("stream on %s failed", request.path)
+        text = f"internal error: {err}"
+        await response.write(_progress_line({"errorDetail": {"message": text}, "error": text}))
+    await response.write_eof()
+    return response
+
+
+def _progress_line(message: dict[str, Any]) -> bytes:
+    return json.dumps(message).encode() + b"\r\n"

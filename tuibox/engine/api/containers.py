@@ -1,0 +1,161 @@
+"""Routes for /containers: create, start, stop, kill, restart, wait, attach, logs, rm, ps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from tuibox.engine.api.common import (
+    json_response,
+    query_bool,
+    query_filters,
+    query_int,
+    read_json_body,
+)
+from tuibox.engine.api.streams import MULTIPLEXED, RAW, encode, hijack, pump
+from tuibox.engine.services.container_queries import ContainerQueries
+from tuibox.engine.services.container_streams import ContainerStreams, LogQuery
+from tuibox.engine.services.containers import ContainerService
+from tuibox.engine.domain.errors import InvalidArgument
+
+
+class ContainerRoutes:
+    """Thin handlers: parse, call one service method, serialise."""
+
+    def __init__(
+        self, containers: ContainerService, streams: ContainerStreams, queries: ContainerQueries
+    ) -> None:
+        self.containers = containers
+        self.streams = streams
+        self.queries = queries
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/containers/json", self.list_containers),
+            web.post("/containers/create", self.create),
+            web.get("/containers/{id}/json", self.inspect),
+            web.post("/containers/{id}/start", self.start),
+            web.post("/containers/{id}/stop", self.stop),
+            web.post("/containers/{id}/restart", self.restart),
+            web.post("/containers/{id}/kill", self.kill),
+            web.post("/containers/{id}/wait", self.wait),
+            web.post("/containers/{id}/attach", self.attach),
+            web.get("/containers/{id}/logs", self.logs),
+            web.delete("/containers/{id}", self.remove),
+        ]
+
+    async def list_containers(self, request: web.Request) -> web.Response:
+        result = self.queries.list(
+            all_containers=query_bool(request, "all"),
+            limit=query_int(request, "limit"),
+            filters=query_filters(request),
+        )
+        return json_response(result)
+
+    async def create(self, request: web.Request) -> web.Response:
+        body = await read_json_body(request)
+        result = await self.containers.create(body, request.query.get("name"))
+        return json_response(result, status=201)
+
+    async def inspect(self, request: web.Request) -> web.Response:
+        return json_response(self.queries.inspect(request.match_info["id"]))
+
+    async def start(self, request: web.Request) -> web.Response:
+        await self.containers.start(request.match_info["id"])
+        return web.Response(status=204)
+
+    async def stop(self, request: web.Request) -> web.Response:
+        await self.containers.stop(
+            request.match_info["id"], query_int(request, "t"), request.query.get("signal")
+        )
+        return web.Response(status=204)
+
+    async def restart(self, request: web.Request) -> web.Response:
+        await self.containers.restart(
+            request.match_info["id"], query_int(request, "t"), request.query.get("signal")
+        )
+        return web.Response(status=204)
+
+    async def kill(self, request: web.Request) -> web.Response:
+        await self.containers.kill(request.match_info["id"], request.query.get("signal"))
+        return web.Response(status=204)
+
+    async def remove(self, request: web.Request) -> web.Response:
+        await self.containers.remove(request.match_info["id"], query_bool(request, "force"))
+        return web.Response(status=204)
+
+    async def wait(self, request: web.Request) -> web.StreamResponse:
+        """Headers go out at once: `docker run` sends wait before start and blocks on them."""
+        exit_code = self.streams.wait(
+            request.match_info["id"], request.query.get("condition") or "not-running"
+        )
+        response = web.StreamResponse()
+        response.content_type = "application/json"
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        await response.drain()
+        code = await exit_code
+        await response.write(b'{"StatusCode":%d}\n' % code)
+        await response.write_eof()
+        return response
+
+    async def attach(self, request: web.Request) -> web.StreamResponse:
+        container_id = request.match_info["id"]
+        tty = self.queries.has_tty(container_id)
+        want_stdout = query_bool(request, "stdout")
+        want_stderr = query_bool(request, "stderr")
+        records = self.streams.attach(container_id)
+        transport = await hijack(request, tty=tty)
+        if transport is not None and query_bool(request, "stream"):
+
+            async def chunks() -> AsyncIterator[bytes]:
+                async for entry in records:
+                    wanted = want_stdout if entry.stream == "stdout" else want_stderr
+                    if wanted:
+                        yield encode(entry, tty=tty)
+
+            await pump(transport, chunks())
+            transport.close()
+        return web.Response(status=200)
+
+    async def logs(self, request: web.Request) -> web.StreamResponse:
+        container_id = request.match_info["id"]
+        tty = self.queries.has_tty(container_id)
+        tail_text = request.query.get("tail", "all")
+        query = LogQuery(
+            stdout=query_bool(request, "stdout"),
+            stderr=query_bool(request, "stderr"),
+            follow=query_bool(request, "follow"),
+            tail=None if tail_text in ("", "all") else _non_negative(tail_text),
+            since_ns=_unix_ns(request.query.get("since")) or 0,
+            until_ns=_unix_ns(request.query.get("until")),
+        )
+        timestamps = query_bool(request, "timestamps")
+        records = self.streams.logs(container_id, query)
+        response = web.StreamResponse()
+        response.content_type = RAW if tty else MULTIPLEXED
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        await response.drain()
+        async for entry in records:
+            await response.write(encode(entry, tty=tty, timestamps=timestamps))
+        await response.write_eof()
+        return response
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidArgument(f"invalid tail value: {text!r}") from None
+    return max(value, 0)
+
+
+def _unix_ns(text: str | None) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(float(text) * 1_000_000_000)
+    except ValueError:
+        raise InvalidArgument(f"invalid time value: {text!r}") from None

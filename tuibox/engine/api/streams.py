@@ -1,0 +1,102 @@
+"""Raw output streams: Docker's 8-byte multiplexed frames and the hijacked attach connection."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from tuibox.engine.services.container_streams import LogRecord
+
+STREAM_CODES = {"stdout": 1, "stderr": 2}
+MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
+RAW = "application/vnd.docker.raw-stream"
+WRITE_BUFFER_LIMIT = 256 * 1024
+
+
+def frame(stream: str, data: bytes) -> bytes:
+    """One multiplexed frame: [stream, 0, 0, 0, size big-endian] + data."""
+    return struct.pack(">BxxxL", STREAM_CODES[stream], len(data)) + data
+
+
+def encode(entry: LogRecord, *, tty: bool, timestamps: bool = False) -> bytes:
+    """Frame a log record (raw bytes when the container has a TTY)."""
+    data = entry.data
+    if timestamps:
+        data = format_timestamp(entry.time_ns).encode() + b" " + data
+    return data if tty else frame(entry.stream, data)
+
+
+def format_timestamp(time_ns: int) -> str:
+    """RFC3339 with 9 fractional digits in UTC, as `docker logs -t` prints."""
+    seconds, nanos = divmod(time_ns, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos:09d}Z"
+
+
+async def hijack(request: web.Request, *, tty: bool) -> asyncio.WriteTransport | None:
+    """Answer 101 UPGRADED (or 200 without an Upgrade header) and return the raw transport.
+
+    The 101 headers go out in their own write, before any data, because docker-py reads
+    the hijacked socket beneath its buffered reader. The docker CLI half-closes its side
+    right after the 101; the connection must stay open for output, so EOF is ignored.
+    """
+    upgrade = request.headers.get("Upgrade", "").lower() == "tcp"
+    content_type = RAW if tty else MULTIPLEXED
+    if upgrade:
+        response = web.StreamResponse(
+            status=101,
+            reason="UPGRADED",
+            headers={"Content-Type": content_type, "Connection": "Upgrade", "Upgrade": "tcp"},
+        )
+    else:
+        response = web.StreamResponse(status=200, headers={"Content-Type": content_type})
+    response.force_close()
+    await response.prepare(request)
+    writer = request._payload_writer
+    writer.send_headers()  # type: ignore[attr-defined]
+    transport = request.transport
+    if not isinstance(transport, asyncio.WriteTransport) or request.protocol is None:
+        return None
+    transport.set_protocol(_HijackedProtocol(request.protocol))
+    return transport
+
+
+class _HijackedProtocol(asyncio.Protocol):
+    """Stands in for aiohttp's protocol once the connection is raw.
+
+    Input (no stdin is attached yet) is dropped, a half-close keeps the connection open
+    for output, and the end of the connection is passed on so aiohttp cleans up.
+    """
+
+    def __init__(self, original: asyncio.BaseProtocol) -> None:
+        self.original = original
+
+    def data_received(self, data: bytes) -> None:
+        return None
+
+    def eof_received(self) -> bool:
+        return True
+
+    def pause_writing(self) -> None:
+        self.original.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.original.resume_writing()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.original.connection_lost(exc)
+
+
+async def pump(transport: asyncio.WriteTransport, chunks: AsyncIterator[bytes]) -> None:
+    """Copy chunks to the raw connection, pausing while the client is slow to read."""
+    async for chunk in chunks:
+        if transport.is_closing():
+            return
+        transport.write(chunk)
+        while transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
+            if transport.is_closing():
+                return
+            await asyncio.sleep(0.01)

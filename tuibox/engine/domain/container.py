@@ -1,0 +1,213 @@
+"""Container records and the state guards that say which verbs a state allows."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotModified
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+NAME_PATTERN = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+
+
+class Status(StrEnum):
+    """Docker's container states."""
+
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    RESTARTING = "restarting"
+    REMOVING = "removing"
+    EXITED = "exited"
+    DEAD = "dead"
+
+
+@dataclass
+class ContainerState:
+    """What the container is doing now, as `docker inspect` shows under State."""
+
+    status: Status = Status.CREATED
+    pid: int = 0
+    exit_code: int = 0
+    error: str = ""
+    started_at: str = ZERO_TIME
+    finished_at: str = ZERO_TIME
+    oom_killed: bool = False
+
+    @property
+    def running(self) -> bool:
+        return self.status is Status.RUNNING
+
+    def check_can_start(self) -> None:
+        """Raises NotModified when already running, as moby answers 304."""
+        if self.status is Status.RUNNING:
+            raise NotModified("container is already running")
+        if self.status is Status.PAUSED:
+            raise Conflict("cannot start a paused container, try unpause instead")
+        if self.status is Status.REMOVING:
+            raise Conflict("cannot start a container that is being removed")
+
+    def check_can_stop(self) -> None:
+        """Raises NotModified when the container is not running."""
+        if self.status is not Status.RUNNING:
+            raise NotModified("container is not running")
+
+    def check_can_kill(self, given: str, container_id: str) -> None:
+        """Raises Conflict when there is nothing to kill."""
+        if self.status is not Status.RUNNING:
+            raise Conflict(
+                f"cannot kill container: {given}: container {container_id} is not running"
+            )
+
+    def check_can_remove(self, given: str, force: bool) -> None:
+        """Raises Conflict for a running container unless force is set."""
+        if self.status is Status.RUNNING and not force:
+            raise Conflict(
+                f'cannot remove container "{given}": container is running: '
+                "stop the container before removing or force remove"
+            )
+
+
+@dataclass
+class ContainerRecord:
+    """Everything the engine keeps about one container; saved as JSON on every change."""
+
+    id: str
+    name: str
+    created: str
+    image_ref: str
+    image_id: str
+    path: str
+    args: list[str]
+    config: dict[str, Any]
+    host_config: dict[str, Any]
+    state: ContainerState = field(default_factory=ContainerState)
+    restart_count: int = 0
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    @property
+    def auto_remove(self) -> bool:
+        return bool(self.host_config.get("AutoRemove"))
+
+    @property
+    def command(self) -> str:
+        """The command line as `docker ps` shows it: words with spaces are quoted."""
+        words = [self.path, *self.args]
+        return " ".join(shlex.quote(w) if " " in w else w for w in words)
+
+    def to_json(self) -> dict[str, Any]:
+        state = self.state
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created": self.created,
+            "image_ref": self.image_ref,
+            "image_id": self.image_id,
+            "path": self.path,
+            "args": self.args,
+            "config": self.config,
+            "host_config": self.host_config,
+            "restart_count": self.restart_count,
+            "state": {
+                "status": state.status.value,
+                "pid": state.pid,
+                "exit_code": state.exit_code,
+                "error": state.error,
+                "started_at": state.started_at,
+                "finished_at": state.finished_at,
+                "oom_killed": state.oom_killed,
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ContainerRecord:
+        raw_state = dict(data["state"])
+        raw_state["status"] = Status(raw_state["status"])
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            created=data["created"],
+            image_ref=data["image_ref"],
+            image_id=data["image_id"],
+            path=data["path"],
+            args=list(data["args"]),
+            config=dict(data["config"]),
+            host_config=dict(data["host_config"]),
+            restart_count=int(data.get("restart_count", 0)),
+            state=ContainerState(**raw_state),
+        )
+
+
+def validate_name(name: str) -> str:
+    """Return the name without its leading slash, or raise InvalidArgument with Docker's text."""
+    if not NAME_PATTERN.match(name):
+        raise InvalidArgument(
+            f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+        )
+    return name.lstrip("/")
+
+
+def now_rfc3339() -> str:
+    """The current time in Docker's RFC3339Nano form (UTC, 9 fractional digits)."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond * 1000:09d}Z"
+
+
+def parse_rfc3339(text: str) -> datetime | None:
+    """Parse a time this engine wrote; None for Docker's zero time."""
+    if text == ZERO_TIME:
+        return None
+    main, _, frac = text.rstrip("Z").partition(".")
+    micro = int((frac + "000000")[:6]) if frac else 0
+    return datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(microsecond=micro, tzinfo=UTC)
+
+
+def human_duration(seconds: float) -> str:
+    """go-units HumanDuration, which `docker ps` shows in Status."""
+    if seconds < 1:
+        return "Less than a second"
+    if seconds < 2:
+        return "1 second"
+    if seconds < 60:
+        return f"{int(seconds)} seconds"
+    minutes = int(seconds / 60)
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = round(seconds / 3600)
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{hours // 24 // 365} years"
+
+
+def status_text(state: ContainerState, now: datetime) -> str:
+    """The human Status column of `docker ps` (moby State.String)."""
+    if state.status is Status.RUNNING:
+        started = parse_rfc3339(state.started_at)
+        return "Up " + human_duration((now - started).total_seconds() if started else 0)
+    if state.status is Status.REMOVING:
+        return "Removal In Progress"
+    if state.status is Status.DEAD:
+        return "Dead"
+    if state.status is Status.CREATED or state.finished_at == ZERO_TIME:
+        return "Created"
+    finished = parse_rfc3339(state.finished_at)
+    ago = human_duration((now - finished).total_seconds() if finished else 0)
+    return f"Exited ({state.exit_code}) {ago} ago"

@@ -1,0 +1,140 @@
+"""Composition root: check the host, build the services, serve the API on the Unix socket."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import IO
+
+from aiohttp import web
+
+import tuibox
+from tuibox.engine.api.containers import ContainerRoutes
+from tuibox.engine.api.errors import error_middleware
+from tuibox.engine.api.images import ImageRoutes
+from tuibox.engine.api.system import SystemRoutes
+from tuibox.engine.api.versioning import VersionedRouter, common_headers, version_middleware
+from tuibox.engine.domain.config import EngineConfig, load_config
+from tuibox.engine.domain.errors import EngineError
+from tuibox.engine.services.container_queries import ContainerQueries
+from tuibox.engine.services.container_streams import ContainerStreams
+from tuibox.engine.services.engine_state import open_engine_state
+from tuibox.engine.services.host_check import HostFacts, check_host
+
+log = logging.getLogger("tuibox.engine")
+SOCKET_MODE = 0o660
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="tuibox engine", description="Serve the Docker Engine API with tuibox's engine."
+    )
+    parser.add_argument("--socket", type=Path, help="Unix socket (default /run/tuibox/engine.sock)")
+    parser.add_argument("--data-root", type=Path, help="images and containers (default /var/lib/tuibox)")
+    parser.add_argument("--exec-root", type=Path, help="run state (default /run/tuibox)")
+    parser.add_argument("--config", type=Path, help="engine config JSON (default /etc/tuibox/engine.json)")
+    parser.add_argument("--log-level", help="debug, info, warning or error")
+    parser.add_argument("--version", action="version", version=f"tuibox engine {tuibox.__version__}")
+    return parser.parse_args(argv)
+
+
+def build_app(config: EngineConfig, facts: HostFacts) -> web.Application:
+    """Wire stores, services and routes; nothing here talks to the network."""
+    state = open_engine_state(config, facts)
+    queries = ContainerQueries(state.containers)
+    streams = ContainerStreams(state.containers)
+    app = web.Application(
+        router=VersionedRouter(),
+        middlewares=[error_middleware, version_middleware],
+        client_max_size=1024**3,
+    )
+    routes = [
+        *SystemRoutes(state.system, state.events).routes(),
+        *ContainerRoutes(state.containers, streams, queries).routes(),
+        *ImageRoutes(state.images).routes(),
+    ]
+    app.add_routes(routes)
+    headers = common_headers(tuibox.__version__)
+
+    async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+        for key, value in headers.items():
+            response.headers.setdefault(key, value)
+
+    async def recover(_: web.Application) -> None:
+        await state.containers.recover()
+
+    app.on_response_prepare.append(add_headers)
+    app.on_startup.append(recover)
+    return app
+
+
+def _take_lock(exec_root: Path) -> IO[str]:
+    exec_root.mkdir(parents=True, exist_ok=True)
+    lock_file = (exec_root / "engine.lock").open("a+")
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise EngineError(
+            f"another tuibox engine is running with exec root {exec_root}; "
+            "stop it first or choose another --exec-root"
+        ) from None
+    return lock_file
+
+
+async def serve(config: EngineConfig, facts: HostFacts) -> None:
+    """Serve until SIGTERM or SIGINT; containers keep running after the engine stops."""
+    app = build_app(config, facts)
+    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+    await runner.setup()
+    config.socket.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        config.socket.unlink()
+    site = web.UnixSite(runner, str(config.socket))
+    await site.start()
+    os.chmod(config.socket, SOCKET_MODE)
+    log.info("tuibox engine %s listening on %s", tuibox.__version__, config.socket)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("tuibox engine stopping; containers keep running under conmon")
+    await runner.cleanup()
+    with contextlib.suppress(FileNotFoundError):
+        config.socket.unlink()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the engine; returns the process exit code."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        config = load_config(
+            args.config, socket=args.socket, data_root=args.data_root, exec_root=args.exec_root
+        )
+    except EngineError as err:
+        print(f"tuibox engine: {err}", file=sys.stderr)
+        return 2
+    level = (args.log_level or config.log_level).upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    facts, problems = check_host(config.exec_root)
+    if problems or facts is None:
+        for problem in problems:
+            print(f"tuibox engine: {problem.what}. Fix: {problem.remedy}", file=sys.stderr)
+        return 1
+    try:
+        lock = _take_lock(config.exec_root)
+    except EngineError as err:
+        print(f"tuibox engine: {err}", file=sys.stderr)
+        return 1
+    try:
+        asyncio.run(serve(config, facts))
+    finally:
+        lock.close()
+    return 0

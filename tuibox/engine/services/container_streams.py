@@ -1,0 +1,139 @@
+"""Waiting on containers and reading their output: wait, logs, attach."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.runtime.logs import LogRecord, log_offset, read_log
+
+__all__ = ["ContainerStreams", "LogQuery", "LogRecord"]
+from tuibox.engine.services.containers import ContainerService
+from tuibox.engine.services.events import container_event
+
+WAIT_CONDITIONS = {"not-running", "next-exit", "removed"}
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """What `docker logs` asked for."""
+
+    stdout: bool
+    stderr: bool
+    follow: bool
+    tail: int | None
+    since_ns: int
+    until_ns: int | None
+
+
+class ContainerStreams:
+    """Wait, logs and attach for the containers a ContainerService owns."""
+
+    def __init__(self, containers: ContainerService) -> None:
+        self.containers = containers
+
+    def wait(self, given: str, condition: str) -> Awaitable[int]:
+        """Subscribe now (before any start the client sends next), resolve to the exit code.
+
+        Raises:
+            NotFound: no such container.
+            InvalidArgument: an unknown condition.
+        """
+        if condition not in WAIT_CONDITIONS:
+            raise InvalidArgument(f'invalid condition: "{condition}"')
+        record = self.containers.lookup(given)
+        bus = self.containers.events
+        action = "destroy" if condition == "removed" else "die"
+        queue = bus.subscribe(container_event(record.id, {action}))
+
+        async def exit_code() -> int:
+            try:
+                if condition == "not-running" and not record.state.running:
+                    return record.state.exit_code
+                event = await queue.get()
+                return event.exit_code if event.exit_code is not None else record.state.exit_code
+            finally:
+                bus.unsubscribe(queue)
+
+        return exit_code()
+
+    def logs(self, given: str, query: LogQuery) -> AsyncIterator[LogRecord]:
+        """Check the request now, then yield the log records `docker logs` selects.
+
+        Raises:
+            NotFound: no such container.
+            InvalidArgument: neither stdout nor stderr was asked for.
+        """
+        if not (query.stdout or query.stderr):
+            raise InvalidArgument("Bad parameters: you must choose at least one stream")
+        record = self.containers.lookup(given)
+        return self._log_records(record.id, query)
+
+    async def _log_records(self, container_id: str, query: LogQuery) -> AsyncIterator[LogRecord]:
+        path = self.containers.paths(container_id)["log"]
+        async with self._exit_signal(container_id, follow=query.follow) as exited:
+            records = read_log(path, follow=query.follow, exited=exited, tail=query.tail)
+            async for entry in records:
+                if not _wanted(entry, query):
+                    continue
+                if query.until_ns is not None and entry.time_ns > query.until_ns:
+                    break
+                yield entry
+
+    def attach(self, given: str) -> AsyncIterator[LogRecord]:
+        """Note the log's end now; yield what is written from there until the run ends.
+
+        Raises:
+            NotFound: no such container.
+        """
+        record = self.containers.lookup(given)
+        path = self.containers.paths(record.id)["log"]
+        return self._attached_records(record.id, path, log_offset(path))
+
+    async def _attached_records(
+        self, container_id: str, path: Path, start: int
+    ) -> AsyncIterator[LogRecord]:
+        async with (
+            self.containers.reader(container_id),
+            self._exit_signal(container_id, follow=True, until_next_exit=True) as exited,
+        ):
+            async for entry in read_log(path, follow=True, exited=exited, start_offset=start):
+                yield entry
+
+    @contextlib.asynccontextmanager
+    async def _exit_signal(
+        self, container_id: str, *, follow: bool, until_next_exit: bool = False
+    ) -> AsyncIterator[asyncio.Event]:
+        """An event set when the container's run ends (at once if it is not running)."""
+        exited = asyncio.Event()
+        record = self.containers.records.get(container_id)
+        running = record is not None and record.state.running
+        if not follow or (not running and not until_next_exit):
+            exited.set()
+            yield exited
+            return
+        bus = self.containers.events
+        queue = bus.subscribe(container_event(container_id, {"die", "destroy"}))
+
+        async def set_on_exit() -> None:
+            await queue.get()
+            exited.set()
+
+        task = asyncio.get_running_loop().create_task(set_on_exit())
+        try:
+            yield exited
+        finally:
+            task.cancel()
+            bus.unsubscribe(queue)
+
+
+def _wanted(entry: LogRecord, query: LogQuery) -> bool:
+    if entry.stream == "stdout" and not query.stdout:
+        return False
+    if entry.stream == "stderr" and not query.stderr:
+        return False
+    return entry.time_ns >= query.since_ns
