@@ -64,19 +64,32 @@ class EngineProcess:
     def docker(self, *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
         """Run the real docker CLI against this engine."""
         return subprocess.run(
-            ["docker", *args], env=self.docker_env(), capture_output=True, text=True,
-            timeout=timeout, check=False,
+            ["docker", *args],
+            env=self.docker_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
     def start(self) -> None:
         log = (self.root / "engine.log").open("ab")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "tuibox.engine",
-                "--socket", str(self.socket), "--data-root", str(self.data_root),
-                "--exec-root", str(self.exec_root), "--config", str(self.config_file),
+                sys.executable,
+                "-m",
+                "tuibox.engine",
+                "--socket",
+                str(self.socket),
+                "--data-root",
+                str(self.data_root),
+                "--exec-root",
+                str(self.exec_root),
+                "--config",
+                str(self.config_file),
             ],
-            stdout=log, stderr=subprocess.STDOUT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -130,8 +143,11 @@ def engine_process(mirror_url: str | None) -> Iterator[EngineProcess]:
         config["insecure-registries"] = [mirror_url.removeprefix("http://")]
     config_file.write_text(json.dumps(config))
     engine = EngineProcess(
-        root=root, socket=root / "engine.sock", data_root=root / "data",
-        exec_root=root / "run", config_file=config_file,
+        root=root,
+        socket=root / "engine.sock",
+        data_root=root / "data",
+        exec_root=root / "run",
+        config_file=config_file,
     )
     try:
         engine.start()

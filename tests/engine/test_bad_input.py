@@ -24,7 +24,9 @@ def _container_count(client: httpx.Client) -> int:
 
 def test_invalid_reference_is_400(engine: EngineProcess) -> None:
     with engine.client() as client:
-        response = client.post("/v1.44/images/create", params={"fromImage": "Bad//Name", "tag": "x"})
+        response = client.post(
+            "/v1.44/images/create", params={"fromImage": "Bad//Name", "tag": "x"}
+        )
         _assert_error(response, 400, "invalid reference format")
         before = _container_count(client)
         response = client.post("/v1.44/containers/create", json={"Image": "Bad//Name"})
@@ -57,13 +59,17 @@ def test_unknown_container_is_404_everywhere(engine: EngineProcess) -> None:
 def test_duplicate_name_is_409(engine: EngineProcess) -> None:
     engine.docker("pull", "busybox")
     with engine.client() as client:
-        first = client.post("/containers/create", params={"name": "dup"},
-                            json={"Image": "busybox", "Cmd": ["true"]})
+        first = client.post(
+            "/containers/create", params={"name": "dup"}, json={"Image": "busybox", "Cmd": ["true"]}
+        )
         assert first.status_code == 201, first.text
         try:
             before = _container_count(client)
-            second = client.post("/containers/create", params={"name": "dup"},
-                                 json={"Image": "busybox", "Cmd": ["true"]})
+            second = client.post(
+                "/containers/create",
+                params={"name": "dup"},
+                json={"Image": "busybox", "Cmd": ["true"]},
+            )
             _assert_error(second, 409, 'The container name "/dup" is already in use')
             assert _container_count(client) == before
         finally:
@@ -73,17 +79,25 @@ def test_duplicate_name_is_409(engine: EngineProcess) -> None:
 def test_start_running_is_304_and_rm_running_is_409(engine: EngineProcess) -> None:
     engine.docker("pull", "busybox")
     with engine.client() as client:
-        created = client.post("/containers/create", json={"Image": "busybox", "Cmd": ["sleep", "300"]})
+        created = client.post(
+            "/containers/create", json={"Image": "busybox", "Cmd": ["sleep", "300"]}
+        )
         container_id = created.json()["Id"]
         try:
             assert client.post(f"/containers/{container_id}/start").status_code == 204
             again = client.post(f"/containers/{container_id}/start")
             assert again.status_code == 304
             assert again.content == b""
-            _assert_error(client.delete(f"/containers/{container_id}"), 409,
-                          "stop the container before removing or force remove")
+            _assert_error(
+                client.delete(f"/containers/{container_id}"),
+                409,
+                "stop the container before removing or force remove",
+            )
             assert client.get(f"/containers/{container_id}/json").json()["State"]["Running"]
-            assert client.post(f"/containers/{container_id}/stop", params={"t": "1"}).status_code == 204
+            assert (
+                client.post(f"/containers/{container_id}/stop", params={"t": "1"}).status_code
+                == 204
+            )
             assert client.post(f"/containers/{container_id}/stop").status_code == 304
         finally:
             client.delete(f"/containers/{container_id}", params={"force": "1"})
@@ -93,12 +107,16 @@ def test_start_running_is_304_and_rm_running_is_409(engine: EngineProcess) -> No
 def test_malformed_json_body_is_400_and_engine_lives(engine: EngineProcess) -> None:
     with engine.client() as client:
         before = _container_count(client)
-        response = client.post("/containers/create", content=b"{not json",
-                               headers={"Content-Type": JSON})
+        response = client.post(
+            "/containers/create", content=b"{not json", headers={"Content-Type": JSON}
+        )
         _assert_error(response, 400, "malformed JSON body")
         _assert_error(client.post("/containers/create", json=[1, 2]), 400, "expected an object")
-        _assert_error(client.post("/containers/create", json={"Image": "busybox", "Cmd": 5}), 400,
-                      "Cmd must be a list of strings")
+        _assert_error(
+            client.post("/containers/create", json={"Image": "busybox", "Cmd": 5}),
+            400,
+            "Cmd must be a list of strings",
+        )
         assert _container_count(client) == before
         assert client.get("/_ping").text == "OK"
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
+import subprocess
+import tarfile
 import time
 
 import pytest
@@ -78,8 +81,16 @@ def test_logs_show_both_streams(engine: EngineProcess) -> None:
 
 
 def test_follow_logs_end_when_the_container_exits(engine: EngineProcess) -> None:
-    run = engine.docker("run", "-d", "--name", "cli-follow", "busybox", "sh", "-c",
-                        "for i in 1 2 3; do echo tick $i; sleep 0.3; done")
+    run = engine.docker(
+        "run",
+        "-d",
+        "--name",
+        "cli-follow",
+        "busybox",
+        "sh",
+        "-c",
+        "for i in 1 2 3; do echo tick $i; sleep 0.3; done",
+    )
     try:
         assert run.returncode == 0, run.stderr
         started = time.monotonic()
@@ -127,7 +138,36 @@ def test_rmi_refuses_an_image_a_container_uses(engine: EngineProcess) -> None:
 def test_error_messages_are_docker_shaped(engine: EngineProcess) -> None:
     missing = engine.docker("logs", "no-such-container")
     assert missing.returncode == 1
-    assert missing.stderr.strip() == "Error response from daemon: No such container: no-such-container"
+    assert (
+        missing.stderr.strip() == "Error response from daemon: No such container: no-such-container"
+    )
     bad_ref = engine.docker("pull", "bad//name")
     assert bad_ref.returncode != 0
     assert "invalid reference format" in bad_ref.stderr
+
+
+def _rootfs_tar() -> bytes:
+    """A minimal rootfs: busybox-static and an `sh` link to it."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        tar.add("/bin/busybox", arcname="bin/busybox")
+        link = tarfile.TarInfo("bin/sh")
+        link.type, link.linkname = tarfile.SYMTYPE, "busybox"
+        tar.addfile(link)
+    return buffer.getvalue()
+
+
+def test_import_a_rootfs_tarball_and_run_it(engine: EngineProcess) -> None:
+    result = subprocess.run(
+        ["docker", "import", "-", "imported/rootfs:v1"], input=_rootfs_tar(),
+        env=engine.docker_env(), capture_output=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    image_id = result.stdout.decode().strip()
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", image_id)
+    try:
+        run = engine.docker("run", "--rm", "imported/rootfs:v1", "/bin/sh", "-c", "echo imported")
+        assert run.returncode == 0, run.stderr
+        assert run.stdout == "imported\n"
+    finally:
+        engine.docker("rmi", "imported/rootfs:v1")

@@ -33,13 +33,16 @@ def test_run_returns_output_and_removes(client: docker.DockerClient) -> None:
     client.images.pull("hello-world", tag="latest")
     output = client.containers.run("hello-world", remove=True)
     assert b"Hello from tuibox!" in output
-    assert not [c for c in client.containers.list(all=True) if c.image.tags == ["hello-world:latest"]]
+    assert not [
+        c for c in client.containers.list(all=True) if c.image.tags == ["hello-world:latest"]
+    ]
 
 
 def test_detached_lifecycle(client: docker.DockerClient) -> None:
     client.images.pull("busybox", tag="latest")
-    container = client.containers.run("busybox", ["sh", "-c", "echo ready; sleep 300"],
-                                      detach=True, name="py-sleeper")
+    container = client.containers.run(
+        "busybox", ["sh", "-c", "echo ready; sleep 300"], detach=True, name="py-sleeper"
+    )
     try:
         container.reload()
         assert container.status == "running"

@@ -15,8 +15,12 @@ def test_sigkilled_engine_finds_running_and_exited_containers(fresh_engine: Engi
     engine = fresh_engine
     assert engine.docker("pull", "busybox").returncode == 0
     long_run = engine.docker("run", "-d", "--name", "survivor", "busybox", "sleep", "300")
-    short_run = engine.docker("run", "-d", "--name", "ender", "busybox", "sh", "-c", "sleep 1; exit 5")
-    assert long_run.returncode == 0 and short_run.returncode == 0, long_run.stderr + short_run.stderr
+    short_run = engine.docker(
+        "run", "-d", "--name", "ender", "busybox", "sh", "-c", "sleep 1; exit 5"
+    )
+    assert long_run.returncode == 0 and short_run.returncode == 0, (
+        long_run.stderr + short_run.stderr
+    )
     engine.stop(sig_kill=True)
     time.sleep(2)  # "ender" exits while no engine runs
     engine.start()

@@ -20,7 +20,7 @@ from tuibox.engine.api.containers import ContainerRoutes
 from tuibox.engine.api.errors import error_middleware
 from tuibox.engine.api.images import ImageRoutes
 from tuibox.engine.api.system import SystemRoutes
-from tuibox.engine.api.versioning import VersionedRouter, common_headers, version_middleware
+from tuibox.engine.api.versioning import common_headers, version_middleware, with_version_prefix
 from tuibox.engine.domain.config import EngineConfig, load_config
 from tuibox.engine.domain.errors import EngineError
 from tuibox.engine.services.container_queries import ContainerQueries
@@ -37,11 +37,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="tuibox engine", description="Serve the Docker Engine API with tuibox's engine."
     )
     parser.add_argument("--socket", type=Path, help="Unix socket (default /run/tuibox/engine.sock)")
-    parser.add_argument("--data-root", type=Path, help="images and containers (default /var/lib/tuibox)")
+    parser.add_argument(
+        "--data-root", type=Path, help="images and containers (default /var/lib/tuibox)"
+    )
     parser.add_argument("--exec-root", type=Path, help="run state (default /run/tuibox)")
-    parser.add_argument("--config", type=Path, help="engine config JSON (default /etc/tuibox/engine.json)")
+    parser.add_argument(
+        "--config", type=Path, help="engine config JSON (default /etc/tuibox/engine.json)"
+    )
     parser.add_argument("--log-level", help="debug, info, warning or error")
-    parser.add_argument("--version", action="version", version=f"tuibox engine {tuibox.__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"tuibox engine {tuibox.__version__}"
+    )
     return parser.parse_args(argv)
 
 
@@ -51,7 +57,6 @@ def build_app(config: EngineConfig, facts: HostFacts) -> web.Application:
     queries = ContainerQueries(state.containers)
     streams = ContainerStreams(state.containers)
     app = web.Application(
-        router=VersionedRouter(),
         middlewares=[error_middleware, version_middleware],
         client_max_size=1024**3,
     )
@@ -60,7 +65,7 @@ def build_app(config: EngineConfig, facts: HostFacts) -> web.Application:
         *ContainerRoutes(state.containers, streams, queries).routes(),
         *ImageRoutes(state.images).routes(),
     ]
-    app.add_routes(routes)
+    app.add_routes(with_version_prefix(routes))
     headers = common_headers(tuibox.__version__)
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:

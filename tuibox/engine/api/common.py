@@ -106,7 +106,9 @@ async def stream_json(
             async for message in iterator:
                 await response.write(_progress_line(message))
     except EngineError as err:
-        await response.write(_progress_line({"errorDetail": {"message": str(err)}, "error": str(err)}))
+        await response.write(
+            _progress_line({"errorDetail": {"message": str(err)}, "error": str(err)})
+        )
     except (ConnectionResetError, ConnectionError):
         log.info("client went away during a stream on %s", request.path)
         return response

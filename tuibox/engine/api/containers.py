@@ -14,10 +14,10 @@ from tuibox.engine.api.common import (
     read_json_body,
 )
 from tuibox.engine.api.streams import MULTIPLEXED, RAW, encode, hijack, pump
+from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.container_queries import ContainerQueries
 from tuibox.engine.services.container_streams import ContainerStreams, LogQuery
 from tuibox.engine.services.containers import ContainerService
-from tuibox.engine.domain.errors import InvalidArgument
 
 
 class ContainerRoutes:

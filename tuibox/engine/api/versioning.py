@@ -1,41 +1,31 @@
-"""API versions: the router strips /vX.Y prefixes and the middleware checks the range."""
+"""API versions: every route also under /vX.Y, and a middleware that checks the range."""
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
-from aiohttp.web_urldispatcher import UrlMappingMatchInfo
 
 from tuibox.engine.api.errors import Handler, error_response
+from tuibox.engine.domain.config import API_VERSION, MIN_API_VERSION
 
-API_VERSION = "1.44"
-MIN_API_VERSION = "1.24"
-VERSION_PREFIX = re.compile(r"^/v(\d+\.\d+)(/.*)$")
-REQUEST_VERSION_KEY = "api_version"
+VERSION_SEGMENT = r"/v{api_version:[0-9]+\.[0-9]+}"
 
 
 def _as_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
-class VersionedRouter(web.UrlDispatcher):
-    """Resolves `/v1.44/containers/json` and `/containers/json` to the same route."""
-
-    async def resolve(self, request: web.Request) -> UrlMappingMatchInfo:
-        match = VERSION_PREFIX.match(request.rel_url.path)
-        if match is None:
-            request[REQUEST_VERSION_KEY] = None
-            return await super().resolve(request)
-        request[REQUEST_VERSION_KEY] = match.group(1)
-        stripped = request.clone(rel_url=request.rel_url.with_path(match.group(2)))
-        return await super().resolve(stripped)
+def with_version_prefix(routes: list[web.RouteDef]) -> list[web.RouteDef]:
+    """Each route twice: as given and under /vX.Y, as moby registers them."""
+    prefixed = [
+        web.route(r.method, VERSION_SEGMENT + r.path, r.handler, **r.kwargs) for r in routes
+    ]
+    return [*routes, *prefixed]
 
 
 @web.middleware
 async def version_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse versions below 1.24; serve newer clients as 1.44, which every one accepts."""
-    version = request.get(REQUEST_VERSION_KEY)
+    version = request.match_info.get("api_version")
     if version is not None and _as_tuple(version) < _as_tuple(MIN_API_VERSION):
         return error_response(
             400,

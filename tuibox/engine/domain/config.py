@@ -8,6 +8,8 @@ from pathlib import Path
 
 from tuibox.engine.domain.errors import InvalidArgument
 
+API_VERSION = "1.44"
+MIN_API_VERSION = "1.24"
 DEFAULT_SOCKET = Path("/run/tuibox/engine.sock")
 DEFAULT_DATA_ROOT = Path("/var/lib/tuibox")
 DEFAULT_EXEC_ROOT = Path("/run/tuibox")

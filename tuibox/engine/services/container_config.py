@@ -53,7 +53,9 @@ def merge_process(body: dict[str, Any], image_config: dict[str, Any]) -> Process
     if not isinstance(working_dir, str):
         raise InvalidArgument("WorkingDir must be a string")
     if working_dir and not working_dir.startswith("/"):
-        raise InvalidArgument(f"the working directory '{working_dir}' is invalid, it needs to be an absolute path")
+        raise InvalidArgument(
+            f"the working directory '{working_dir}' is invalid, it needs to be an absolute path"
+        )
     return ProcessSettings(
         path=words[0],
         args=words[1:],

@@ -22,9 +22,7 @@ class ContainerQueries:
         self, *, all_containers: bool, limit: int | None, filters: dict[str, list[str]]
     ) -> list[dict[str, Any]]:
         """Newest first; without `all` only running ones, as `docker ps` shows."""
-        records = sorted(
-            self.containers.records.values(), key=lambda r: r.created, reverse=True
-        )
+        records = sorted(self.containers.records.values(), key=lambda r: r.created, reverse=True)
         if not all_containers and not filters.get("status"):
             records = [r for r in records if r.state.status is Status.RUNNING]
         try:

@@ -106,8 +106,9 @@ def matches(record: ContainerRecord, filters: dict[str, list[str]]) -> bool:
         "name": lambda v: re.search(v, record.name) is not None,
         "id": lambda v: record.id.startswith(v),
         "ancestor": lambda v: v in (record.image_ref, record.image_id, record.image_id[7:19]),
-        "exited": lambda v: record.state.status is Status.EXITED
-        and str(record.state.exit_code) == v,
+        "exited": lambda v: (
+            record.state.status is Status.EXITED and str(record.state.exit_code) == v
+        ),
         "label": lambda v: _label_matches(record, v),
     }
     for key, values in filters.items():

@@ -18,7 +18,6 @@ from typing import Any
 
 from tuibox.engine.domain.container import (
     ContainerRecord,
-    ContainerState,
     Status,
     now_rfc3339,
     validate_name,
@@ -404,9 +403,7 @@ class ContainerService:
     ) -> None:
         attributes = {"image": record.image_ref, "name": record.name, **extra}
         attributes.update({k: str(v) for k, v in (record.config.get("Labels") or {}).items()})
-        self.events.publish(
-            Event("container", action, record.id, attributes, exit_code=exit_code)
-        )
+        self.events.publish(Event("container", action, record.id, attributes, exit_code=exit_code))
 
 
 def _start_failure_code(message: str) -> int:

@@ -7,17 +7,16 @@ import os
 import platform
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import tuibox
-from tuibox.engine.domain.config import EngineConfig
+from tuibox.engine.domain.config import API_VERSION, MIN_API_VERSION, EngineConfig
 from tuibox.engine.domain.container import Status
 from tuibox.engine.services.containers import ContainerService
 from tuibox.engine.services.host_check import HostFacts
 from tuibox.engine.services.images import ImageService
 
-API_VERSION = "1.44"
-MIN_API_VERSION = "1.24"
 ENGINE_ID = "tuibox"
 
 
@@ -79,7 +78,12 @@ class SystemService:
             "Driver": "overlay2",
             "DriverStatus": [["Backing Filesystem", "overlayfs"]],
             "SystemStatus": None,
-            "Plugins": {"Volume": [], "Network": ["null"], "Authorization": None, "Log": ["k8s-file"]},
+            "Plugins": {
+                "Volume": [],
+                "Network": ["null"],
+                "Authorization": None,
+                "Log": ["k8s-file"],
+            },
             "LoggingDriver": "json-file",
             "CgroupDriver": "cgroupfs",
             "CgroupVersion": "2" if self.facts.cgroup_layout == "v2" else "1",
@@ -122,7 +126,10 @@ class SystemService:
                 cidrs.append(str(ipaddress.ip_network(entry, strict=False)))
             except ValueError:
                 index_configs[entry] = {
-                    "Name": entry, "Mirrors": [], "Secure": False, "Official": False
+                    "Name": entry,
+                    "Mirrors": [],
+                    "Secure": False,
+                    "Official": False,
                 }
         if "127.0.0.0/8" not in cidrs:
             cidrs.append("127.0.0.0/8")
@@ -142,9 +149,10 @@ def _arch() -> str:
 
 def _os_name() -> str:
     try:
-        for line in open("/etc/os-release").read().splitlines():
-            if line.startswith("PRETTY_NAME="):
-                return line.split("=", 1)[1].strip('"')
+        lines = Path("/etc/os-release").read_text().splitlines()
     except OSError:
-        pass
+        return "Linux"
+    for line in lines:
+        if line.startswith("PRETTY_NAME="):
+            return line.split("=", 1)[1].strip('"')
     return "Linux"
