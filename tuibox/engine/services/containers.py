@@ -214,14 +214,12 @@ class ContainerService:
 
     async def _start_locked(self, record: ContainerRecord) -> None:
         paths = self.paths(record.id)
-        await self.runtime.delete(record.id, force=True)
-        self.runtime.cleanup(record.id)
         try:
             await asyncio.to_thread(self._prepare_bundle, record, paths)
             pid = await self.runtime.create(record.id, paths["bundle"], paths["log"])
             await self.runtime.start(record.id)
         except Exception as err:
-            await self._undo_start(record, paths)
+            await self._release(record)
             record.state.error = str(err)
             record.state.exit_code = _start_failure_code(str(err))
             self.store.save(record)
@@ -253,14 +251,7 @@ class ContainerService:
             extra_masked_paths=self._masked_paths,
             seccomp=self._seccomp,
         )
-        write_json_atomic(paths["bundle"] / "config.json", build_oci_config(spec))
-
-    async def _undo_start(self, record: ContainerRecord, paths: dict[str, Path]) -> None:
-        with contextlib.suppress(Exception):
-            await self.runtime.delete(record.id, force=True)
-        self.runtime.cleanup(record.id)
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(overlay.unmount, paths["rootfs"])
+        write_json_atomic(paths["bundle"] / "config.json", build_oci_config(spec), durable=False)
 
     # --- exits --------------------------------------------------------------------
 
@@ -284,14 +275,26 @@ class ContainerService:
             state = record.state
             state.status, state.pid, state.exit_code = Status.EXITED, 0, exit_code
             state.finished_at = now_rfc3339()
-            await self._undo_start(record, self.paths(container_id))
             self.store.save(record)
             self._watchers.pop(container_id, None)
             self._publish(record, "die", exitCode=str(exit_code), exit_code=exit_code)
+            await self._release(record)
         if record.auto_remove:
             await self._drain_readers(container_id)
             with contextlib.suppress(NotFound):
                 await self.remove(container_id, force=True)
+
+    async def _release(self, record: ContainerRecord) -> None:
+        """Free what a run holds (crun state and cgroup, the rootfs mount); idempotent."""
+        rootfs = self.paths(record.id)["rootfs"]
+        results = await asyncio.gather(
+            self.runtime.delete(record.id, force=True),
+            asyncio.to_thread(overlay.unmount, rootfs),
+            return_exceptions=True,
+        )
+        for failure in (r for r in results if isinstance(r, BaseException)):
+            log.warning("cleaning up container %s: %s", record.short_id, failure)
+        self.runtime.cleanup(record.id)
 
     async def _drain_readers(self, container_id: str) -> None:
         """Give attached streams a moment to send the last output before the log goes."""
@@ -378,11 +381,22 @@ class ContainerService:
         async with self.lock(record.id):
             if record.id not in self.records:
                 raise NotFound(f"No such container: {given}")
-            await self._undo_start(record, self.paths(record.id))
-            self.store.delete(record.id)
-            del self.records[record.id]
-            self._locks.pop(record.id, None)
-            self._publish(record, "destroy", exit_code=record.state.exit_code)
+            await self._remove_locked(record)
+
+    async def _remove_locked(self, record: ContainerRecord) -> None:
+        """Mark the record removing, tell waiters, then free its files.
+
+        `docker run --rm` waits for the destroy event; the unmount and file removal that
+        follow need not delay it. An engine that dies before the end finishes the job
+        when it recovers, since the record on disk says removing.
+        """
+        record.state.status = Status.REMOVING
+        self.store.save(record)
+        del self.records[record.id]
+        self._publish(record, "destroy", exit_code=record.state.exit_code)
+        await self._release(record)
+        await asyncio.to_thread(self.store.delete, record.id)
+        self._locks.pop(record.id, None)
 
     # --- recovery -----------------------------------------------------------------
 
@@ -390,6 +404,9 @@ class ContainerService:
         """Reload records after an engine restart; reattach to live containers via conmon."""
         for record in self.store.load_all():
             self.records[record.id] = record
+            if record.state.status is Status.REMOVING:
+                await self._remove_locked(record)
+                continue
             if record.state.status is not Status.RUNNING:
                 continue
             if self.runtime.conmon_alive(record.id):

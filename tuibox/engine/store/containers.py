@@ -41,7 +41,8 @@ class ContainerStore:
         return records
 
     def save(self, record: ContainerRecord) -> None:
-        write_json_atomic(self.container_dir(record.id) / RECORD_FILE, record.to_json())
+        path = self.container_dir(record.id) / RECORD_FILE
+        write_json_atomic(path, record.to_json(), durable=False)
 
     def delete(self, container_id: str) -> None:
         """Remove the container's directory; a missing one is fine."""
