@@ -1,0 +1,216 @@
+"""ImageService over a fake registry: pull progress, import, tag, rmi rules, JSON shapes."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.fake_registry import FakeRegistry, Network, build_image, layer_tar, sha
+from tuibox.engine.domain.config import EngineConfig
+from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound
+from tuibox.engine.services.images import ImageService
+
+MIRROR = "http://mirror:5000"
+BUSYBOX = build_image([{"bin/busybox": b"\x7fELF"}, {"etc/motd": b"hi"}], cmd=["sh"])
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[tuple[ImageService, FakeRegistry]]:
+    registry = FakeRegistry()
+    registry.add("library/busybox", "latest", BUSYBOX)
+    config = EngineConfig(data_root=tmp_path / "data", registry_mirrors=(MIRROR,))
+    images = ImageService.open(config, transport=Network({"mirror:5000": registry}).transport())
+    yield images, registry
+    await images.aclose()
+
+
+async def collect(messages: AsyncIterator[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [m async for m in messages]
+
+
+def lines(messages: list[dict[str, Any]]) -> list[str]:
+    """What the docker CLI prints without a TTY: progress-bar messages are dropped."""
+    return [f"{m['id']}: {m['status']}" if "id" in m else m["status"]
+            for m in messages if not m.get("progressDetail")]  # fmt: skip
+
+
+async def test_pull_stream_and_repull(service: tuple[ImageService, FakeRegistry]) -> None:
+    images, _ = service
+    first = await collect(images.pull("docker.io/library/busybox", "latest", "e30="))
+    layer_ids = [d.removeprefix("sha256:")[:12] for d in BUSYBOX.blobs if d != sha(BUSYBOX.config)]
+    layer = layer_ids[0]
+    assert lines(first)[0] == "latest: Pulling from library/busybox"
+    assert f"{layer}: Pulling fs layer" in lines(first)
+    for status in ("Verifying Checksum", "Download complete", "Pull complete"):
+        assert f"{layer}: {status}" in lines(first)
+    assert lines(first)[-2:] == [
+        f"Digest: {BUSYBOX.digest}", "Status: Downloaded newer image for busybox:latest",
+    ]
+    assert any(m["status"] == "Extracting" and m["progressDetail"] for m in first)
+    second = await collect(images.pull("busybox", None, None))
+    assert f"{layer}: Already exists" in lines(second)
+    assert lines(second)[-1] == "Status: Image is up to date for busybox:latest"
+
+
+async def test_pulled_image_record(service: tuple[ImageService, FakeRegistry]) -> None:
+    images, _ = service
+    await collect(images.pull("busybox", "latest", None))
+    record = images.resolve("busybox")
+    assert record.id == BUSYBOX.image_id
+    assert record.repo_tags == ("busybox:latest",)
+    assert record.repo_digests == (f"busybox@{BUSYBOX.digest}",)
+    assert record.container_config["Cmd"] == ["sh"]
+    assert record.created == 1714557600
+    for name in (record.id, record.id.removeprefix("sha256:"), record.short_id,
+                 "sha256:" + record.short_id, "busybox:latest", "docker.io/library/busybox",
+                 f"busybox@{BUSYBOX.digest}"):  # fmt: skip
+        assert images.resolve(name).id == record.id
+    dirs = images.layer_dirs(record.id)
+    assert (dirs[0] / "etc/motd").read_bytes() == b"hi"
+    assert (dirs[1] / "bin/busybox").exists()
+    with pytest.raises(NotFound, match=r"^No such image: nosuch:latest$"):
+        images.resolve("nosuch")
+    with pytest.raises(InvalidArgument, match="invalid reference format"):
+        images.resolve("Bad//Name")
+
+
+async def test_missing_repository_fails_before_any_message(
+    service: tuple[ImageService, FakeRegistry],
+) -> None:
+    images, _ = service
+    stream = images.pull("nosuch", "latest", None)
+    with pytest.raises(NotFound, match="pull access denied for nosuch"):
+        await anext(stream)
+
+
+async def test_invalid_reference_is_invalid_argument(
+    service: tuple[ImageService, FakeRegistry],
+) -> None:
+    images, _ = service
+    with pytest.raises(InvalidArgument, match="invalid reference format"):
+        await anext(images.pull("Bad:Name:x", None, None))
+
+
+async def test_failed_pull_leaves_the_store_as_it_was(
+    service: tuple[ImageService, FakeRegistry], tmp_path: Path
+) -> None:
+    images, registry = service
+    good = build_image([{"ok": b"fine"}, {"../escape": b"x"}])
+    registry.add("library/evil", "latest", good)
+    with pytest.raises(InvalidArgument, match=r"'\.\.' would leave the layer"):
+        await collect(images.pull("evil", None, None))
+    assert images.image_count() == 0
+    layers_root = tmp_path / "data/layers"
+    assert list(layers_root.iterdir()) == []
+
+
+async def test_import_with_changes_and_tag(service: tuple[ImageService, FakeRegistry]) -> None:
+    images, _ = service
+    raw = layer_tar({"bin/tool": b"#!/bin/sh\n"})
+
+    async def body() -> AsyncIterator[bytes]:
+        data = gzip.compress(raw)
+        for start in range(0, len(data), 7):
+            yield data[start : start + 7]
+
+    messages = await collect(images.import_rootfs(
+        body(), "myimg:v1", None, "my msg", ['CMD ["sh"]', "ENV A=1", "WORKDIR /w"]))
+    image_id = messages[-1]["status"]
+    record = images.resolve("myimg:v1")
+    assert record.id == image_id
+    assert record.diff_ids == [sha(raw)]
+    assert record.container_config == {"Cmd": ["sh"], "Env": ["A=1"], "WorkingDir": "/w"}
+    inspect = await images.inspect("myimg:v1")
+    assert inspect["Comment"] == "my msg"
+    assert inspect["Os"] == "linux"
+    assert (images.layer_dirs(image_id)[0] / "bin/tool").exists()
+
+
+async def test_import_of_garbage_is_refused_and_leaves_nothing(
+    service: tuple[ImageService, FakeRegistry], tmp_path: Path
+) -> None:
+    images, _ = service
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"this is not a tarball" * 50
+
+    with pytest.raises(InvalidArgument, match="not a valid tar stream"):
+        await collect(images.import_rootfs(body(), "x", None, None, []))
+    assert list((tmp_path / "data/layers").iterdir()) == []
+
+
+async def test_tag_list_and_inspect_shapes(service: tuple[ImageService, FakeRegistry]) -> None:
+    images, _ = service
+    await collect(images.pull("busybox", None, None))
+    await images.tag("busybox", "docker.io/myrepo/foo", "v1")
+    summary = await images.list_images(False, {})
+    assert len(summary) == 1
+    assert summary[0]["RepoTags"] == ["busybox:latest", "myrepo/foo:v1"]
+    assert summary[0]["Created"] == 1714557600
+    assert summary[0]["Size"] == 6
+    filtered = await images.list_images(False, {"reference": ["myrepo/*"]})
+    assert len(filtered) == 1
+    assert await images.list_images(False, {"reference": ["nothing"]}) == []
+    with pytest.raises(InvalidArgument, match="invalid filter 'bogus'"):
+        await images.list_images(False, {"bogus": ["x"]})
+    inspect = await images.inspect("myrepo/foo:v1")
+    assert inspect["Created"] == "2024-05-01T10:00:00.123456789Z"
+    assert inspect["RootFS"] == {"Type": "layers", "Layers": BUSYBOX.diff_ids}
+    assert inspect["Config"]["Cmd"] == ["sh"]
+    with pytest.raises(InvalidArgument):
+        await images.tag("busybox", "Bad Repo", None)
+
+
+async def test_rmi_untags_then_deletes_with_layers(
+    service: tuple[ImageService, FakeRegistry], tmp_path: Path
+) -> None:
+    images, _ = service
+    await collect(images.pull("busybox", None, None))
+    await images.tag("busybox", "other", None)
+    untagged = await images.remove("other", force=False, noprune=False)
+    assert untagged == [{"Untagged": "other:latest"}]
+    result = await images.remove("busybox", force=False, noprune=False)
+    assert result[:3] == [
+        {"Untagged": "busybox:latest"},
+        {"Untagged": f"busybox@{BUSYBOX.digest}"},
+        {"Deleted": BUSYBOX.image_id},
+    ]
+    assert len(result) == 5  # plus both layers
+    assert images.image_count() == 0
+    assert list((tmp_path / "data/layers").iterdir()) == []
+    assert list((tmp_path / "data/content/sha256").iterdir()) == []
+
+
+async def test_rmi_conflicts(service: tuple[ImageService, FakeRegistry]) -> None:
+    images, _ = service
+    await collect(images.pull("busybox", None, None))
+    image_id = images.resolve("busybox").id
+    usage = {image_id: [("c" * 64, False)]}
+    images.set_usage_lookup(lambda i: usage.get(i, []))
+    with pytest.raises(Conflict, match='unable to remove repository reference "busybox"'):
+        await images.remove("busybox", force=False, noprune=False)
+    stopped = r"must be forced\) - image is being used by stopped container c{12}"
+    with pytest.raises(Conflict, match=stopped):
+        await images.remove(image_id, force=False, noprune=False)
+    usage[image_id] = [("d" * 64, True)]
+    with pytest.raises(Conflict) as caught:
+        await images.remove("busybox", force=True, noprune=False)
+    assert str(caught.value) == (
+        f"conflict: unable to delete {image_id[7:19]} (cannot be forced) - "
+        "image is being used by running container dddddddddddd"
+    )
+    assert images.resolve("busybox").repo_tags == ("busybox:latest",)
+    usage[image_id] = [("c" * 64, False)]
+    result = await images.remove("busybox", force=True, noprune=False)
+    assert {"Deleted": image_id} in result
+    assert len(result) == 3  # layers kept for the stopped container
+
+
+async def test_rmi_unknown_image(service: tuple[ImageService, FakeRegistry]) -> None:
+    images, _ = service
+    with pytest.raises(NotFound, match="No such image: ghost:latest"):
+        await images.remove("ghost", force=True, noprune=False)

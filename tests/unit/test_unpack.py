@@ -1,0 +1,231 @@
+"""Layer unpacking refuses every escape and converts OCI whiteouts to overlay form."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import stat
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.layers.unpack import UnpackLimits, entry_parts, unpack_layer
+
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0 and os.environ.get("CI") != "true",
+    reason="whiteouts need root (mknod, trusted.* xattrs)",
+)
+
+
+def _info(name: str, kind: bytes = tarfile.REGTYPE, **fields: object) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.mode = 0o755 if kind == tarfile.DIRTYPE else 0o644
+    info.mtime = 1_700_000_000
+    for key, value in fields.items():
+        setattr(info, key, value)
+    return info
+
+
+def build_tar(entries: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for info, data in entries:
+            if data is not None:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            else:
+                tar.addfile(info)
+    return buffer.getvalue()
+
+
+def file(name: str, data: bytes = b"x", **fields: object) -> tuple[tarfile.TarInfo, bytes]:
+    return _info(name, **fields), data
+
+
+def directory(name: str) -> tuple[tarfile.TarInfo, None]:
+    return _info(name, tarfile.DIRTYPE), None
+
+
+def symlink(name: str, target: str) -> tuple[tarfile.TarInfo, None]:
+    return _info(name, tarfile.SYMTYPE, linkname=target), None
+
+
+def hardlink(name: str, target: str) -> tuple[tarfile.TarInfo, None]:
+    return _info(name, tarfile.LNKTYPE, linkname=target), None
+
+
+def unpack(tmp_path: Path, data: bytes, **kwargs: object) -> Path:
+    blob = tmp_path / "layer.tar"
+    blob.write_bytes(data)
+    dest = tmp_path / "diff"
+    dest.mkdir()
+    unpack_layer(blob, dest, **kwargs)  # type: ignore[arg-type]
+    return dest
+
+
+def refused(tmp_path: Path, data: bytes, words: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        unpack(tmp_path, data)
+    assert words in str(caught.value)
+
+
+def test_plain_layer_unpacks_with_modes_links_and_diff_id(tmp_path: Path) -> None:
+    data = build_tar([
+        directory("./bin"),
+        file("./bin/busybox", b"\x7fELF", mode=0o4755),
+        symlink("./bin/sh", "busybox"),
+        symlink("./bin/abs", "/bin/busybox"),
+        hardlink("./bin/ln", "bin/busybox"),
+        file("etc/motd", b"hello"),
+    ])
+    blob = tmp_path / "layer.tar"
+    blob.write_bytes(data)
+    dest = tmp_path / "diff"
+    dest.mkdir()
+    result = unpack_layer(blob, dest, expected_diff_id="sha256:" + hashlib.sha256(data).hexdigest())
+    assert (dest / "etc/motd").read_bytes() == b"hello"
+    assert stat.S_IMODE((dest / "bin/busybox").stat().st_mode) == 0o4755
+    assert os.readlink(dest / "bin/sh") == "busybox"
+    assert os.readlink(dest / "bin/abs") == "/bin/busybox"
+    assert (dest / "bin/ln").stat().st_ino == (dest / "bin/busybox").stat().st_ino
+    assert (dest / "bin").stat().st_mtime == 1_700_000_000
+    assert result.size == 9
+    assert result.entries == 6
+
+
+def test_gzip_layer_diff_id_is_of_the_uncompressed_stream(tmp_path: Path) -> None:
+    data = build_tar([file("a.txt", b"abc")])
+    blob = tmp_path / "layer.tar.gz"
+    blob.write_bytes(gzip.compress(data))
+    dest = tmp_path / "diff"
+    dest.mkdir()
+    result = unpack_layer(blob, dest)
+    assert result.diff_id == "sha256:" + hashlib.sha256(data).hexdigest()
+    assert (dest / "a.txt").read_bytes() == b"abc"
+
+
+def test_wrong_diff_id_is_refused(tmp_path: Path) -> None:
+    data = build_tar([file("a.txt")])
+    with pytest.raises(InvalidArgument, match="wrong diff id"):
+        unpack(tmp_path, data, expected_diff_id="sha256:" + "0" * 64)
+
+
+def test_dotdot_entry_is_refused(tmp_path: Path) -> None:
+    refused(tmp_path, build_tar([file("../etc/x")]), "'..' would leave the layer")
+    assert not (tmp_path / "etc").exists()
+
+
+def test_dotdot_in_the_middle_is_refused(tmp_path: Path) -> None:
+    refused(tmp_path, build_tar([file("a/../../x")]), "'..'")
+
+
+def test_absolute_entry_is_refused(tmp_path: Path) -> None:
+    refused(tmp_path, build_tar([file("/abs")]), "absolute paths are not allowed")
+
+
+def test_escaping_symlink_is_refused(tmp_path: Path) -> None:
+    refused(tmp_path, build_tar([symlink("a/evil", "../../../etc")]), "escapes the layer")
+
+
+def test_file_through_an_earlier_symlink_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    data = build_tar([symlink("evil", str(outside)), file("evil/planted", b"pwned")])
+    refused(tmp_path, data, "traverses the symlink evil")
+    assert not (outside / "planted").exists()
+
+
+def test_file_through_a_relative_symlink_is_refused(tmp_path: Path) -> None:
+    data = build_tar([directory("d"), symlink("link", "d"), file("link/x")])
+    refused(tmp_path, data, "traverses the symlink link")
+
+
+def test_escaping_hardlink_is_refused(tmp_path: Path) -> None:
+    refused(tmp_path, build_tar([hardlink("passwd", "../../etc/passwd")]), "escapes the layer")
+
+
+def test_hardlink_through_a_symlink_is_refused(tmp_path: Path) -> None:
+    data = build_tar([symlink("etc", "/etc"), hardlink("stolen", "etc/passwd")])
+    refused(tmp_path, data, "traverses the symlink etc")
+
+
+def test_hardlink_to_a_missing_entry_is_refused(tmp_path: Path) -> None:
+    refused(tmp_path, build_tar([hardlink("x", "nowhere")]), "not an earlier entry")
+
+
+@pytest.mark.parametrize("kind", [tarfile.CHRTYPE, tarfile.BLKTYPE])
+def test_device_nodes_are_refused(tmp_path: Path, kind: bytes) -> None:
+    data = build_tar([(_info("dev/sda", kind, devmajor=8, devminor=0), None)])
+    refused(tmp_path, data, "device nodes are not allowed")
+
+
+def test_fifo_is_allowed(tmp_path: Path) -> None:
+    dest = unpack(tmp_path, build_tar([(_info("pipe", tarfile.FIFOTYPE), None)]))
+    assert stat.S_ISFIFO((dest / "pipe").lstat().st_mode)
+
+
+@needs_root
+def test_whiteout_becomes_char_device_0_0(tmp_path: Path) -> None:
+    dest = unpack(tmp_path, build_tar([directory("etc"), file("etc/.wh.motd", b"")]))
+    node = (dest / "etc/motd").lstat()
+    assert stat.S_ISCHR(node.st_mode)
+    assert os.major(node.st_rdev) == 0 and os.minor(node.st_rdev) == 0
+    assert not (dest / "etc/.wh.motd").exists()
+
+
+@needs_root
+def test_opaque_whiteout_marks_the_directory(tmp_path: Path) -> None:
+    data = build_tar([directory("var"), file("var/.wh..wh..opq", b""), file("var/new")])
+    dest = unpack(tmp_path, data)
+    assert os.getxattr(dest / "var", "trusted.overlay.opaque") == b"y"
+    assert not (dest / "var/.wh..wh..opq").exists()
+    assert (dest / "var/new").exists()
+
+
+def test_forged_overlay_xattrs_are_dropped(tmp_path: Path) -> None:
+    info = _info("d", tarfile.DIRTYPE)
+    info.pax_headers = {"SCHILY.xattr.trusted.overlay.opaque": "y"}
+    dest = unpack(tmp_path, build_tar([(info, None)]))
+    with pytest.raises(OSError):
+        os.getxattr(dest / "d", "trusted.overlay.opaque")
+
+
+def test_total_size_limit_stops_a_bomb(tmp_path: Path) -> None:
+    blob = tmp_path / "bomb.gz"
+    blob.write_bytes(gzip.compress(build_tar([file("big", b"\0" * 200_000)])))
+    dest = tmp_path / "diff"
+    dest.mkdir()
+    with pytest.raises(InvalidArgument, match="more than 100000 bytes"):
+        unpack_layer(blob, dest, limits=UnpackLimits(max_bytes=100_000))
+
+
+def test_entry_count_limit(tmp_path: Path) -> None:
+    blob = tmp_path / "many.tar"
+    blob.write_bytes(build_tar([file(f"f{i}") for i in range(10)]))
+    dest = tmp_path / "diff"
+    dest.mkdir()
+    with pytest.raises(InvalidArgument, match="more than 5 entries"):
+        unpack_layer(blob, dest, limits=UnpackLimits(max_entries=5))
+
+
+def test_garbage_is_not_a_tar(tmp_path: Path) -> None:
+    refused(tmp_path, gzip.compress(b"not a tar at all" * 100), "not a valid tar stream")
+
+
+def test_zstd_is_refused_clearly(tmp_path: Path) -> None:
+    refused(tmp_path, b"\x28\xb5\x2f\xfd" + b"\0" * 600, "zstd-compressed layers are not supported")
+
+
+def test_duplicate_entry_last_wins(tmp_path: Path) -> None:
+    dest = unpack(tmp_path, build_tar([file("a", b"one"), file("a", b"two")]))
+    assert (dest / "a").read_bytes() == b"two"
+
+
+def test_entry_parts_strips_dot_slash() -> None:
+    assert entry_parts("./a//b/./c") == ["a", "b", "c"]
+    assert entry_parts("./") == []

@@ -1,0 +1,83 @@
+"""Routes for /images: pull and import (create), list, inspect, tag, remove."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from tuibox.engine.api.common import json_response, query_bool, query_filters, stream_json
+from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.services.images import ImageService
+
+_BODY_CHUNK = 256 * 1024
+
+
+class ImageRoutes:
+    """Thin handlers over ImageService. Names may hold `/` and `:`, hence `{name:.+}`."""
+
+    def __init__(self, images: ImageService) -> None:
+        self.images = images
+
+    def routes(self) -> list[web.RouteDef]:
+        """Route table; the fixed paths come first so they win over `{name:.+}`."""
+        return [
+            web.get("/images/json", self.list_images),
+            web.post("/images/create", self.create),
+            web.get("/images/{name:.+}/json", self.inspect),
+            web.post("/images/{name:.+}/tag", self.tag),
+            web.delete("/images/{name:.+}", self.remove),
+        ]
+
+    async def list_images(self, request: web.Request) -> web.Response:
+        result = await self.images.list_images(query_bool(request, "all"), query_filters(request))
+        return json_response(result)
+
+    async def create(self, request: web.Request) -> web.StreamResponse:
+        query = request.query
+        from_image = query.get("fromImage")
+        from_src = query.get("fromSrc")
+        messages: AsyncIterator[dict[str, Any]]
+        if from_image:
+            messages = self.images.pull(
+                from_image, query.get("tag") or None, request.headers.get("X-Registry-Auth")
+            )
+        elif from_src == "-":
+            messages = self.images.import_rootfs(
+                _body_chunks(request),
+                query.get("repo") or None,
+                query.get("tag") or None,
+                query.get("message") or None,
+                query.getall("changes", []),
+            )
+        elif from_src:
+            raise InvalidArgument(
+                "importing from a URL is not supported; send the tarball in the body (fromSrc=-)"
+            )
+        else:
+            raise InvalidArgument("either fromImage or fromSrc is required")
+        return await stream_json(request, messages)
+
+    async def inspect(self, request: web.Request) -> web.Response:
+        return json_response(await self.images.inspect(request.match_info["name"]))
+
+    async def tag(self, request: web.Request) -> web.Response:
+        repo = request.query.get("repo")
+        if not repo:
+            raise InvalidArgument("repo is required: the repository to tag the image into")
+        await self.images.tag(request.match_info["name"], repo, request.query.get("tag") or None)
+        return web.Response(status=201)
+
+    async def remove(self, request: web.Request) -> web.Response:
+        result = await self.images.remove(
+            request.match_info["name"],
+            force=query_bool(request, "force"),
+            noprune=query_bool(request, "noprune"),
+        )
+        return json_response(result)
+
+
+async def _body_chunks(request: web.Request) -> AsyncIterator[bytes]:
+    async for chunk in request.content.iter_chunked(_BODY_CHUNK):
+        yield chunk

@@ -1,0 +1,327 @@
+"""Safe layer unpacking: tarfile parses headers, every file operation is done here by fd.
+
+A layer is refused whole (InvalidArgument naming the entry) when any entry would land
+outside it: absolute names, ".." components, a path through a symlink, link targets that
+escape, device nodes. OCI whiteouts become overlayfs whiteouts (char 0:0 nodes) and opaque
+directories (trusted.overlay.opaque=y). The uncompressed stream is hashed on the way and
+must equal the expected diff ID. Python 3.11's extraction filters are not used: see
+oci-security.md §2.5.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import os
+import posixpath
+import stat
+import tarfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.layers.rooted import RootedDir, clear_for
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_WHITEOUT = ".wh..wh..opq"
+OPAQUE_XATTR = "trusted.overlay.opaque"
+_XATTR_PAX_PREFIX = "SCHILY.xattr."
+_FORBIDDEN_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
+_CHUNK = 1024 * 1024
+_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_GZIP_MAGIC = b"\x1f\x8b"
+_OTHER_MAGICS = {b"\x28\xb5\x2f\xfd": "zstd", b"BZh": "bzip2", b"\xfd7zXZ": "xz"}
+
+
+@dataclass(frozen=True)
+class UnpackLimits:
+    """Caps against tar and decompression bombs."""
+
+    max_bytes: int = 16 * 1024**3
+    max_entries: int = 1_000_000
+    max_path_length: int = 4096
+
+
+@dataclass(frozen=True)
+class UnpackResult:
+    """What unpacking measured: the diff ID and the bytes of file content written."""
+
+    diff_id: str
+    size: int
+    entries: int
+
+
+class _HashingReader:
+    """Reads the uncompressed stream, hashing and counting it, refusing past a byte cap."""
+
+    def __init__(self, source: BinaryIO, max_bytes: int) -> None:
+        self._source = source
+        self._max_bytes = max_bytes
+        self.hash = hashlib.sha256()
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._source.read(size if size and size > 0 else _CHUNK)
+        self.count += len(data)
+        if self.count > self._max_bytes:
+            raise InvalidArgument(
+                f"layer refused: it unpacks to more than {self._max_bytes} bytes"
+            )
+        self.hash.update(data)
+        return data
+
+    def drain(self) -> None:
+        while self.read(_CHUNK):
+            pass
+
+
+@dataclass
+class _Walk:
+    """Mutable state of one unpack."""
+
+    root: RootedDir
+    tar: tarfile.TarFile
+    limits: UnpackLimits
+    as_root: bool = field(default_factory=lambda: os.geteuid() == 0)
+    size: int = 0
+    entries: int = 0
+    dir_times: list[tuple[list[str], int]] = field(default_factory=list)
+
+
+def unpack_layer(
+    blob: Path,
+    dest: Path,
+    *,
+    expected_diff_id: str | None = None,
+    limits: UnpackLimits | None = None,
+) -> UnpackResult:
+    """Unpack a gzip or plain tar layer into the empty directory `dest`.
+
+    Args:
+        blob: the layer file as downloaded (compressed or not).
+        dest: an empty directory; on error it holds a partial tree the caller discards.
+        expected_diff_id: the config's rootfs.diff_ids entry; checked after the stream ends.
+        limits: caps on total uncompressed bytes, entry count and path length.
+
+    Returns:
+        The diff ID, the bytes of regular file content and the number of entries.
+
+    Raises:
+        InvalidArgument: an unsafe or unsupported entry, a bomb, a corrupt stream or a
+            diff ID mismatch.
+    """
+    limits = limits or UnpackLimits()
+    with blob.open("rb") as raw:
+        source = _decompressor(raw)
+        reader = _HashingReader(source, limits.max_bytes)
+        try:
+            result = _walk_tar(reader, dest, limits)
+            reader.drain()
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
+            raise InvalidArgument(f"layer is not a valid tar stream: {err}") from None
+    diff_id = "sha256:" + reader.hash.hexdigest()
+    if expected_diff_id is not None and diff_id != expected_diff_id:
+        raise InvalidArgument(
+            f"wrong diff id: layer unpacks to {diff_id}, the image config says {expected_diff_id}"
+        )
+    return UnpackResult(diff_id=diff_id, size=result.size, entries=result.entries)
+
+
+def _decompressor(raw: BinaryIO) -> BinaryIO:
+    head = raw.read(6)
+    raw.seek(0)
+    if head.startswith(_GZIP_MAGIC):
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    for magic, kind in _OTHER_MAGICS.items():
+        if head.startswith(magic):
+            raise InvalidArgument(f"{kind}-compressed layers are not supported yet")
+    return raw
+
+
+def _walk_tar(reader: _HashingReader, dest: Path, limits: UnpackLimits) -> _Walk:
+    with RootedDir(str(dest)) as root, tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
+        walk = _Walk(root=root, tar=tar, limits=limits)
+        for member in tar:
+            walk.entries += 1
+            if walk.entries > limits.max_entries:
+                raise InvalidArgument(f"layer refused: more than {limits.max_entries} entries")
+            _apply_member(walk, member)
+        _restore_dir_times(walk)
+    return walk
+
+
+def entry_parts(name: str, limits: UnpackLimits | None = None) -> list[str]:
+    """Split a tar entry name into safe components; "./" prefixes are fine.
+
+    Raises:
+        InvalidArgument: an absolute name, a ".." component or an overlong name.
+    """
+    if limits is not None and len(name) > limits.max_path_length:
+        raise InvalidArgument(f"layer entry {name[:80]!r}... refused: the name is too long")
+    if name.startswith("/"):
+        raise InvalidArgument(f"layer entry {name!r} refused: absolute paths are not allowed")
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise InvalidArgument(f"layer entry {name!r} refused: '..' would leave the layer")
+    return parts
+
+
+def _apply_member(walk: _Walk, member: tarfile.TarInfo) -> None:
+    parts = entry_parts(member.name, walk.limits)
+    if not parts:
+        return
+    if parts[-1].startswith(WHITEOUT_PREFIX):
+        _apply_whiteout(walk, member, parts)
+        return
+    if member.ischr() or member.isblk():
+        raise InvalidArgument(f"layer entry {member.name!r} refused: device nodes are not allowed")
+    parent_fd = walk.root.open_dir(parts[:-1], create=True, entry=member.name)
+    try:
+        name = parts[-1]
+        if member.isdir():
+            clear_for(parent_fd, name, keep_dir=True)
+            _make_dir(walk, parent_fd, name, member, parts)
+        elif member.isreg():
+            clear_for(parent_fd, name, keep_dir=False)
+            _make_file(walk, parent_fd, name, member)
+        elif member.issym():
+            _check_symlink(member, parts)
+            clear_for(parent_fd, name, keep_dir=False)
+            _make_symlink(walk, parent_fd, name, member)
+        elif member.islnk():
+            _make_hardlink(walk, parent_fd, name, member)
+        elif member.isfifo():
+            clear_for(parent_fd, name, keep_dir=False)
+            os.mkfifo(name, 0o600, dir_fd=parent_fd)
+            _set_owner_mode_at(walk, parent_fd, name, member)
+        else:
+            raise InvalidArgument(
+                f"layer entry {member.name!r} refused: unsupported tar entry type {member.type!r}"
+            )
+    finally:
+        os.close(parent_fd)
+
+
+def _apply_whiteout(walk: _Walk, member: tarfile.TarInfo, parts: list[str]) -> None:
+    name = parts[-1]
+    parent_fd = walk.root.open_dir(parts[:-1], create=True, entry=member.name)
+    try:
+        if name == OPAQUE_WHITEOUT:
+            os.setxattr(parent_fd, OPAQUE_XATTR, b"y")
+            return
+        if name.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
+            return  # aufs metadata (.wh..wh.plnk and friends): never materialised
+        hidden = name[len(WHITEOUT_PREFIX) :]
+        if hidden in ("", ".", ".."):
+            raise InvalidArgument(f"layer entry {member.name!r} refused: invalid whiteout name")
+        clear_for(parent_fd, hidden, keep_dir=False)
+        os.mknod(hidden, stat.S_IFCHR, os.makedev(0, 0), dir_fd=parent_fd)
+    finally:
+        os.close(parent_fd)
+
+
+def _make_dir(
+    walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo, parts: list[str]
+) -> None:
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(name, 0o700, dir_fd=parent_fd)
+    fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    try:
+        _set_attributes(walk, fd, member, set_time=False)
+    finally:
+        os.close(fd)
+    walk.dir_times.append((parts, int(member.mtime)))
+
+
+def _make_file(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
+    source = walk.tar.extractfile(member)
+    fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=parent_fd)
+    try:
+        if source is not None:
+            while chunk := source.read(_CHUNK):
+                os.write(fd, chunk)
+        walk.size += member.size
+        _set_attributes(walk, fd, member, set_time=True)
+    finally:
+        os.close(fd)
+
+
+def _check_symlink(member: tarfile.TarInfo, parts: list[str]) -> None:
+    target = member.linkname
+    if not target or "\x00" in target:
+        raise InvalidArgument(f"layer entry {member.name!r} refused: empty symlink target")
+    if target.startswith("/"):
+        return  # resolved against the container root at run time, never followed here
+    resolved = posixpath.normpath(posixpath.join(*parts[:-1], target) if parts[:-1] else target)
+    if resolved == ".." or resolved.startswith("../"):
+        raise InvalidArgument(
+            f"layer entry {member.name!r} refused: symlink target {target!r} escapes the layer"
+        )
+
+
+def _make_symlink(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
+    os.symlink(member.linkname, name, dir_fd=parent_fd)
+    if walk.as_root:
+        os.chown(name, member.uid, member.gid, dir_fd=parent_fd, follow_symlinks=False)
+    mtime_ns = int(member.mtime) * 1_000_000_000
+    os.utime(name, ns=(mtime_ns, mtime_ns), dir_fd=parent_fd, follow_symlinks=False)
+
+
+def _make_hardlink(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
+    target = posixpath.normpath(member.linkname.lstrip("/")) if member.linkname else ""
+    if not target or target == "." or target == ".." or target.startswith("../"):
+        raise InvalidArgument(
+            f"layer entry {member.name!r} refused: hard link target {member.linkname!r} "
+            "escapes the layer"
+        )
+    target_parts = entry_parts(target)
+    source_fd = walk.root.open_dir(target_parts[:-1], create=False, entry=member.name)
+    try:
+        clear_for(parent_fd, name, keep_dir=False)
+        os.link(
+            target_parts[-1], name, src_dir_fd=source_fd, dst_dir_fd=parent_fd,
+            follow_symlinks=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise InvalidArgument(
+            f"layer entry {member.name!r} refused: hard link target {member.linkname!r} "
+            "is not an earlier entry of the layer"
+        ) from None
+    finally:
+        os.close(source_fd)
+
+
+def _set_attributes(walk: _Walk, fd: int, member: tarfile.TarInfo, *, set_time: bool) -> None:
+    if walk.as_root:
+        os.fchown(fd, member.uid, member.gid)
+    os.fchmod(fd, stat.S_IMODE(member.mode))  # after chown: chown clears setuid
+    for key, value in member.pax_headers.items():
+        if not key.startswith(_XATTR_PAX_PREFIX):
+            continue
+        xattr = key[len(_XATTR_PAX_PREFIX) :]
+        if xattr.startswith(_FORBIDDEN_XATTR_PREFIXES):
+            continue
+        with contextlib.suppress(OSError):  # best effort, as moby: EPERM/ENOTSUP are fine
+            os.setxattr(fd, xattr, value.encode("utf-8", "surrogateescape"))
+    if set_time:
+        mtime_ns = int(member.mtime) * 1_000_000_000
+        os.utime(fd, ns=(mtime_ns, mtime_ns))
+
+
+def _set_owner_mode_at(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
+    if walk.as_root:
+        os.chown(name, member.uid, member.gid, dir_fd=parent_fd, follow_symlinks=False)
+    os.chmod(name, stat.S_IMODE(member.mode), dir_fd=parent_fd)
+
+
+def _restore_dir_times(walk: _Walk) -> None:
+    for parts, mtime in reversed(walk.dir_times):
+        fd = walk.root.open_dir(parts, create=False, entry="/".join(parts))
+        try:
+            os.utime(fd, ns=(mtime * 1_000_000_000, mtime * 1_000_000_000))
+        finally:
+            os.close(fd)

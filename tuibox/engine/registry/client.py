@@ -1,0 +1,255 @@
+"""OCI distribution client on httpx: endpoint fallback, manifests, verified blobs."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+
+from tuibox.engine.domain.errors import EngineError, InvalidArgument, NotFound, Unavailable
+from tuibox.engine.domain.reference import Reference
+from tuibox.engine.registry.auth import Credentials, fetch_token, parse_bearer_challenge
+from tuibox.engine.registry.endpoints import Endpoint, pull_endpoints
+from tuibox.engine.registry.manifests import (
+    ACCEPT_HEADER,
+    INDEX_TYPES,
+    MAX_MANIFEST_BYTES,
+    Descriptor,
+    ImageManifest,
+    parse_document,
+    parse_image_manifest,
+    select_platform,
+)
+
+log = logging.getLogger(__name__)
+
+_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+
+
+class RepositoryMissing(NotFound):
+    """The registry does not know the repository (or denies it)."""
+
+
+class ManifestMissing(NotFound):
+    """The repository exists but not the tag or digest."""
+
+
+def _sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class ResolvedImage:
+    """The outcome of manifest resolution on one endpoint."""
+
+    endpoint: Endpoint
+    digest: str
+    manifest: ImageManifest
+    manifest_bytes: bytes
+    manifest_digest: str
+
+
+class RepositorySession:
+    """Requests to one repository on one endpoint; remembers a Bearer token once obtained."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        endpoint: Endpoint,
+        reference: Reference,
+        credentials: Credentials | None,
+    ) -> None:
+        self.http = http
+        self.endpoint = endpoint
+        self.reference = reference
+        self.credentials = None if endpoint.is_mirror else credentials
+        self._token: str | None = None
+
+    def _url(self, kind: str, ref: str) -> str:
+        return f"{self.endpoint.base_url}/v2/{self.reference.repository}/{kind}/{ref}"
+
+    async def send(self, url: str, accept: str | None = None) -> httpx.Response:
+        """GET `url` streaming, answering one Bearer challenge; the caller closes the response.
+
+        Raises:
+            Unavailable: the endpoint cannot be reached.
+        """
+        for attempt in range(2):
+            headers = {"Accept": accept} if accept else {}
+            if self._token:
+                headers["Authorization"] = f"Bearer {self._token}"
+            try:
+                response = await self.http.send(
+                    self.http.build_request("GET", url, headers=headers), stream=True
+                )
+            except httpx.HTTPError as err:
+                raise Unavailable(
+                    f"registry {self.endpoint.host} is unreachable: {err or type(err).__name__}"
+                ) from None
+            challenge = parse_bearer_challenge(response.headers.get("www-authenticate", ""))
+            if response.status_code != 401 or challenge is None or attempt == 1:
+                return response
+            await response.aclose()
+            scope = f"repository:{self.reference.repository}:pull"
+            self._token = await fetch_token(self.http, challenge, scope, self.credentials)
+        raise AssertionError("unreachable")
+
+    async def fetch_manifest(self, ref: str) -> tuple[bytes, str, str]:
+        """GET a manifest by tag or digest; returns body, media type header and digest.
+
+        Raises:
+            RepositoryMissing, ManifestMissing: the registry said so.
+            InvalidArgument: the body does not hash to the requested or announced digest.
+        """
+        response = await self.send(self._url("manifests", ref), ACCEPT_HEADER)
+        try:
+            if response.status_code != 200:
+                raise await self._error_for(response)
+            body = await _read_capped(response, MAX_MANIFEST_BYTES, "manifest")
+        finally:
+            await response.aclose()
+        digest = _sha256(body)
+        announced = response.headers.get("docker-content-digest")
+        expected = ref if ref.startswith("sha256:") else announced
+        if expected and expected != digest:
+            raise InvalidArgument(
+                f"manifest digest mismatch from {self.endpoint.host}: expected {expected}, "
+                f"the content hashes to {digest}"
+            )
+        return body, response.headers.get("content-type", ""), digest
+
+    async def fetch_blob(self, descriptor: Descriptor) -> bytes:
+        """GET a small blob (a config) whole and verify size and digest.
+
+        Raises:
+            InvalidArgument: size or digest mismatch.
+        """
+        chunks = [chunk async for chunk in self.stream_blob(descriptor)]
+        data = b"".join(chunks)
+        if _sha256(data) != descriptor.digest:
+            raise InvalidArgument(f"digest mismatch for blob {descriptor.digest}")
+        return data
+
+    async def stream_blob(self, descriptor: Descriptor) -> AsyncIterator[bytes]:
+        """Yield a blob's bytes; more than the descriptor's size aborts (digest: caller)."""
+        response = await self.send(self._url("blobs", descriptor.digest))
+        try:
+            if response.status_code != 200:
+                raise Unavailable(
+                    f"fetching blob {descriptor.digest} from {self.endpoint.host} failed: "
+                    f"HTTP {response.status_code}"
+                )
+            received = 0
+            async for chunk in response.aiter_bytes():
+                received += len(chunk)
+                if received > descriptor.size:
+                    raise InvalidArgument(
+                        f"blob {descriptor.digest} is larger than its announced "
+                        f"{descriptor.size} bytes"
+                    )
+                yield chunk
+        except httpx.HTTPError as err:
+            raise Unavailable(f"download of {descriptor.digest} was interrupted: {err}") from None
+        finally:
+            await response.aclose()
+
+    async def _error_for(self, response: httpx.Response) -> EngineError:
+        body = (await _read_capped(response, 64 * 1024, "error")).decode(errors="replace")
+        status = response.status_code
+        if status == 404 and "NAME_UNKNOWN" not in body and await self._repository_exists():
+            return ManifestMissing(
+                f"manifest for {self.reference.familiar} not found: manifest unknown: "
+                "manifest unknown"
+            )
+        if status in (401, 403, 404):
+            return RepositoryMissing(
+                f"pull access denied for {self.reference.familiar_name}, repository does not "
+                "exist or may require 'docker login': denied: requested access to the "
+                "resource is denied"
+            )
+        if status == 429:
+            return Unavailable(f"toomanyrequests: {self.endpoint.host} rate-limits pulls")
+        return Unavailable(f"registry {self.endpoint.host} answered HTTP {status}: {body[:200]}")
+
+
+    async def _repository_exists(self) -> bool:
+        """Tell a missing tag from a missing repository: registries answer both MANIFEST_UNKNOWN."""
+        url = f"{self.endpoint.base_url}/v2/{self.reference.repository}/tags/list?n=1"
+        response = await self.send(url)
+        try:
+            body = (await _read_capped(response, 64 * 1024, "tag list")).decode(errors="replace")
+        finally:
+            await response.aclose()
+        return not (response.status_code == 404 and "NAME_UNKNOWN" in body)
+
+
+async def _read_capped(response: httpx.Response, limit: int, what: str) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in response.aiter_bytes():
+        total += len(chunk)
+        if total > limit:
+            raise InvalidArgument(f"registry {what} is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class RegistryClient:
+    """Resolves references over the configured endpoints and hands out sessions.
+
+    Lifecycle: one per engine; `aclose` at shutdown. Tests pass an httpx MockTransport.
+    """
+
+    def __init__(
+        self,
+        mirrors: tuple[str, ...] = (),
+        insecure: tuple[str, ...] = (),
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.mirrors = mirrors
+        self.insecure = insecure
+        self.http = httpx.AsyncClient(transport=transport, timeout=_TIMEOUT, follow_redirects=True)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def resolve(
+        self, reference: Reference, credentials: Credentials | None = None
+    ) -> tuple[RepositorySession, ResolvedImage]:
+        """Find the image manifest, trying mirrors (Hub names only) then the registry.
+
+        Raises:
+            NotFound: the repository or tag is missing everywhere that answered.
+            Unavailable: no endpoint could be reached.
+            InvalidArgument: a document failed verification on the last endpoint.
+        """
+        errors: list[EngineError] = []
+        for endpoint in pull_endpoints(reference, self.mirrors, self.insecure):
+            session = RepositorySession(self.http, endpoint, reference, credentials)
+            try:
+                return session, await self._resolve_on(session)
+            except EngineError as err:
+                log.info("pull of %s from %s failed: %s", reference, endpoint.base_url, err)
+                errors.append(err)
+        not_found = [e for e in errors if isinstance(e, NotFound)]
+        raise not_found[-1] if not_found else errors[-1]
+
+    async def _resolve_on(self, session: RepositorySession) -> ResolvedImage:
+        reference = session.reference
+        ref = reference.digest or reference.tag or "latest"
+        body, content_type, digest = await session.fetch_manifest(ref)
+        media_type, document = parse_document(body, content_type)
+        top_digest = digest
+        for _ in range(2):
+            if media_type not in INDEX_TYPES:
+                break
+            chosen = select_platform(document, reference.familiar)
+            body, content_type, digest = await session.fetch_manifest(chosen.digest)
+            media_type, document = parse_document(body, content_type)
+        if media_type in INDEX_TYPES:
+            raise InvalidArgument(f"the manifest list of {reference.familiar} nests too deeply")
+        manifest = parse_image_manifest(media_type, document)
+        return ResolvedImage(session.endpoint, top_digest, manifest, body, digest)

@@ -1,0 +1,76 @@
+"""Which registry endpoints a pull tries, in order, and which hosts may use plain HTTP."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from tuibox.engine.domain.reference import Reference
+
+DOCKER_HUB_API = "https://registry-1.docker.io"
+_LOOPBACK_NAMES = {"localhost"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One place to pull from: base URL (without /v2) and whether it is a mirror."""
+
+    base_url: str
+    is_mirror: bool = False
+
+    @property
+    def host(self) -> str:
+        return self.base_url.split("://", 1)[-1].split("/", 1)[0]
+
+
+def pull_endpoints(
+    reference: Reference, mirrors: tuple[str, ...], insecure: tuple[str, ...]
+) -> list[Endpoint]:
+    """Endpoints for a pull: for Docker Hub every mirror in order then Hub, else the registry.
+
+    Args:
+        reference: the normalised image reference.
+        mirrors: registry-mirrors URLs (http:// or https://).
+        insecure: insecure-registries entries (host[:port] or CIDR).
+    """
+    if reference.is_docker_hub:
+        seen: list[Endpoint] = []
+        for mirror in mirrors:
+            endpoint = Endpoint(mirror.rstrip("/").removesuffix("/v2"), is_mirror=True)
+            if endpoint not in seen:
+                seen.append(endpoint)
+        return [*seen, Endpoint(DOCKER_HUB_API)]
+    scheme = "http" if is_insecure_host(reference.domain, insecure) else "https"
+    return [Endpoint(f"{scheme}://{reference.domain}")]
+
+
+def is_insecure_host(domain: str, insecure: tuple[str, ...]) -> bool:
+    """True when `domain` (host[:port]) may be reached over plain HTTP.
+
+    Loopback hosts always may (Docker adds 127.0.0.0/8 and ::1/128 itself); others must be
+    listed as host, host:port, or fall inside a listed CIDR (IP literals only).
+    """
+    host = split_host(domain)
+    entries = [e.removeprefix("http://").removeprefix("https://").rstrip("/") for e in insecure]
+    if domain in entries or host in entries or host in _LOOPBACK_NAMES:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if address.is_loopback:
+        return True
+    for entry in entries:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def split_host(domain: str) -> str:
+    """The host part of host[:port], without IPv6 brackets."""
+    if domain.startswith("["):
+        return domain[1:].split("]", 1)[0]
+    return domain.rsplit(":", 1)[0] if domain.count(":") == 1 else domain

@@ -1,0 +1,145 @@
+"""Docker JSON shapes for images (ImageSummary, image inspect) and the list filters."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.domain.image import ImageRecord
+
+_RFC3339_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
+SUPPORTED_FILTERS = ("reference", "dangling", "label", "before", "since")
+_EMPTY_CONTAINER_CONFIG: dict[str, Any] = {
+    "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False,
+    "AttachStdout": False, "AttachStderr": False, "Tty": False, "OpenStdin": False,
+    "StdinOnce": False, "Env": None, "Cmd": None, "Image": "", "Volumes": None,
+    "WorkingDir": "", "Entrypoint": None, "OnBuild": None, "Labels": None,
+}  # fmt: skip
+
+
+def human_size(size: float) -> str:
+    """go-units HumanSize: decimal units, 4 significant digits (`1.2MB`, `527B`)."""
+    unit = 0
+    while size >= 1000 and unit < len(_UNITS) - 1:
+        size /= 1000
+        unit += 1
+    return f"{size:.4g}{_UNITS[unit]}"
+
+
+def rfc3339_to_unix(text: str) -> int:
+    """Unix seconds of an RFC 3339 time (nanoseconds allowed); 0 when empty or unparsable."""
+    match = _RFC3339_RE.match(text.strip())
+    if not match:
+        return 0
+    base, _, zone = match.groups()
+    zone = "+00:00" if zone == "Z" else zone
+    return int(datetime.fromisoformat(base + zone).timestamp())
+
+
+def unix_to_rfc3339(seconds: int) -> str:
+    """RFC 3339 UTC text of unix seconds, `0001-01-01T00:00:00Z` for 0."""
+    if seconds <= 0:
+        return "0001-01-01T00:00:00Z"
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def image_summary(record: ImageRecord, containers: int) -> dict[str, Any]:
+    """Docker's ImageSummary for GET /images/json."""
+    return {
+        "Id": record.id,
+        "ParentId": "",
+        "RepoTags": list(record.repo_tags),
+        "RepoDigests": list(record.repo_digests),
+        "Created": record.created,
+        "Size": record.size,
+        "SharedSize": -1,
+        "VirtualSize": record.size,
+        "Labels": record.container_config.get("Labels") or {},
+        "Containers": containers,
+    }
+
+
+def image_inspect(record: ImageRecord, lower_dirs: list[str]) -> dict[str, Any]:
+    """Docker's image inspect JSON (API 1.44 shape)."""
+    config = record.config
+    container_config = {**_EMPTY_CONTAINER_CONFIG, **record.container_config}
+    created = str(config.get("created") or "") or unix_to_rfc3339(record.created)
+    graph_data: dict[str, str] = {}
+    if lower_dirs:
+        graph_data = {"LowerDir": ":".join(lower_dirs[1:]), "UpperDir": lower_dirs[0]}
+    return {
+        "Id": record.id,
+        "RepoTags": list(record.repo_tags),
+        "RepoDigests": list(record.repo_digests),
+        "Parent": "",
+        "Comment": str(config.get("comment") or ""),
+        "Created": created,
+        "Container": "",
+        "ContainerConfig": dict(_EMPTY_CONTAINER_CONFIG),
+        "DockerVersion": str(config.get("docker_version") or ""),
+        "Author": str(config.get("author") or ""),
+        "Config": container_config,
+        "Architecture": str(config.get("architecture") or ""),
+        "Variant": config.get("variant"),
+        "Os": str(config.get("os") or "linux"),
+        "OsVersion": config.get("os.version"),
+        "Size": record.size,
+        "GraphDriver": {"Name": "overlay2", "Data": graph_data},
+        "RootFS": {"Type": "layers", "Layers": record.diff_ids},
+        "Metadata": {"LastTagTime": record.last_tag_time or "0001-01-01T00:00:00Z"},
+    }
+
+
+def check_filters(filters: dict[str, list[str]]) -> None:
+    """Refuse filters `docker images` does not know.
+
+    Raises:
+        InvalidArgument: with moby's text, "invalid filter '<name>'".
+    """
+    for name in filters:
+        if name not in SUPPORTED_FILTERS:
+            raise InvalidArgument(f"invalid filter '{name}'")
+    for value in filters.get("dangling", []):
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise InvalidArgument(f"invalid filter 'dangling={value}'")
+
+
+def matches_filters(
+    record: ImageRecord, filters: dict[str, list[str]], created_bounds: tuple[int, int]
+) -> bool:
+    """Whether an image passes reference, dangling and label filters and the time bounds.
+
+    `created_bounds` is (since, before) in unix seconds, already resolved from image refs.
+    """
+    since, before = created_bounds
+    if since and record.created <= since:
+        return False
+    if before and record.created >= before:
+        return False
+    dangling = filters.get("dangling", [])
+    if dangling and (dangling[-1].lower() in ("true", "1")) != (not record.repo_tags):
+        return False
+    patterns = filters.get("reference", [])
+    if patterns and not any(_reference_matches(record, p) for p in patterns):
+        return False
+    labels = record.container_config.get("Labels") or {}
+    return all(_label_matches(labels, wanted) for wanted in filters.get("label", []))
+
+
+def _reference_matches(record: ImageRecord, pattern: str) -> bool:
+    for tag in record.repo_tags:
+        name = tag.rsplit(":", 1)[0]
+        if fnmatch.fnmatchcase(tag, pattern) or fnmatch.fnmatchcase(name, pattern):
+            return True
+    return False
+
+
+def _label_matches(labels: dict[str, Any], wanted: str) -> bool:
+    key, sep, value = wanted.partition("=")
+    if key not in labels:
+        return False
+    return not sep or str(labels[key]) == value
