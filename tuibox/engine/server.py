@@ -75,8 +75,12 @@ def build_app(config: EngineConfig, facts: HostFacts) -> web.Application:
     async def recover(_: web.Application) -> None:
         await state.containers.recover()
 
+    async def close_clients(_: web.Application) -> None:
+        await state.images.aclose()
+
     app.on_response_prepare.append(add_headers)
     app.on_startup.append(recover)
+    app.on_cleanup.append(close_clients)
     return app
 
 
