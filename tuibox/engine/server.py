@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     facts, problems = check_host(config.exec_root)
     if problems or facts is None:
         for problem in problems:
-            print(f"tuibox engine: {problem.what}. Fix: {problem.remedy}", file=sys.stderr)
+            print(f"tuibox engine: {problem.line()}", file=sys.stderr)
         return 1
     try:
         lock = _take_lock(config.exec_root)

@@ -56,7 +56,7 @@ async def hijack(request: web.Request, *, tty: bool) -> asyncio.WriteTransport |
     response.force_close()
     await response.prepare(request)
     writer = request._payload_writer
-    writer.send_headers()  # type: ignore[attr-defined]
+    writer.send_headers()
     transport = request.transport
     if not isinstance(transport, asyncio.WriteTransport) or request.protocol is None:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,7 +102,7 @@ def matches(record: ContainerRecord, filters: dict[str, list[str]]) -> bool:
     for key in filters:
         if key not in SUPPORTED_FILTERS:
             raise InvalidArgument(f"invalid filter '{key}'")
-    tests = {
+    tests: dict[str, Callable[[str], bool]] = {
         "status": lambda v: record.state.status.value == v,
         "name": lambda v: re.search(v, record.name) is not None,
         "id": lambda v: record.id.startswith(v),
