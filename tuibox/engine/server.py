@@ -69,8 +69,7 @@ def build_app(config: EngineConfig, facts: HostFacts) -> web.Application:
     headers = common_headers(tuibox.__version__)
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
-        for key, value in headers.items():
-            response.headers.setdefault(key, value)
+        response.headers.update(headers)
 
     async def recover(_: web.Application) -> None:
         await state.containers.recover()
