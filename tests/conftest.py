@@ -1,0 +1,232 @@
+"""Shared test fixtures: FakeEngineClient, frozen clock, no cursor blink, snapshot location."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import pytest_textual_snapshot
+
+from tuibox.app import TuiboxApp
+from tuibox.client.errors import EngineError, EngineUnavailableError, NotFoundError
+from tuibox.client.models import (
+    ContainerStartResult,
+    ContainerStopResult,
+    ContainerSummary,
+    EngineInfo,
+    ImageSummary,
+    IndexConfig,
+    LogChunk,
+    PingInfo,
+    RegistryConfig,
+    VersionInfo,
+)
+
+SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "snapshots"
+FROZEN_NOW = 1_750_000_000.0
+"""The fixed "now" of every TUI test: 2025-06-15T15:06:40Z."""
+
+
+class RootSnapshotsSVG(pytest_textual_snapshot.SVGImageExtension):
+    """Store SVG snapshots under <repo>/snapshots/<test module>/."""
+
+    @classmethod
+    def dirname(cls, *, test_location) -> str:  # type: ignore[no-untyped-def]
+        return str(SNAPSHOT_DIR / test_location.basename)
+
+
+# snap_compare looks this name up in its module each time it runs.
+pytest_textual_snapshot.SVGImageExtension = RootSnapshotsSVG  # type: ignore[misc]
+
+
+def sample_containers() -> list[ContainerSummary]:
+    """Three containers in three states, with fixed IDs and creation times."""
+    return [
+        ContainerSummary(
+            id="a1" * 32, names=("/web",), image="busybox:latest", image_id="sha256:" + "b" * 64,
+            command="httpd -f", created=int(FROZEN_NOW - 120), state="running",
+            status="Up 2 minutes",
+        ),
+        ContainerSummary(
+            id="c3" * 32, names=("/hello",), image="hello-world", image_id="sha256:" + "d" * 64,
+            command="/hello", created=int(FROZEN_NOW - 3 * 3600), state="exited",
+            status="Exited (0) 3 hours ago",
+        ),
+        ContainerSummary(
+            id="e5" * 32, names=("/db",), image="busybox:latest", image_id="sha256:" + "b" * 64,
+            command="sleep 300", created=int(FROZEN_NOW - 2 * 86400), state="created",
+            status="Created",
+        ),
+    ]
+
+
+def sample_images() -> list[ImageSummary]:
+    """Two tagged images (one with two tags) and a dangling one."""
+    return [
+        ImageSummary(
+            id="sha256:" + "b" * 64, repo_tags=("busybox:latest", "busybox:1.35"),
+            repo_digests=(), created=int(FROZEN_NOW - 10 * 86400), size=4_270_000, containers=2,
+        ),
+        ImageSummary(
+            id="sha256:" + "d" * 64, repo_tags=("hello-world:latest",), repo_digests=(),
+            created=int(FROZEN_NOW - 40 * 86400), size=13_256, containers=1,
+        ),
+        ImageSummary(
+            id="sha256:" + "f" * 64, repo_tags=(), repo_digests=(),
+            created=int(FROZEN_NOW - 400 * 86400), size=1_234_567_890, containers=0,
+        ),
+    ]
+
+
+def sample_info() -> EngineInfo:
+    """An engine with one Docker Hub mirror, one insecure registry and loopback insecure."""
+    return EngineInfo(
+        name="tuibox-host", server_version="0.1.0", operating_system="Debian GNU/Linux 12",
+        containers=3, containers_running=1, images=3,
+        registry=RegistryConfig(
+            mirrors=("http://127.0.0.1:5000",),
+            insecure_registry_cidrs=("127.0.0.0/8",),
+            index_configs=(
+                IndexConfig("docker.io", ("http://127.0.0.1:5000",), True, True),
+                IndexConfig("registry.local:5000", (), False, False),
+            ),
+        ),
+        warnings=(),
+    )
+
+
+class FakeEngineClient:
+    """An in-memory engine for TUI tests; records calls and raises scripted errors.
+
+    `fail[method] = error` makes that method raise `error` until removed; `unavailable`
+    makes every call raise EngineUnavailableError (a lost engine).
+    """
+
+    def __init__(self) -> None:
+        self.containers = sample_containers()
+        self.images = sample_images()
+        self.engine_info = sample_info()
+        self.calls: list[tuple[str, tuple[object, ...]]] = []
+        self.fail: dict[str, EngineError] = {}
+        self.unavailable = False
+        self.log_chunks: list[LogChunk] = []
+        self.log_release = asyncio.Event()
+        self.closed = False
+
+    def _enter(self, method: str, *args: object) -> None:
+        self.calls.append((method, args))
+        if self.unavailable:
+            raise EngineUnavailableError("cannot reach the engine at unix:///fake.sock")
+        if method in self.fail:
+            raise self.fail[method]
+
+    def called(self, method: str) -> list[tuple[object, ...]]:
+        """The arguments of every call to `method`."""
+        return [args for name, args in self.calls if name == method]
+
+    def _container(self, container_id: str) -> ContainerSummary:
+        for container in self.containers:
+            if container.id == container_id:
+                return container
+        raise NotFoundError(f"No such container: {container_id}", 404)
+
+    def _replace(self, container_id: str, **changes: object) -> None:
+        self.containers = [
+            replace(c, **changes) if c.id == container_id else c for c in self.containers  # type: ignore[arg-type]
+        ]
+
+    async def ping(self) -> PingInfo:
+        self._enter("ping")
+        return PingInfo("1.44", "linux", "tuibox/0.1.0 (linux)", False, None)
+
+    async def version(self) -> VersionInfo:
+        self._enter("version")
+        return VersionInfo("tuibox", "0.1.0", "1.44", "1.24", "linux", "amd64", "6.1.0")
+
+    async def info(self) -> EngineInfo:
+        self._enter("info")
+        return self.engine_info
+
+    async def list_containers(self, all: bool = True) -> list[ContainerSummary]:
+        self._enter("list_containers", all)
+        return list(self.containers)
+
+    async def list_images(self) -> list[ImageSummary]:
+        self._enter("list_images")
+        return list(self.images)
+
+    async def start(self, container_id: str) -> ContainerStartResult:
+        self._enter("start", container_id)
+        already = self._container(container_id).state == "running"
+        self._replace(container_id, state="running", status="Up Less than a second")
+        return ContainerStartResult(already_started=already)
+
+    async def stop(self, container_id: str, timeout: int = 10) -> ContainerStopResult:
+        self._enter("stop", container_id, timeout)
+        already = self._container(container_id).state != "running"
+        self._replace(container_id, state="exited", status="Exited (143) Less than a second ago")
+        return ContainerStopResult(already_stopped=already)
+
+    async def restart(self, container_id: str, timeout: int = 10) -> None:
+        self._enter("restart", container_id, timeout)
+        self._replace(container_id, state="running", status="Up Less than a second")
+
+    async def kill(self, container_id: str, signal: str | None = None) -> None:
+        self._enter("kill", container_id, signal)
+
+    async def remove_container(self, container_id: str, force: bool = False) -> None:
+        self._enter("remove_container", container_id, force)
+        self._container(container_id)
+        self.containers = [c for c in self.containers if c.id != container_id]
+
+    async def run_image(self, image: str) -> str:
+        self._enter("run_image", image)
+        new_id = f"{len(self.calls):02x}" * 32
+        self.containers.append(
+            ContainerSummary(new_id, (f"/run-{len(self.containers)}",), image, "", "",
+                             int(FROZEN_NOW), "running", "Up Less than a second")
+        )
+        return new_id
+
+    async def remove_image(self, reference: str, force: bool = False) -> list[str]:
+        self._enter("remove_image", reference, force)
+        return [f"Untagged: {reference}"]
+
+    async def logs(
+        self, container_id: str, follow: bool = True, tail: int | str = "all"
+    ) -> AsyncIterator[LogChunk]:
+        self._enter("logs", container_id, follow, tail)
+        for chunk in self.log_chunks:
+            yield chunk
+        await self.log_release.wait()
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def fake_client() -> FakeEngineClient:
+    """A fresh fake engine with the sample containers, images and registries."""
+    return FakeEngineClient()
+
+
+@pytest.fixture
+def make_app(fake_client: FakeEngineClient) -> Callable[..., TuiboxApp]:
+    """Build a TuiboxApp on the fake client with a frozen clock."""
+
+    def build(**kwargs: object) -> TuiboxApp:
+        kwargs.setdefault("host_label", "unix:///run/tuibox/engine.sock")
+        return TuiboxApp(fake_client, clock=lambda: FROZEN_NOW, **kwargs)  # type: ignore[arg-type]
+
+    return build
+
+
+@pytest.fixture(autouse=True)
+def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep blinking cursors still so snapshots are stable."""
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "cursor_blink", False, raising=False)

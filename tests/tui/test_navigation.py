@@ -1,0 +1,151 @@
+"""Pilot tests: panes, movement, refresh, help, logs and quit keys against the fake engine."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import RichLog, TabbedContent
+
+from tuibox.client.models import LogChunk
+from tuibox.screens import HelpScreen, LogsScreen, MainScreen
+from tuibox.widgets import ContainerTable, EngineHeader, ImageTable, RegistryTable
+
+
+def active_pane(session: Any) -> str:
+    return session.app.screen.query_one(TabbedContent).active
+
+
+async def test_panes_switch_with_tab_shift_tab_and_numbers(run_app: Any) -> None:
+    async with run_app() as session:
+        assert active_pane(session) == "containers"
+        assert isinstance(session.app.focused, ContainerTable)
+        await session.press("tab")
+        assert active_pane(session) == "images"
+        assert isinstance(session.app.focused, ImageTable)
+        await session.press("tab")
+        assert active_pane(session) == "registries"
+        assert isinstance(session.app.focused, RegistryTable)
+        await session.press("tab")
+        assert active_pane(session) == "containers"
+        await session.press("shift+tab")
+        assert active_pane(session) == "registries"
+        await session.press("2")
+        assert active_pane(session) == "images"
+        await session.press("1")
+        assert active_pane(session) == "containers"
+        await session.press("3")
+        assert active_pane(session) == "registries"
+
+
+async def test_lists_show_the_engine_objects(run_app: Any) -> None:
+    async with run_app() as session:
+        screen = session.app.screen
+        containers = screen.query_one(ContainerTable)
+        assert [containers.get_row_at(i)[0].plain for i in range(3)] == ["web", "hello", "db"]
+        assert containers.get_row_at(0)[4].plain == "2 minutes ago"
+        images = screen.query_one(ImageTable)
+        references = [images.get_row_at(i)[0].plain for i in range(images.row_count)]
+        assert references == [
+            "busybox:1.35", "busybox:latest", "hello-world:latest", "<none>:<none>",
+        ]
+        assert images.get_row_at(0)[1:3] == [Text("bbbbbbbbbbbb"), Text("4.27MB", justify="right")]
+        registries = screen.query_one(RegistryTable)
+        assert registries.get_row_at(1)[0].plain == "http://127.0.0.1:5000"
+
+
+async def test_arrows_and_j_k_move_the_selection(run_app: Any) -> None:
+    async with run_app() as session:
+        table = session.app.screen.query_one(ContainerTable)
+        assert table.selected_item.name == "web"
+        await session.press("j")
+        assert table.selected_item.name == "hello"
+        await session.press("down")
+        assert table.selected_item.name == "db"
+        await session.press("k")
+        assert table.selected_item.name == "hello"
+        await session.press("up")
+        assert table.selected_item.name == "web"
+
+
+async def test_lists_refresh_in_place_and_keep_the_selection(run_app: Any) -> None:
+    async with run_app(poll_interval=0.05) as session:
+        fake = session.fake
+        table = session.app.screen.query_one(ContainerTable)
+        await session.press("j")
+        assert table.selected_item.name == "hello"
+        fake.containers[1] = replace(fake.containers[1], state="running", status="Up 1 second")
+        await session.wait_until(lambda: table.get_row_at(1)[2].plain == "running")
+        assert table.selected_item.name == "hello"
+        fake.containers.insert(0, replace(fake.containers[0], id="99" * 32, names=("/new",),
+                                          created=fake.containers[0].created + 60))
+        await session.wait_until(lambda: table.row_count == 4)
+        assert table.get_row_at(0)[0].plain == "new"
+        assert table.selected_item.name == "hello"
+        fake.containers = [c for c in fake.containers if c.names != ("/web",)]
+        await session.wait_until(lambda: table.row_count == 3)
+        assert table.selected_item.name == "hello"
+
+
+async def test_help_lists_every_binding(run_app: Any) -> None:
+    async with run_app() as session:
+        await session.press("question_mark")
+        assert isinstance(session.app.screen, HelpScreen)
+        table = session.app.screen.query_one("#help-table")
+        rows = [tuple(cell.plain for cell in table.get_row_at(i)) for i in range(table.row_count)]
+        actions = {action for _, _, action in rows}
+        for expected in ("Quit", "Next pane", "Previous pane", "Containers", "Images",
+                         "Registries", "Help", "Start", "Stop", "Restart", "Delete", "Logs",
+                         "Run", "Back", "Move the selection", "Cancel"):
+            assert expected in actions, expected
+        assert ("Containers", "S", "Stop") in rows
+        assert ("Images", "r", "Run") in rows
+        await session.press("escape")
+        assert isinstance(session.app.screen, MainScreen)
+
+
+async def test_logs_follow_in_their_own_screen_and_escape_goes_back(run_app: Any) -> None:
+    async with run_app() as session:
+        fake = session.fake
+        fake.log_chunks = [LogChunk("stdout", "listening on :8080\nfirst req"),
+                           LogChunk("stdout", "uest\n"), LogChunk("stderr", "warn: [x] slow\n")]
+        await session.press("l")
+        screen = session.app.screen
+        assert isinstance(screen, LogsScreen)
+        log = screen.query_one(RichLog)
+        await session.wait_until(lambda: len(log.lines) == 3)
+        assert [line.text for line in log.lines] == [
+            "listening on :8080", "first request", "warn: [x] slow",
+        ]
+        assert fake.called("logs") == [("a1" * 32, True, 1000)]
+        await session.press("escape")
+        assert isinstance(session.app.screen, MainScreen)
+        logs_workers = [w for w in session.app.workers if w.group == "logs"]
+        assert all(not w.is_running for w in logs_workers)
+
+
+async def test_logs_stream_end_is_shown(run_app: Any) -> None:
+    async with run_app() as session:
+        session.fake.log_chunks = [LogChunk("stdout", "bye")]
+        session.fake.log_release.set()
+        await session.press("l")
+        log = session.app.screen.query_one(RichLog)
+        await session.wait_until(lambda: len(log.lines) == 2)
+        assert log.lines[-1].text == "— end of log stream —"
+
+
+async def test_header_names_engine_and_socket(run_app: Any) -> None:
+    async with run_app() as session:
+        header = session.app.screen.query_one(EngineHeader)
+        assert header.view.badge == "up"
+        assert header.view.identity == "tuibox 0.1.0 · API 1.44"
+        assert header.view.host == "unix:///run/tuibox/engine.sock"
+
+
+async def test_q_quits_and_closes_the_client(run_app: Any) -> None:
+    async with run_app() as session:
+        await session.pilot.press("q")
+        await session.pilot.pause()
+        assert session.fake.closed
+    assert session.app.return_code == 0

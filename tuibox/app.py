@@ -1,0 +1,170 @@
+"""Provides TuiboxApp: composes the screens and routes engine state and errors to the user."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from tuibox.client.errors import EngineError, EngineUnavailableError
+from tuibox.client.protocol import EngineClientProtocol
+from tuibox.messages import EngineConnectionChanged, EngineStatusChanged
+from tuibox.screens.error import ErrorModal
+from tuibox.screens.main import MainScreen
+from tuibox.supervisor import EngineState, EngineStatus, EngineSupervisor
+from tuibox.widgets.engine_header import Badge, EngineView
+from tuibox.widgets.format import first_line
+
+
+class TuiboxApp(App[None]):
+    """The tuibox TUI: lists and acts on one engine's containers, images and registries.
+
+    It reaches the engine only through `client`. With a `supervisor` it also owns the local
+    engine process: it runs the supervisor as a worker and stops it on quit.
+    """
+
+    CSS_PATH = "tuibox.tcss"
+    TITLE = "tuibox"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+    ]
+    """Quit from anywhere (Ctrl+Q too)."""
+
+    engine_view: reactive[EngineView] = reactive(EngineView, always_update=False)
+    """What the header shows about the engine."""
+
+    def __init__(
+        self,
+        client: EngineClientProtocol,
+        supervisor: EngineSupervisor | None = None,
+        *,
+        host_label: str = "",
+        clock: Callable[[], float] = time.time,
+        poll_interval: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.client = client
+        self.supervisor = supervisor
+        self.host_label = host_label
+        self.clock = clock
+        self.poll_interval = poll_interval
+        self._supervisor_status: EngineStatus | None = None
+        self._identity = ""
+        self._lost_reason = ""
+        self._last_poll_error = ""
+        self.engine_view = EngineView(host=host_label)
+
+    def get_default_screen(self) -> Screen[None]:
+        """The lists."""
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        """Start the supervisor (if any) and find out which engine this is."""
+        if self.supervisor is not None:
+            self.supervisor.on_change = self._post_engine_status
+            self.run_worker(self.supervisor.run(), group="supervisor", exit_on_error=False)
+        self.identify_engine()
+
+    def _post_engine_status(self, status: EngineStatus) -> None:
+        self.post_message(EngineStatusChanged(status))
+
+    @work(exclusive=True, group="identify", exit_on_error=False)
+    async def identify_engine(self) -> None:
+        """Ping the engine and read /version to name it in the header."""
+        try:
+            ping = await self.client.ping()
+            version = await self.client.version()
+        except EngineError as err:
+            self.report_poll_error(err)
+            return
+        api = ping.api_version or "?"
+        self._identity = f"{version.display_name} · API {api}"
+        self.report_reachable()
+        self._update_view()
+
+    def _update_view(self) -> None:
+        status = self._supervisor_status
+        view = EngineView(host=self.host_label, identity=self._identity)
+        if status is not None and status.state is not EngineState.UP:
+            badge: Badge = status.state.value  # type: ignore[assignment]
+            view = EngineView(badge, view.identity, view.host, first_line(status.reason))
+        elif self._lost_reason:
+            view = EngineView("lost", view.identity, view.host, self._lost_reason)
+        elif self._identity:
+            view = EngineView("up", view.identity, view.host)
+        self.engine_view = view
+        self.set_class(view.is_down, "-engine-down")
+
+    @on(EngineStatusChanged)
+    def _on_engine_status_changed(self, message: EngineStatusChanged) -> None:
+        self._supervisor_status = message.status
+        if message.status.state is EngineState.UP:
+            self._lost_reason = ""
+            self.identify_engine()
+        elif message.status.state is EngineState.DOWN:
+            self.notify(
+                message.status.reason, title="Engine down", severity="error",
+                timeout=60, markup=False,
+            )
+        self._update_view()
+
+    @on(EngineConnectionChanged)
+    def _on_engine_connection_changed(self, message: EngineConnectionChanged) -> None:
+        self._lost_reason = message.lost_reason
+        if not message.lost_reason:
+            self._last_poll_error = ""
+            if not self._identity:
+                self.identify_engine()
+        self._update_view()
+
+    def report_reachable(self) -> None:
+        """Note that a call reached the engine (clears a lost-engine header)."""
+        if self._lost_reason or not self._identity:
+            self.post_message(EngineConnectionChanged(""))
+
+    def report_poll_error(self, error: EngineError) -> None:
+        """Show a failed background refresh: in the header if the engine is gone, else once."""
+        if isinstance(error, EngineUnavailableError):
+            if error.message != self._lost_reason:
+                self.post_message(EngineConnectionChanged(error.message))
+            return
+        if error.message != self._last_poll_error:
+            self._last_poll_error = error.message
+            self.notify(error.message, title="Engine error", severity="error", markup=False)
+
+    def report_action_error(self, title: str, error: EngineError) -> None:
+        """Show an action the engine refused, with the engine's own message."""
+        self.notify(error.message, title=title, severity="error", markup=False)
+        if isinstance(error, EngineUnavailableError):
+            self.post_message(EngineConnectionChanged(error.message))
+
+    def report_worker_state(self, event: Worker.StateChanged) -> None:
+        """Show an unexpected worker failure in an ErrorModal instead of crashing."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.push_screen(
+                ErrorModal(
+                    "Unexpected error",
+                    f"{event.worker.name or 'A background task'} failed. tuibox keeps running;"
+                    " please report this with the details below.",
+                    event.worker.error,
+                )
+            )
+
+    @on(Worker.StateChanged)
+    def _on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.report_worker_state(event)
+
+    async def action_quit(self) -> None:
+        """Stop the engine this app started, close the connection, and exit."""
+        if self.supervisor is not None:
+            await self.supervisor.stop()
+        await self.client.close()
+        self.exit()

@@ -1,0 +1,285 @@
+"""Provides EngineClient: the async Docker Engine API client the TUI uses for every engine call."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from tuibox.client.errors import EngineError, EngineUnavailableError, error_from_response
+from tuibox.client.frames import FrameDemuxer, RawDecoder
+from tuibox.client.models import (
+    ContainerStartResult,
+    ContainerStopResult,
+    ContainerSummary,
+    EngineInfo,
+    ImageSummary,
+    LogChunk,
+    PingInfo,
+    VersionInfo,
+)
+
+MAX_API_VERSION = "1.44"
+FALLBACK_API_VERSION = "1.24"
+STOP_TIMEOUT_MARGIN = 15.0
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+BASE_URL = "http://docker"
+
+
+def socket_path_from_host(host: str) -> str:
+    """Turn a `--host` value into a Unix socket path.
+
+    Args:
+        host: `unix:///path/to.sock` or a plain absolute path.
+
+    Returns:
+        The filesystem path of the socket.
+
+    Raises:
+        ValueError: the host uses a scheme other than unix://.
+    """
+    if host.startswith("unix://"):
+        path = host.removeprefix("unix://")
+    elif "://" in host:
+        scheme = host.split("://", 1)[0]
+        raise ValueError(f"unsupported host scheme {scheme}://; use unix:///path/to/engine.sock")
+    else:
+        path = host
+    if not path.startswith("/"):
+        raise ValueError(f"engine socket path must be absolute: {path!r}")
+    return path
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return (0,)
+
+
+def negotiate_api_version(server_version: str | None, client_max: str = MAX_API_VERSION) -> str:
+    """Pick the API version to speak, as the docker CLI does.
+
+    Args:
+        server_version: The Api-Version header of /_ping, None when absent.
+        client_max: The newest version this client understands.
+
+    Returns:
+        min(server, client_max), or 1.24 when the server did not say.
+    """
+    if not server_version:
+        return FALLBACK_API_VERSION
+    if _version_tuple(server_version) < _version_tuple(client_max):
+        return server_version
+    return client_max
+
+
+def _image_path(reference: str) -> str:
+    return quote(reference, safe="/:@")
+
+
+class EngineClient:
+    """Talks to a Docker-compatible engine (tuibox, dockerd, podman) over its Unix socket.
+
+    The API version is negotiated on the first call and again after the engine was lost.
+    Every failure is raised as an EngineError subclass; a 304 is returned as a result.
+    """
+
+    def __init__(
+        self,
+        socket_path: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_api_version: str = MAX_API_VERSION,
+    ) -> None:
+        self.socket_path = socket_path
+        self._max_api_version = max_api_version
+        self._http = httpx.AsyncClient(
+            transport=transport or httpx.AsyncHTTPTransport(uds=socket_path),
+            base_url=BASE_URL,
+            timeout=DEFAULT_TIMEOUT,
+        )
+        self._api_version: str | None = None
+        self._negotiation_lock = asyncio.Lock()
+
+    @property
+    def api_version(self) -> str | None:
+        """The negotiated API version, None before the first successful ping."""
+        return self._api_version
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.TransportError as err:
+            self._api_version = None
+            raise EngineUnavailableError(
+                f"cannot reach the engine at unix://{self.socket_path}: {err or type(err).__name__}"
+            ) from err
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, response.content, path)
+        return response
+
+    async def _versioned(self, path: str) -> str:
+        if self._api_version is None:
+            async with self._negotiation_lock:
+                if self._api_version is None:
+                    await self.ping()
+        return f"/v{self._api_version}{path}"
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return await self._send(method, await self._versioned(path), **kwargs)
+
+    async def ping(self) -> PingInfo:
+        """HEAD /_ping (GET when HEAD is refused), and negotiate the API version.
+
+        Returns:
+            The engine's ping headers.
+
+        Raises:
+            EngineUnavailableError: nothing answers on the socket.
+        """
+        try:
+            response = await self._send("HEAD", "/_ping")
+        except EngineError as err:
+            if isinstance(err, EngineUnavailableError) or err.status == 500:
+                raise
+            response = await self._send("GET", "/_ping")
+        info = PingInfo.from_headers(response.headers)
+        self._api_version = negotiate_api_version(info.api_version, self._max_api_version)
+        return info
+
+    async def version(self) -> VersionInfo:
+        """GET /version: which engine this is, and its version."""
+        return VersionInfo.from_json((await self._call("GET", "/version")).json())
+
+    async def info(self) -> EngineInfo:
+        """GET /info: counts and the registry configuration."""
+        return EngineInfo.from_json((await self._call("GET", "/info")).json())
+
+    async def list_containers(self, all: bool = True) -> list[ContainerSummary]:
+        """GET /containers/json; `all` includes stopped containers."""
+        response = await self._call("GET", "/containers/json", params={"all": int(all)})
+        return [ContainerSummary.from_json(raw) for raw in response.json() or []]
+
+    async def list_images(self) -> list[ImageSummary]:
+        """GET /images/json: the tagged and dangling top-level images."""
+        response = await self._call("GET", "/images/json")
+        return [ImageSummary.from_json(raw) for raw in response.json() or []]
+
+    async def inspect_container(self, container_id: str) -> dict[str, Any]:
+        """GET /containers/{id}/json, returned as the engine's raw JSON object."""
+        response = await self._call("GET", f"/containers/{container_id}/json")
+        body = response.json()
+        return body if isinstance(body, dict) else {}
+
+    async def start(self, container_id: str) -> ContainerStartResult:
+        """POST /containers/{id}/start; a 304 means it was already running."""
+        response = await self._call("POST", f"/containers/{container_id}/start")
+        return ContainerStartResult(already_started=response.status_code == 304)
+
+    async def stop(self, container_id: str, timeout: int = 10) -> ContainerStopResult:
+        """POST /containers/{id}/stop?t=timeout; a 304 means it was already stopped.
+
+        The HTTP timeout is the stop timeout plus a margin, so a slow SIGTERM is not
+        mistaken for a lost engine.
+        """
+        response = await self._call(
+            "POST",
+            f"/containers/{container_id}/stop",
+            params={"t": timeout},
+            timeout=httpx.Timeout(timeout + STOP_TIMEOUT_MARGIN, connect=5.0),
+        )
+        return ContainerStopResult(already_stopped=response.status_code == 304)
+
+    async def restart(self, container_id: str, timeout: int = 10) -> None:
+        """POST /containers/{id}/restart?t=timeout."""
+        await self._call(
+            "POST",
+            f"/containers/{container_id}/restart",
+            params={"t": timeout},
+            timeout=httpx.Timeout(timeout + STOP_TIMEOUT_MARGIN, connect=5.0),
+        )
+
+    async def kill(self, container_id: str, signal: str | None = None) -> None:
+        """POST /containers/{id}/kill (SIGKILL unless `signal` names another)."""
+        params = {"signal": signal} if signal else None
+        await self._call("POST", f"/containers/{container_id}/kill", params=params)
+
+    async def remove_container(self, container_id: str, force: bool = False) -> None:
+        """DELETE /containers/{id}; `force` kills a running container first."""
+        await self._call("DELETE", f"/containers/{container_id}", params={"force": int(force)})
+
+    async def create_container(self, image: str, name: str | None = None) -> str:
+        """POST /containers/create with the image's defaults; returns the new container's ID."""
+        params = {"name": name} if name else None
+        response = await self._call(
+            "POST", "/containers/create", params=params, json={"Image": image}
+        )
+        return str(response.json()["Id"])
+
+    async def run_image(self, image: str) -> str:
+        """Create a container from `image` and start it detached; returns its ID."""
+        container_id = await self.create_container(image)
+        await self.start(container_id)
+        return container_id
+
+    async def remove_image(self, reference: str, force: bool = False) -> list[str]:
+        """DELETE /images/{reference}; returns the "Untagged: …"/"Deleted: …" lines."""
+        response = await self._call(
+            "DELETE", f"/images/{_image_path(reference)}", params={"force": int(force)}
+        )
+        lines: list[str] = []
+        for entry in response.json() or []:
+            for key, value in entry.items():
+                lines.append(f"{key}: {value}")
+        return lines
+
+    async def logs(
+        self, container_id: str, follow: bool = True, tail: int | str = "all"
+    ) -> AsyncIterator[LogChunk]:
+        """Stream GET /containers/{id}/logs, demultiplexed into stdout/stderr chunks.
+
+        Args:
+            container_id: The container's ID or name.
+            follow: Keep the stream open until the container stops.
+            tail: How many lines of history to send first ("all" or a number).
+
+        Yields:
+            LogChunks as they arrive; raw text as stdout when the container has a TTY.
+        """
+        tty = bool((await self.inspect_container(container_id)).get("Config", {}).get("Tty"))
+        params: dict[str, str | int] = {
+            "stdout": 1, "stderr": 1, "follow": int(follow), "tail": str(tail)
+        }
+        path = await self._versioned(f"/containers/{container_id}/logs")
+        timeout = httpx.Timeout(10.0, read=None) if follow else DEFAULT_TIMEOUT
+        try:
+            async with self._http.stream("GET", path, params=params, timeout=timeout) as response:
+                if response.status_code >= 400:
+                    raise error_from_response(response.status_code, await response.aread(), path)
+                content_type = response.headers.get("content-type", "")
+                raw = "raw-stream" in content_type or ("multiplexed" not in content_type and tty)
+                decoder = RawDecoder() if raw else FrameDemuxer()
+                async for data in response.aiter_bytes():
+                    for chunk in decoder.feed(data):
+                        yield chunk
+        except httpx.TransportError as err:
+            raise EngineUnavailableError(f"log stream from the engine broke: {err}") from err
+
+
+async def engine_answers(socket_path: str, timeout: float = 2.0) -> bool:
+    """Whether an engine answers GET /_ping on `socket_path` within `timeout` seconds."""
+    transport = httpx.AsyncHTTPTransport(uds=socket_path)
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, timeout=timeout) as http:
+        try:
+            response = await http.get("/_ping")
+        except httpx.HTTPError:
+            return False
+    return response.status_code == 200

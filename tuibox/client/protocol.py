@@ -1,0 +1,55 @@
+"""Provides EngineClientProtocol: the engine operations the TUI depends on (real or fake client)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from tuibox.client.models import (
+    ContainerStartResult,
+    ContainerStopResult,
+    ContainerSummary,
+    EngineInfo,
+    ImageSummary,
+    LogChunk,
+    PingInfo,
+    VersionInfo,
+)
+
+
+class EngineClientProtocol(Protocol):
+    """The calls TuiboxApp makes; EngineClient implements them over HTTP, tests with a fake.
+
+    Lifecycle: build the client, call any method (the first negotiates the API version),
+    call close() once when the app exits. Every method raises EngineError subclasses only.
+    """
+
+    async def ping(self) -> PingInfo: ...
+
+    async def version(self) -> VersionInfo: ...
+
+    async def info(self) -> EngineInfo: ...
+
+    async def list_containers(self, all: bool = True) -> list[ContainerSummary]: ...
+
+    async def list_images(self) -> list[ImageSummary]: ...
+
+    async def start(self, container_id: str) -> ContainerStartResult: ...
+
+    async def stop(self, container_id: str, timeout: int = 10) -> ContainerStopResult: ...
+
+    async def restart(self, container_id: str, timeout: int = 10) -> None: ...
+
+    async def kill(self, container_id: str, signal: str | None = None) -> None: ...
+
+    async def remove_container(self, container_id: str, force: bool = False) -> None: ...
+
+    async def run_image(self, image: str) -> str: ...
+
+    async def remove_image(self, reference: str, force: bool = False) -> list[str]: ...
+
+    def logs(
+        self, container_id: str, follow: bool = True, tail: int | str = "all"
+    ) -> AsyncIterator[LogChunk]: ...
+
+    async def close(self) -> None: ...

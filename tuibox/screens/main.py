@@ -1,0 +1,97 @@
+"""Provides MainScreen: the engine header and the Containers, Images and Registries panes."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, TabbedContent, TabPane
+
+from tuibox.screens.confirm import ConfirmModal
+from tuibox.screens.containers import ContainersPane
+from tuibox.screens.help import MOVEMENT_ENTRIES, HelpEntry, HelpScreen, binding_entries
+from tuibox.screens.images import ImagesPane
+from tuibox.screens.logs import LogsScreen
+from tuibox.screens.registries import RegistriesPane
+from tuibox.widgets.engine_header import EngineHeader
+
+PANE_IDS = ("containers", "images", "registries")
+
+
+class MainScreen(Screen[None]):
+    """Three panes in tabs under a one-line engine header."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "next_pane", "Next pane", priority=True, show=False),
+        Binding("shift+tab", "previous_pane", "Previous pane", priority=True, show=False),
+        Binding("1", "show_pane('containers')", "Containers", show=False),
+        Binding("2", "show_pane('images')", "Images", show=False),
+        Binding("3", "show_pane('registries')", "Registries", show=False),
+        Binding("question_mark", "help", "Help", key_display="?"),
+    ]
+    """Pane switching and help."""
+
+    def compose(self) -> ComposeResult:
+        """Header, tabs, footer."""
+        yield EngineHeader(id="engine-header")
+        with TabbedContent(initial="containers", id="panes"):
+            with TabPane("1 Containers", id="containers"):
+                yield ContainersPane(id="containers-pane")
+            with TabPane("2 Images", id="images"):
+                yield ImagesPane(id="images-pane")
+            with TabPane("3 Registries", id="registries"):
+                yield RegistriesPane(id="registries-pane")
+        yield Footer()
+
+    @property
+    def active_pane(self) -> str:
+        """The ID of the pane shown: containers, images or registries."""
+        return self.query_one(TabbedContent).active
+
+    def action_show_pane(self, pane_id: str) -> None:
+        """Show one pane and focus its list."""
+        self.query_one(TabbedContent).active = pane_id
+        self._focus_active_table()
+
+    def action_next_pane(self) -> None:
+        """Show the pane to the right (wrapping)."""
+        index = PANE_IDS.index(self.active_pane)
+        self.action_show_pane(PANE_IDS[(index + 1) % len(PANE_IDS)])
+
+    def action_previous_pane(self) -> None:
+        """Show the pane to the left (wrapping)."""
+        index = PANE_IDS.index(self.active_pane)
+        self.action_show_pane(PANE_IDS[(index - 1) % len(PANE_IDS)])
+
+    def on_mount(self) -> None:
+        """Focus the containers list."""
+        self._focus_active_table()
+
+    @on(TabbedContent.TabActivated)
+    def _on_tab_activated(self) -> None:
+        self._focus_active_table()
+
+    def _focus_active_table(self) -> None:
+        pane = self.query_one(f"#{self.active_pane}-pane")
+        pane.query_one(DataTable).focus()
+
+    def action_help(self) -> None:
+        """Show every key."""
+        self.app.push_screen(HelpScreen(help_entries(self.app.BINDINGS)))
+
+
+def help_entries(app_bindings: list[BindingType]) -> list[HelpEntry]:
+    """Collect the help lines from the BINDINGS of the app, screens and panes."""
+    return [
+        *binding_entries("Anywhere", app_bindings),
+        *binding_entries("Main", MainScreen.BINDINGS),
+        *MOVEMENT_ENTRIES,
+        *binding_entries("Containers", ContainersPane.BINDINGS),
+        *binding_entries("Images", ImagesPane.BINDINGS),
+        *binding_entries("Logs", LogsScreen.BINDINGS),
+        *binding_entries("Confirm", ConfirmModal.BINDINGS),
+        ("Confirm", "Tab  Enter", "Move to the action button; press the focused one"),
+    ]

@@ -1,0 +1,53 @@
+"""Provides RegistriesPane: Docker Hub, mirrors and insecure registries from the engine's /info."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from tuibox.client.errors import EngineError
+from tuibox.client.models import EngineInfo
+from tuibox.screens.pane import EnginePane
+from tuibox.widgets.registry_list import RegistryTable
+
+INFO_POLL_FACTOR = 5
+"""/info is heavier than the lists and changes only with the engine config: poll it less."""
+
+
+def engine_summary(info: EngineInfo) -> str:
+    """One line about the engine behind the registries, e.g. "host1 · 3 containers (1 running)"."""
+    parts = [
+        info.name or "engine",
+        f"{info.containers} containers ({info.containers_running} running)",
+        f"{info.images} images",
+    ]
+    if info.operating_system:
+        parts.append(info.operating_system)
+    return " · ".join(parts)
+
+
+class RegistriesPane(EnginePane):
+    """Where the engine pulls from: Docker Hub, its mirrors in order, and insecure registries."""
+
+    def compose(self) -> ComposeResult:
+        """A summary line and the table."""
+        yield Static("", id="registries-summary", markup=False)
+        yield RegistryTable(id="registries-table")
+
+    def on_mount(self) -> None:
+        """Load now, then poll /info every few seconds."""
+        self.refresh_now()
+        self.set_interval(self.tuibox.poll_interval * INFO_POLL_FACTOR, self.refresh_now)
+
+    @work(exclusive=True, group="registries-info", exit_on_error=False)
+    async def refresh_now(self) -> None:
+        """Fetch /info and show its registry configuration."""
+        try:
+            info = await self.tuibox.client.info()
+        except EngineError as err:
+            self.tuibox.report_poll_error(err)
+            return
+        self.tuibox.report_reachable()
+        self.query_one("#registries-summary", Static).update(engine_summary(info))
+        self.query_one(RegistryTable).show(info)

@@ -1,0 +1,96 @@
+"""Provides pure display functions: Docker-style sizes, ages and short IDs."""
+
+from __future__ import annotations
+
+DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+SHORT_ID_LENGTH = 12
+NO_TAG = "<none>:<none>"
+
+
+def human_size(size_bytes: float, precision: int = 3) -> str:
+    """Format a byte count the way `docker images` does (go-units HumanSize).
+
+    Args:
+        size_bytes: The size in bytes.
+        precision: Significant digits.
+
+    Returns:
+        Decimal units with `precision` significant digits, e.g. "4.27MB", "0B", "1kB".
+    """
+    size = float(size_bytes)
+    unit_index = 0
+    while size >= 1000.0 and unit_index < len(DECIMAL_UNITS) - 1:
+        size /= 1000.0
+        unit_index += 1
+    return f"{size:.{precision}g}{DECIMAL_UNITS[unit_index]}"
+
+
+def human_duration(seconds: float) -> str:
+    """Describe a duration as Docker does (go-units HumanDuration), e.g. "About a minute".
+
+    Args:
+        seconds: The duration in seconds.
+
+    Returns:
+        Text such as "Less than a second", "5 seconds", "2 minutes", "3 days".
+    """
+    whole_seconds = int(seconds)
+    minutes = whole_seconds // 60
+    hours = int(seconds / 3600 + 0.5)
+    if whole_seconds < 1:
+        return "Less than a second"
+    if whole_seconds == 1:
+        return "1 second"
+    if whole_seconds < 60:
+        return f"{whole_seconds} seconds"
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(seconds // 3600) // 24 // 365} years"
+
+
+def age(created_unix: float, now_unix: float) -> str:
+    """Say how long ago a Unix timestamp was, e.g. "2 minutes ago"; "N/A" for 0.
+
+    Args:
+        created_unix: The creation time in Unix seconds (0 when unknown).
+        now_unix: The current time in Unix seconds (injected so tests can freeze it).
+
+    Returns:
+        The age text as `docker ps` and `docker images` print it.
+    """
+    if created_unix <= 0:
+        return "N/A"
+    return f"{human_duration(max(0.0, now_unix - created_unix))} ago"
+
+
+def short_id(object_id: str) -> str:
+    """The first 12 hex digits of an ID, without any "sha256:" prefix."""
+    return object_id.split(":", 1)[-1][:SHORT_ID_LENGTH]
+
+
+def image_reference(repo_tags: tuple[str, ...] | list[str]) -> str:
+    """The reference to show for an image: its first tag, or "<none>:<none>" when dangling."""
+    for tag in repo_tags:
+        if tag != NO_TAG:
+            return tag
+    return NO_TAG
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line of `text` (for one-line displays of multi-line messages)."""
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()
+    return ""

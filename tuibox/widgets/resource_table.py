@@ -1,0 +1,98 @@
+"""Provides ResourceTable: a keyed DataTable updated in place, with vi keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar, Generic, TypeVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+
+ItemT = TypeVar("ItemT")
+
+
+class ResourceTable(DataTable[Text], Generic[ItemT]):
+    """A row-cursor table of engine objects, each row keyed by a stable ID.
+
+    sync() updates only the cells that changed, so the cursor and scroll position survive
+    the once-a-second refresh; the table is rebuilt only when rows appear or reorder.
+    """
+
+    COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    """(key, label) of each column, in display order."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+    ]
+    """Vi-style movement on top of the arrows, PageUp/PageDown and Home/End."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._cells: dict[str, tuple[str, ...]] = {}
+        self._items: dict[str, ItemT] = {}
+
+    def on_mount(self) -> None:
+        """Add the columns."""
+        for key, label in self.COLUMNS:
+            self.add_column(label, key=key)
+
+    @property
+    def selected_key(self) -> str | None:
+        """The key of the row under the cursor, None when the table is empty."""
+        if self.row_count == 0:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    @property
+    def selected_item(self) -> ItemT | None:
+        """The object shown in the row under the cursor."""
+        key = self.selected_key
+        return self._items.get(key) if key is not None else None
+
+    def sync(self, rows: Sequence[tuple[str, ItemT, tuple[Text, ...]]]) -> None:
+        """Show exactly `rows`, in order, changing as little as possible.
+
+        Args:
+            rows: (row key, object, cells) per row; cells in COLUMNS order.
+        """
+        unique_rows = list({key: (key, item, cells) for key, item, cells in rows}.values())
+        wanted_keys = [key for key, _, _ in unique_rows]
+        self._items = {key: item for key, item, _ in unique_rows}
+        kept_keys = [key for key in self._cells if key in self._items]
+        if kept_keys != wanted_keys[: len(kept_keys)]:
+            self._rebuild(unique_rows)
+            return
+        selected = self.selected_key
+        removed_keys = [key for key in self._cells if key not in self._items]
+        for key in removed_keys:
+            self.remove_row(key)
+            del self._cells[key]
+        for key, _, cells in rows:
+            plain = tuple(cell.plain + str(cell.style) for cell in cells)
+            if key not in self._cells:
+                self.add_row(*cells, key=key)
+            else:
+                for (column_key, _), old, new, cell in zip(
+                    self.COLUMNS, self._cells[key], plain, cells, strict=True
+                ):
+                    if old != new:
+                        grew = cell.cell_len > len(old) - len(str(cell.style))
+                        self.update_cell(key, column_key, cell, update_width=grew)
+            self._cells[key] = plain
+        if removed_keys and selected in self._cells:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    def _rebuild(self, rows: Sequence[tuple[str, ItemT, tuple[Text, ...]]]) -> None:
+        selected = self.selected_key
+        self.clear()
+        self._cells = {}
+        for key, _, cells in rows:
+            self.add_row(*cells, key=key)
+            self._cells[key] = tuple(cell.plain + str(cell.style) for cell in cells)
+        if selected is not None and selected in self._cells:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
