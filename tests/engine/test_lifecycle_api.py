@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -101,30 +104,39 @@ def test_info_reports_mirrors_and_insecure_registries(engine: EngineProcess, reg
     assert registry.removeprefix("http://") in info.stdout
 
 
-def test_failed_host_check_exits_with_one_line_per_problem(tmp_path: object) -> None:
+def test_failed_host_check_exits_with_one_line_per_problem(tmp_path: Path) -> None:
+    socket = tmp_path / "engine.sock"
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tuibox.engine",
-            "--socket",
-            "/tmp/tuibox-hostcheck.sock",
-            "--exec-root",
-            "/tmp/tuibox-hostcheck-run",
-            "--data-root",
-            "/tmp/tuibox-hostcheck-data",
-            "--config",
-            "/dev/null",
-        ],
-        env={**os.environ, "PATH": "/nonexistent"},
-        capture_output=True,
-        text=True,
-        timeout=30,
+        [sys.executable, "-m", "tuibox.engine", "--socket", str(socket),
+         "--exec-root", str(tmp_path / "run"), "--data-root", str(tmp_path / "data"),
+         "--config", "/dev/null"],
+        env={**os.environ, "PATH": "/nonexistent"}, capture_output=True, text=True, timeout=30,
         check=False,
-    )
+    )  # fmt: skip
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert any(line.startswith("tuibox engine: crun is not installed") for line in lines)
     assert any("conmon is not installed" in line for line in lines)
     assert all("fix:" in line for line in lines)
-    assert not os.path.exists("/tmp/tuibox-hostcheck.sock")
+    assert not socket.exists()
+
+
+def test_events_replay_a_container_lifecycle(client: httpx.Client) -> None:
+    since = int(time.time()) - 1
+    container_id = _create(client, "true")
+    client.post(f"/containers/{container_id}/start")
+    client.post(f"/containers/{container_id}/wait")
+    client.delete(f"/containers/{container_id}")
+    until = int(time.time()) + 1
+    response = client.get(
+        "/events",
+        params={
+            "since": str(since),
+            "until": str(until),
+            "filters": json.dumps({"container": [container_id]}),
+        },
+    )
+    events = [json.loads(line) for line in response.text.splitlines()]
+    assert [e["Action"] for e in events] == ["create", "start", "die", "destroy"]
+    assert events[2]["Actor"]["Attributes"]["exitCode"] == "0"
+    assert all(e["Type"] == "container" and e["id"] == container_id for e in events)
