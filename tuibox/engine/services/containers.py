@@ -278,7 +278,8 @@ class ContainerService:
             self.store.save(record)
             self._watchers.pop(container_id, None)
             self._publish(record, "die", exitCode=str(exit_code), exit_code=exit_code)
-            await self._release(record)
+            if not record.auto_remove:  # removal releases it right after the destroy event
+                await self._release(record)
         if record.auto_remove:
             await self._drain_readers(container_id)
             with contextlib.suppress(NotFound):
