@@ -132,12 +132,19 @@ def _unmount_below(path: Path) -> None:
         subprocess.run(["umount", "-l", target], check=False)
 
 
+def _remove_cgroup_parent(name: str) -> None:
+    """Remove the engine's own (now empty) cgroup parent from every hierarchy."""
+    for hierarchy in Path("/sys/fs/cgroup").iterdir():
+        with contextlib.suppress(OSError):
+            (hierarchy / name).rmdir()
+
+
 @contextlib.contextmanager
 def engine_process(mirror_url: str | None) -> Iterator[EngineProcess]:
     """Start an engine under a fresh temporary root; tear everything down afterwards."""
     root = Path(tempfile.mkdtemp(prefix="tuibox-test-", dir="/tmp"))
     config_file = root / "engine.json"
-    config: dict[str, object] = {}
+    config: dict[str, object] = {"cgroup-parent": f"/{root.name}"}
     if mirror_url:
         config["registry-mirrors"] = [mirror_url]
         config["insecure-registries"] = [mirror_url.removeprefix("http://")]
@@ -156,6 +163,7 @@ def engine_process(mirror_url: str | None) -> Iterator[EngineProcess]:
         engine.remove_all_containers()
         engine.stop()
         _unmount_below(root)
+        _remove_cgroup_parent(root.name)
         shutil.rmtree(root, ignore_errors=True)
 
 

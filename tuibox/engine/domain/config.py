@@ -26,6 +26,7 @@ class EngineConfig:
     registry_mirrors: tuple[str, ...] = ()
     insecure_registries: tuple[str, ...] = ()
     log_level: str = "info"
+    cgroup_parent: str = "/tuibox"
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -62,6 +63,9 @@ def load_config(
     log_level = raw.get("log-level", "info")
     if not isinstance(log_level, str):
         raise InvalidArgument(f"engine config {path}: log-level must be a string")
+    cgroup_parent = raw.get("cgroup-parent", "/tuibox")
+    if not isinstance(cgroup_parent, str) or not cgroup_parent.strip("/"):
+        raise InvalidArgument(f"engine config {path}: cgroup-parent must be a path like /tuibox")
     return EngineConfig(
         socket=socket or DEFAULT_SOCKET,
         data_root=data_root or (Path(file_data_root) if file_data_root else DEFAULT_DATA_ROOT),
@@ -69,6 +73,7 @@ def load_config(
         registry_mirrors=tuple(m.rstrip("/") for m in mirrors),
         insecure_registries=tuple(insecure),
         log_level=log_level,
+        cgroup_parent="/" + cgroup_parent.strip("/"),
     )
 
 

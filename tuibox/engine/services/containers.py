@@ -72,12 +72,14 @@ class ContainerService:
         runtime: ConmonRuntime,
         events: EventBus,
         nofile_limit: int,
+        cgroup_parent: str = "/tuibox",
     ) -> None:
         self.store = store
         self.images = images
         self.runtime = runtime
         self.events = events
         self.nofile_limit = nofile_limit
+        self.cgroup_parent = cgroup_parent
         self.records: dict[str, ContainerRecord] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._watchers: dict[str, asyncio.Task[None]] = {}
@@ -245,7 +247,7 @@ class ContainerService:
             env=tuple(record.config["Env"]),
             cwd=record.config.get("WorkingDir") or "/",
             hostname=record.config.get("Hostname") or record.short_id,
-            cgroup_path=f"/tuibox/{record.id}",
+            cgroup_path=f"{self.cgroup_parent}/{record.id}",
             nofile_limit=self.nofile_limit,
             terminal=bool(record.config.get("Tty")),
             extra_masked_paths=self._masked_paths,

@@ -37,6 +37,7 @@ def open_engine_state(config: EngineConfig, facts: HostFacts) -> EngineState:
         runtime,
         events,
         nofile_limit=facts.nofile_limit,
+        cgroup_parent=config.cgroup_parent,
     )
     system = SystemService(config, facts, containers, images)
     return EngineState(events, images, containers, system)

@@ -1,0 +1,63 @@
+"""The engine config file: daemon.json keys, defaults, and clear errors for bad values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tuibox.engine.domain.config import DEFAULT_DATA_ROOT, load_config
+from tuibox.engine.domain.errors import InvalidArgument
+
+
+def test_missing_default_file_means_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tuibox.engine.domain.config.DEFAULT_CONFIG_FILE", tmp_path / "none.json")
+    config = load_config(None)
+    assert config.data_root == DEFAULT_DATA_ROOT
+    assert config.registry_mirrors == () and config.cgroup_parent == "/tuibox"
+
+
+def test_keys_and_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "engine.json"
+    path.write_text(
+        json.dumps(
+            {
+                "registry-mirrors": ["http://127.0.0.1:5000/"],
+                "insecure-registries": ["127.0.0.0/8"],
+                "data-root": "/srv/tuibox",
+                "cgroup-parent": "ci/run-1",
+                "log-level": "debug",
+            }
+        )
+    )
+    config = load_config(path, socket=tmp_path / "s.sock")
+    assert config.registry_mirrors == ("http://127.0.0.1:5000",)
+    assert config.insecure_registries == ("127.0.0.0/8",)
+    assert config.data_root == Path("/srv/tuibox")
+    assert config.cgroup_parent == "/ci/run-1"
+    assert config.socket == tmp_path / "s.sock"
+    assert load_config(path, data_root=tmp_path).data_root == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{nope", "cannot read engine config"),
+        ("[]", "must hold a JSON object"),
+        ('{"registry-mirrors": "http://x"}', "registry-mirrors must be a list of strings"),
+        ('{"cgroup-parent": "/"}', "cgroup-parent must be a path"),
+    ],
+)
+def test_bad_files_are_refused_with_the_key(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "engine.json"
+    path.write_text(content)
+    with pytest.raises(InvalidArgument, match=message):
+        load_config(path)
+
+
+def test_a_named_file_that_is_missing_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument, match="does not exist"):
+        load_config(tmp_path / "absent.json")
