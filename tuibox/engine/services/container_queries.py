@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from tuibox.engine.domain.container import Status
-from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services import container_views
 from tuibox.engine.services.containers import ContainerService
 
@@ -22,13 +20,11 @@ class ContainerQueries:
         self, *, all_containers: bool, limit: int | None, filters: dict[str, list[str]]
     ) -> list[dict[str, Any]]:
         """Newest first; without `all` only running ones, as `docker ps` shows."""
+        container_views.validate_filters(filters)
         records = sorted(self.containers.records.values(), key=lambda r: r.created, reverse=True)
         if not all_containers and not filters.get("status"):
             records = [r for r in records if r.state.status is Status.RUNNING]
-        try:
-            selected = [r for r in records if container_views.matches(r, filters)]
-        except re.error as err:
-            raise InvalidArgument(f"invalid name filter: {err}") from None
+        selected = [r for r in records if container_views.matches(r, filters)]
         if limit is not None and limit > 0:
             selected = selected[:limit]
         now = datetime.now(UTC)

@@ -97,11 +97,20 @@ def inspect(record: ContainerRecord, paths: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def matches(record: ContainerRecord, filters: dict[str, list[str]]) -> bool:
-    """Apply `docker ps --filter` semantics: values of one key OR, keys AND."""
+def validate_filters(filters: dict[str, list[str]]) -> None:
+    """Refuse unknown filter keys and name patterns that are not regular expressions."""
     for key in filters:
         if key not in SUPPORTED_FILTERS:
             raise InvalidArgument(f"invalid filter '{key}'")
+    for pattern in filters.get("name", []):
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            raise InvalidArgument(f"invalid name filter {pattern!r}: {err}") from None
+
+
+def matches(record: ContainerRecord, filters: dict[str, list[str]]) -> bool:
+    """Apply `docker ps --filter` semantics: values of one key OR, keys AND."""
     tests: dict[str, Callable[[str], bool]] = {
         "status": lambda v: record.state.status.value == v,
         "name": lambda v: re.search(v, record.name) is not None,
