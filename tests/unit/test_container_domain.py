@@ -10,7 +10,6 @@ from tuibox.engine.domain.container import (
     ContainerRecord,
     ContainerState,
     Status,
-    human_duration,
     parse_rfc3339,
     status_text,
     validate_name,
@@ -55,26 +54,6 @@ def test_valid_names(name: str) -> None:
 def test_invalid_names(name: str) -> None:
     with pytest.raises(InvalidArgument, match="Invalid container name"):
         validate_name(name)
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (0.5, "Less than a second"),
-        (1, "1 second"),
-        (42, "42 seconds"),
-        (61, "About a minute"),
-        (300, "5 minutes"),
-        (3600, "About an hour"),
-        (7200, "2 hours"),
-        (3 * 86400, "3 days"),
-        (21 * 86400, "3 weeks"),
-        (90 * 86400, "3 months"),
-        (800 * 86400, "2 years"),
-    ],
-)
-def test_human_duration_matches_go_units(seconds: float, text: str) -> None:
-    assert human_duration(seconds) == text
 
 
 def test_status_text_for_each_state() -> None:

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotModified
+from tuibox.humanize import human_duration
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 NAME_PATTERN = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
@@ -168,33 +169,6 @@ def parse_rfc3339(text: str) -> datetime | None:
     main, _, frac = text.rstrip("Z").partition(".")
     micro = int((frac + "000000")[:6]) if frac else 0
     return datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(microsecond=micro, tzinfo=UTC)
-
-
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration, which `docker ps` shows in Status."""
-    if seconds < 1:
-        return "Less than a second"
-    if seconds < 2:
-        return "1 second"
-    if seconds < 60:
-        return f"{int(seconds)} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = round(seconds / 3600)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{hours // 24 // 365} years"
 
 
 def status_text(state: ContainerState, now: datetime) -> str:
