@@ -21,6 +21,29 @@ from tuibox.demo.push import seed_registry
 from tuibox.demo.registry import LocalRegistry
 
 REQUIRED_TOOLS = ("crun", "conmon", "docker-registry")
+# A closed loopback port as the proxy for everything but loopback: a pull that falls back
+# from the mirror to Docker Hub fails here at once instead of leaving the machine.
+OFFLINE_PROXY_ENV = {
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "ALL_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost,::1",
+}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_traffic_beyond_loopback() -> Iterator[None]:
+    """Route every non-loopback HTTP request of the engine and of these tests nowhere."""
+    saved = {key: os.environ.get(key) for key in OFFLINE_PROXY_ENV}
+    os.environ.update(OFFLINE_PROXY_ENV)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def require_engine_prerequisites() -> None:

@@ -171,3 +171,9 @@ def test_import_a_rootfs_tarball_and_run_it(engine: EngineProcess) -> None:
         assert run.stdout == "imported\n"
     finally:
         engine.docker("rmi", "imported/rootfs:v1")
+
+
+def test_a_hub_image_missing_from_the_mirror_is_not_found(engine: EngineProcess) -> None:
+    result = engine.docker("pull", "tuibox-no-such-image")
+    assert result.returncode == 1
+    assert "pull access denied for tuibox-no-such-image" in result.stderr
