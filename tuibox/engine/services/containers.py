@@ -411,12 +411,32 @@ class ContainerService:
                 await self._remove_locked(record)
                 continue
             if record.state.status is not Status.RUNNING:
+                if self.runtime.conmon_alive(record.id):
+                    await self._finish_interrupted_start(record)
                 continue
             if self.runtime.conmon_alive(record.id):
                 self._watch(record.id)
                 continue
             code = self.runtime.exit_code(record.id)
             await self._record_exit(record.id, 255 if code is None else code)
+
+    async def _finish_interrupted_start(self, record: ContainerRecord) -> None:
+        """An engine that died between `crun start` and saving the record left a live run:
+        adopt it if it runs, otherwise free what the half-done start holds."""
+        runtime_state = await self.runtime.state(record.id)
+        if runtime_state is not None and runtime_state.status == "running":
+            state = record.state
+            state.status, state.pid, state.started_at = (
+                Status.RUNNING,
+                runtime_state.pid,
+                now_rfc3339(),
+            )
+            self.store.save(record)
+            self._watch(record.id)
+            return
+        with contextlib.suppress(RuntimeFailure):
+            await self.runtime.kill(record.id, signals.SIGKILL)
+        await self._release(record)
 
     def _publish(
         self, record: ContainerRecord, action: str, exit_code: int | None = None, **extra: str
