@@ -159,8 +159,12 @@ def _rootfs_tar() -> bytes:
 
 def test_import_a_rootfs_tarball_and_run_it(engine: EngineProcess) -> None:
     result = subprocess.run(
-        ["docker", "import", "-", "imported/rootfs:v1"], input=_rootfs_tar(),
-        env=engine.docker_env(), capture_output=True, timeout=60, check=False,
+        ["docker", "import", "-", "imported/rootfs:v1"],
+        input=_rootfs_tar(),
+        env=engine.docker_env(),
+        capture_output=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     image_id = result.stdout.decode().strip()
@@ -177,3 +181,21 @@ def test_a_hub_image_missing_from_the_mirror_is_not_found(engine: EngineProcess)
     result = engine.docker("pull", "tuibox-no-such-image")
     assert result.returncode == 1
     assert "pull access denied for tuibox-no-such-image" in result.stderr
+
+
+def test_parallel_runs_each_get_their_own_output(engine: EngineProcess) -> None:
+    assert engine.docker("pull", "busybox").returncode == 0
+    runs = [
+        subprocess.Popen(
+            ["docker", "run", "--rm", "busybox", "sh", "-c", f"echo run-{n}; exit {n}"],
+            env=engine.docker_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(4)
+    ]
+    results = [(run.communicate(timeout=60), run.returncode) for run in runs]
+    for n, ((stdout, stderr), code) in enumerate(results):
+        assert (stdout, code) == (f"run-{n}\n", n), stderr
+    assert engine.docker("ps", "-aq").stdout.strip() == ""
