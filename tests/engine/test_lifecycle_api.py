@@ -140,3 +140,8 @@ def test_events_replay_a_container_lifecycle(client: httpx.Client) -> None:
     assert [e["Action"] for e in events] == ["create", "start", "die", "destroy"]
     assert events[2]["Actor"]["Attributes"]["exitCode"] == "0"
     assert all(e["Type"] == "container" and e["id"] == container_id for e in events)
+
+
+def test_data_root_is_for_root_only(engine: EngineProcess) -> None:
+    assert stat.S_IMODE(os.stat(engine.data_root).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(engine.exec_root).st_mode) == 0o711

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from tuibox.engine.domain.config import EngineConfig
@@ -24,8 +25,20 @@ class EngineState:
     system: SystemService
 
 
+DATA_ROOT_MODE = 0o700
+EXEC_ROOT_MODE = 0o711
+
+
 def open_engine_state(config: EngineConfig, facts: HostFacts) -> EngineState:
-    """Open the stores under the data root and compose the services."""
+    """Open the stores under the data root and compose the services.
+
+    The data root holds image content, container root filesystems and their setuid
+    binaries, so only root may enter it (CVE-2021-41091); the exec root may be crossed
+    to reach a socket inside it, never listed.
+    """
+    for directory, mode in ((config.data_root, DATA_ROOT_MODE), (config.exec_root, EXEC_ROOT_MODE)):
+        directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(directory, mode)
     events = EventBus()
     images = ImageService.open(config)
     runtime = ConmonRuntime(
