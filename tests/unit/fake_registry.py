@@ -8,6 +8,7 @@ import io
 import json
 import tarfile
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
@@ -50,7 +51,12 @@ class FakeImage:
         return sha(self.config)
 
 
-def build_image(layers: list[dict[str, bytes]], cmd: list[str] | None = None) -> FakeImage:
+def build_image(
+    layers: list[dict[str, bytes]],
+    cmd: list[str] | None = None,
+    config_changes: dict[str, Any] | None = None,
+) -> FakeImage:
+    """An image of gzip layers; `config_changes` overrides top-level config keys."""
     blobs: dict[str, bytes] = {}
     descriptors = []
     diff_ids = []
@@ -61,12 +67,14 @@ def build_image(layers: list[dict[str, bytes]], cmd: list[str] | None = None) ->
         diff_ids.append(sha(raw))
         descriptors.append({"mediaType": LAYER_TYPE, "digest": sha(compressed),
                             "size": len(compressed)})
-    config = json.dumps({
+    document: dict[str, Any] = {
         "architecture": host_architecture(), "os": "linux",
         "created": "2024-05-01T10:00:00.123456789Z",
         "config": {"Cmd": cmd or ["sh"], "Env": ["PATH=/bin"]},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
-    }).encode()
+    }
+    document.update(config_changes or {})
+    config = json.dumps(document).encode()
     blobs[sha(config)] = config
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": DOCKER_MANIFEST,

@@ -89,3 +89,10 @@ def test_missing_blob_is_not_found(tmp_path: Path) -> None:
     with pytest.raises(NotFound):
         store.read(digest_of(b"nothing"))
     store.delete(digest_of(b"nothing"))
+
+
+def test_digests_lists_only_well_formed_blob_names(tmp_path: Path) -> None:
+    store = ContentStore(tmp_path)
+    digest = store.put(b"blob")
+    (tmp_path / "sha256" / "not-a-digest").write_bytes(b"x")
+    assert store.digests() == [digest]

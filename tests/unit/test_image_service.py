@@ -9,13 +9,25 @@ from typing import Any
 
 import pytest
 
-from tests.unit.fake_registry import FakeRegistry, Network, build_image, layer_tar, sha
+from tests.unit.fake_registry import (
+    FakeImage,
+    FakeRegistry,
+    Network,
+    build_image,
+    layer_tar,
+    sha,
+)
 from tuibox.engine.domain.config import EngineConfig
-from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound
+from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from tuibox.engine.services.images import ImageService
 
 MIRROR = "http://mirror:5000"
 BUSYBOX = build_image([{"bin/busybox": b"\x7fELF"}, {"etc/motd": b"hi"}], cmd=["sh"])
+OTHER = build_image([{"bin/busybox": b"\x7fELF"}, {"etc/other": b"o"}], cmd=["true"])
+
+
+def _layer_ids(image: FakeImage) -> list[str]:
+    return [d.removeprefix("sha256:")[:12] for d in image.blobs if d != sha(image.config)]
 
 
 @pytest.fixture
@@ -52,8 +64,22 @@ async def test_pull_stream_and_repull(service: tuple[ImageService, FakeRegistry]
     ]
     assert any(m["status"] == "Extracting" and m["progressDetail"] for m in first)
     second = await collect(images.pull("busybox", None, None))
-    assert f"{layer}: Already exists" in lines(second)
-    assert lines(second)[-1] == "Status: Image is up to date for busybox:latest"
+    assert lines(second) == [
+        "latest: Pulling from library/busybox", f"Digest: {BUSYBOX.digest}",
+        "Status: Image is up to date for busybox:latest",
+    ]
+
+
+async def test_shared_layer_is_reported_as_already_existing(
+    service: tuple[ImageService, FakeRegistry],
+) -> None:
+    images, registry = service
+    await collect(images.pull("busybox", None, None))
+    registry.add("library/other", "latest", OTHER)
+    shared = BUSYBOX.diff_ids and _layer_ids(BUSYBOX)[0]
+    messages = lines(await collect(images.pull("other", None, None)))
+    assert f"{shared}: Already exists" in messages
+    assert f"{_layer_ids(OTHER)[1]}: Pull complete" in messages
 
 
 async def test_pulled_image_record(service: tuple[ImageService, FakeRegistry]) -> None:
@@ -106,6 +132,8 @@ async def test_failed_pull_leaves_the_store_as_it_was(
     assert images.image_count() == 0
     layers_root = tmp_path / "data/layers"
     assert list(layers_root.iterdir()) == []
+    assert list((tmp_path / "data/content/sha256").iterdir()) == []
+    assert list((tmp_path / "data/content/ingest").iterdir()) == []
 
 
 async def test_import_with_changes_and_tag(service: tuple[ImageService, FakeRegistry]) -> None:
@@ -214,3 +242,161 @@ async def test_rmi_unknown_image(service: tuple[ImageService, FakeRegistry]) -> 
     images, _ = service
     with pytest.raises(NotFound, match="No such image: ghost:latest"):
         await images.remove("ghost", force=True, noprune=False)
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+async def test_cancelled_pull_removes_what_it_added(
+    service: tuple[ImageService, FakeRegistry], tmp_path: Path
+) -> None:
+    images, _ = service
+    stream = images.pull("busybox", None, None)
+    async for message in stream:
+        if message["status"] == "Pull complete":
+            break
+    assert list((tmp_path / "data/layers").iterdir())
+    await stream.aclose()
+    assert images.image_count() == 0
+    assert list((tmp_path / "data/layers").iterdir()) == []
+    assert list((tmp_path / "data/content/sha256").iterdir()) == []
+
+
+async def test_rmi_during_a_pull_keeps_the_layer_the_pull_reported_present(
+    service: tuple[ImageService, FakeRegistry],
+) -> None:
+    images, registry = service
+    await collect(images.pull("busybox", None, None))
+    registry.add("library/other", "latest", OTHER)
+    stream = images.pull("other", None, None)
+    async for message in stream:
+        if message["status"] == "Already exists":
+            break
+    removed = await images.remove("busybox", force=True, noprune=False)
+    assert len(removed) == 4  # two untags, the image, its unshared top layer only
+    rest = [m async for m in stream]
+    assert rest[-1]["status"] == "Status: Downloaded newer image for other:latest"
+    dirs = images.layer_dirs(OTHER.image_id)
+    assert (dirs[1] / "bin/busybox").exists() and (dirs[0] / "etc/other").exists()
+
+
+async def test_failed_pull_keeps_a_layer_another_pull_holds(
+    service: tuple[ImageService, FakeRegistry],
+) -> None:
+    images, registry = service
+    evil = build_image([{"bin/busybox": b"\x7fELF"}, {"../x": b"x"}])
+    registry.add("library/evil", "latest", evil)
+    registry.add("library/other", "latest", OTHER)
+    good = images.pull("other", None, None)
+    bad = images.pull("evil", None, None)
+    await anext(good)
+    await anext(bad)
+    bad_messages = []
+    with pytest.raises(InvalidArgument):
+        async for message in bad:  # unpacks the shared bottom layer, then fails
+            bad_messages.append(message)
+            if message["status"] == "Pull complete":
+                good_messages = [m async for m in _until_first_layer_status(good)]
+                assert good_messages
+    assert (await collect(good))[-1]["status"].startswith("Status: Downloaded newer image")
+    assert images.layer_dirs(OTHER.image_id)[1].joinpath("bin/busybox").exists()
+
+
+async def _until_first_layer_status(
+    stream: AsyncIterator[dict[str, Any]],
+) -> AsyncIterator[dict[str, Any]]:
+    async for message in stream:
+        yield message
+        if message["status"] in ("Already exists", "Pulling fs layer"):
+            return
+
+
+async def test_rmi_force_keeps_layers_held_by_containers(
+    service: tuple[ImageService, FakeRegistry], tmp_path: Path
+) -> None:
+    images, _ = service
+    await collect(images.pull("busybox", None, None))
+    record = images.resolve("busybox")
+    chains = images.chain_ids(record.id)
+    assert chains == record.chain_ids and chains[0] == BUSYBOX.diff_ids[0]
+    held = set(chains)
+    images.set_usage_lookup(lambda i: [("c" * 64, False)] if i == record.id else [])
+    images.set_layer_usage_lookup(lambda: held)
+    await images.remove("busybox", force=True, noprune=False)
+    images.set_usage_lookup(lambda i: [])
+    dirs = images.layer_dirs_for_chains(chains)
+    assert (dirs[0] / "etc/motd").read_bytes() == b"hi"
+    assert (await images.collect_garbage()).layers == 0
+    assert images.layer_dirs_for_chains(chains) == dirs
+    held.clear()  # the container is removed
+    collected = await images.collect_garbage()
+    assert collected.layers == 2
+    assert list((tmp_path / "data/layers").iterdir()) == []
+    with pytest.raises(NotFound, match=f"layer {chains[-1]} is missing"):
+        images.layer_dirs_for_chains(chains)
+
+
+async def test_garbage_collection_removes_only_unreferenced_items(
+    service: tuple[ImageService, FakeRegistry], tmp_path: Path
+) -> None:
+    images, _ = service
+    await collect(images.pull("busybox", None, None))
+    before = _tree(tmp_path / "data")
+    orphan_blob = images.content.put(b"orphan")
+    orphan_layer = "sha256:" + "e" * 64
+    staging = images.layers.staging_dir()
+    images.layers.commit(staging, orphan_layer, orphan_layer, 0)
+    collected = await images.collect_garbage()
+    assert (collected.blobs, collected.layers) == (1, 1)
+    assert not images.content.has(orphan_blob)
+    assert _tree(tmp_path / "data") == before
+
+
+@pytest.mark.parametrize(("changes", "problem"), [
+    ({"config": {"Cmd": "sh -c true"}}, "config.Cmd is not a list of strings"),
+    ({"config": {"Env": ["A=1", 2]}}, "config.Env is not a list of strings"),
+    ({"config": {"Labels": {"a": 1}}}, "config.Labels is not a string map"),
+    ({"config": {"ExposedPorts": ["80/tcp"]}}, "config.ExposedPorts is not a map of objects"),
+    ({"config": {"Volumes": {"/v": 1}}}, "config.Volumes is not a map of objects"),
+    ({"config": []}, "config is not an object"),
+    ({"rootfs": {"diff_ids": ["sha256:xyz"]}}, "rootfs.diff_ids has an invalid digest"),
+    ({"rootfs": {"diff_ids": "sha256:" + "a" * 64}}, "rootfs.diff_ids is not a list"),
+    ({"rootfs": []}, "rootfs is missing or not an object"),
+    ({"created": "2024-02-30T10:00:00Z"}, "is not a valid RFC 3339 time"),
+    ({"created": 5}, "is not a valid RFC 3339 time"),
+])  # fmt: skip
+async def test_invalid_image_config_is_refused_and_stores_nothing(
+    service: tuple[ImageService, FakeRegistry], tmp_path: Path,
+    changes: dict[str, Any], problem: str,
+) -> None:  # fmt: skip
+    images, registry = service
+    registry.add("library/bad", "latest", build_image([{"f": b"x"}], config_changes=changes))
+    with pytest.raises(InvalidArgument, match=f"invalid image config: .*{problem}"):
+        await collect(images.pull("bad", None, None))
+    assert images.image_count() == 0
+    assert _tree(tmp_path / "data/layers") == []
+    assert _tree(tmp_path / "data/content/sha256") == []
+
+
+async def test_layer_removed_behind_the_pulls_back_fails_the_record(
+    service: tuple[ImageService, FakeRegistry],
+) -> None:
+    images, _ = service
+    stream = images.pull("busybox", None, None)
+    async for message in stream:
+        if message["status"] == "Pull complete":
+            break
+    images.layers.remove(images.layers.chain_ids()[0])  # what leases exist to prevent
+    with pytest.raises(RuntimeFailure, match="was removed during the pull"):
+        await collect(stream)
+    assert images.image_count() == 0
+
+
+async def test_tag_with_a_newline_is_refused(service: tuple[ImageService, FakeRegistry]) -> None:
+    images, _ = service
+    await collect(images.pull("busybox", None, None))
+    for tag in ("v1\n", "tést"):
+        with pytest.raises(InvalidArgument, match="invalid tag format"):
+            await images.tag("busybox", "mine", tag)
+    assert images.resolve("busybox").repo_tags == ("busybox:latest",)

@@ -84,3 +84,26 @@ def test_chain_ids_follow_the_oci_formula() -> None:
     second = "sha256:" + hashlib.sha256(f"{DIFF_1} {DIFF_2}".encode()).hexdigest()
     assert chain_ids([DIFF_1, DIFF_2]) == [DIFF_1, second]
     assert record(ID_A).chain_ids == [DIFF_1, second]
+
+
+def test_corrupt_reference_index_starts_empty(tmp_path: Path) -> None:
+    store = ImageStore(tmp_path)
+    store.save(record(ID_A))
+    for broken in ({"refs": ["busybox"]}, ["x"], {"refs": {"Bad Ref": ID_A}}, {"refs": 5}):
+        (tmp_path / INDEX_FILE).write_text(json.dumps(broken))
+        reopened = ImageStore(tmp_path)
+        assert reopened.exists(ID_A)
+        assert reopened.refs_of(ID_A) == []
+    (tmp_path / INDEX_FILE).write_text(json.dumps({"refs": {"busybox": ID_A}}))
+    assert ImageStore(tmp_path).get(ID_A).repo_tags == ()  # type: ignore[union-attr]
+    good = {"refs": {"docker.io/library/busybox:latest": ID_A}}
+    (tmp_path / INDEX_FILE).write_text(json.dumps(good))
+    assert ImageStore(tmp_path).get(ID_A).repo_tags == ("busybox:latest",)  # type: ignore[union-attr]
+
+
+def test_stale_temporary_files_are_removed_at_open(tmp_path: Path) -> None:
+    ImageStore(tmp_path).save(record(ID_A))
+    stale = tmp_path / f".{ID_A[7:]}.json.abc123"
+    stale.write_text("{")
+    ImageStore(tmp_path)
+    assert not stale.exists()

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tuibox.engine.domain.errors import InvalidArgument
-from tuibox.engine.domain.reference import parse_reference, validate_digest
+from tuibox.engine.domain.reference import (
+    is_sha256_digest,
+    parse_reference,
+    validate_digest,
+    validate_tag,
+)
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -108,3 +113,23 @@ def test_validate_digest_refuses(text: str) -> None:
 
 def test_validate_digest_accepts() -> None:
     assert validate_digest(DIGEST) == DIGEST
+
+
+@pytest.mark.parametrize("tag", ["v1\n", "tést", "v\u0661", ""])
+def test_tags_with_a_newline_or_non_ascii_letters_are_refused(tag: str) -> None:
+    with pytest.raises(InvalidArgument, match="invalid tag format"):
+        validate_tag(tag)
+    with pytest.raises(InvalidArgument, match="invalid reference format"):
+        parse_reference(f"busybox:{tag}" if tag else "busybox:")
+
+
+@pytest.mark.parametrize("text", ["busybox\n", "busybox:latest\n", f"b@sha256:{'a' * 64}\n"])
+def test_references_with_a_trailing_newline_are_refused(text: str) -> None:
+    with pytest.raises(InvalidArgument, match="invalid reference format"):
+        parse_reference(text)
+
+
+def test_digest_checks_refuse_a_trailing_newline() -> None:
+    assert not is_sha256_digest("sha256:" + "a" * 64 + "\n")
+    assert is_sha256_digest("sha256:" + "a" * 64)
+    assert validate_tag("v1.0_rc-2") == "v1.0_rc-2"

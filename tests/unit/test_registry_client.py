@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from tests.unit.fake_registry import FakeRegistry, Network, build_image, index_for, sha
-from tuibox.engine.domain.errors import InvalidArgument, NotFound, Unavailable
+from tuibox.engine.domain.errors import InvalidArgument, NotFound, Unauthorized, Unavailable
 from tuibox.engine.domain.reference import parse_reference
+from tuibox.engine.registry.auth import Credentials, fetch_token
 from tuibox.engine.registry.client import RegistryClient
 from tuibox.engine.registry.endpoints import is_insecure_host, pull_endpoints
 from tuibox.engine.registry.manifests import DOCKER_MANIFEST, OCI_INDEX, host_architecture
@@ -176,3 +179,58 @@ async def test_bearer_token_challenge_is_answered() -> None:
     assert resolved.digest == IMAGE.digest
     assert "http://127.0.0.1:5000/token" in network.seen
     assert await session.fetch_blob(resolved.manifest.config) == IMAGE.config
+
+
+def _token_client(handler: object) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.MockTransport(handler))  # type: ignore[arg-type]
+
+
+async def test_token_reply_is_read_only_up_to_the_cap() -> None:
+    sent = []
+
+    async def endless() -> AsyncIterator[bytes]:
+        while True:
+            sent.append(64 * 1024)
+            yield b" " * (64 * 1024)
+
+    client = _token_client(lambda request: httpx.Response(200, content=endless()))
+    with pytest.raises(Unauthorized, match="more than 1048576 bytes"):
+        await fetch_token(client, {"realm": "https://auth/token"}, "s", None, "https://reg")
+    assert sum(sent) <= 1024 * 1024 + 2 * 64 * 1024
+    await client.aclose()
+
+
+async def test_credentials_never_go_to_a_plain_http_realm_of_an_https_registry() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"token": "t"})
+
+    client = _token_client(handler)
+    user = Credentials("me", "secret")
+    with pytest.raises(Unauthorized, match="refusing to send credentials"):
+        await fetch_token(client, {"realm": "http://auth/token"}, "s", user, "https://reg")
+    assert seen == []
+    anonymous = await fetch_token(client, {"realm": "http://auth/token"}, "s", None, "https://reg")
+    assert anonymous == "t" and "authorization" not in seen[0].headers
+    assert await fetch_token(client, {"realm": "http://auth/t"}, "s", user, "http://reg") == "t"
+    assert seen[1].headers["authorization"].startswith("Basic ")
+    await client.aclose()
+
+
+async def test_token_redirect_from_https_to_http_is_refused() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        if request.url.scheme == "https":
+            return httpx.Response(302, headers={"Location": "http://evil/token"})
+        return httpx.Response(200, json={"token": "t"})
+
+    client = _token_client(handler)
+    user = Credentials("me", "secret")
+    with pytest.raises(Unauthorized, match="redirected from https to plain http"):
+        await fetch_token(client, {"realm": "https://auth/token"}, "s", user, "https://reg")
+    assert all(url.startswith("https://") for url in seen)
+    await client.aclose()

@@ -8,11 +8,15 @@ import io
 import os
 import stat
 import tarfile
+import time
+import tracemalloc
+import zlib
 from pathlib import Path
 
 import pytest
 
 from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.layers.tar_stream import MAX_HEADER_BYTES, parse_pax_records
 from tuibox.engine.layers.unpack import UnpackLimits, entry_parts, unpack_layer
 
 needs_root = pytest.mark.skipif(
@@ -128,8 +132,10 @@ def test_absolute_entry_is_refused(tmp_path: Path) -> None:
     refused(tmp_path, build_tar([file("/abs")]), "absolute paths are not allowed")
 
 
-def test_escaping_symlink_is_refused(tmp_path: Path) -> None:
-    refused(tmp_path, build_tar([symlink("a/evil", "../../../etc")]), "escapes the layer")
+def test_relative_symlink_climbing_above_the_root_is_stored_as_is(tmp_path: Path) -> None:
+    dest = unpack(tmp_path, build_tar([symlink("a/up", "../../../etc"), file("b", b"ok")]))
+    assert os.readlink(dest / "a/up") == "../../../etc"
+    assert (dest / "b").read_bytes() == b"ok"
 
 
 def test_file_through_an_earlier_symlink_is_refused(tmp_path: Path) -> None:
@@ -229,3 +235,122 @@ def test_duplicate_entry_last_wins(tmp_path: Path) -> None:
 def test_entry_parts_strips_dot_slash() -> None:
     assert entry_parts("./a//b/./c") == ["a", "b", "c"]
     assert entry_parts("./") == []
+
+
+def _raw_header(name: bytes, kind: bytes, size: int) -> bytes:
+    """One ustar header block with a correct checksum."""
+    block = bytearray(512)
+    block[0 : len(name)] = name
+    block[100:108] = b"0000644\0"
+    block[124:136] = b"%011o\0" % size
+    block[136:148] = b"%011o\0" % 1_700_000_000
+    block[156:157] = kind
+    block[257:263] = b"ustar\0"
+    block[263:265] = b"00"
+    block[148:156] = b" " * 8
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block)
+
+
+def _gzip_with_huge_header(kind: bytes, size: int) -> bytes:
+    """A gzip tar whose first header announces `size` bytes of extension data."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, 31)
+    parts = [packer.compress(_raw_header(b"././@LongLink", kind, size))]
+    chunk = (b"1" if kind != tarfile.GNUTYPE_LONGNAME else b"a") * (1024 * 1024)
+    for _ in range(size // len(chunk)):
+        parts.append(packer.compress(chunk))
+    parts.append(packer.flush())
+    return b"".join(parts)
+
+
+@pytest.mark.parametrize("kind", [tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK,
+                                  tarfile.XHDTYPE, tarfile.XGLTYPE])  # fmt: skip
+def test_huge_extension_header_is_refused_before_it_is_read(tmp_path: Path, kind: bytes) -> None:
+    size = 64 * 1024 * 1024
+    blob = tmp_path / "layer.tar.gz"
+    blob.write_bytes(_gzip_with_huge_header(kind, size))
+    dest = tmp_path / "diff"
+    dest.mkdir()
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidArgument, match="layer entry header too large"):
+            unpack_layer(blob, dest)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 * 1024
+
+
+def test_quadratic_pax_header_is_refused_quickly(tmp_path: Path) -> None:
+    """CVE-2024-6232: a run of digits made Python 3.11.7's PAX regexes take seconds."""
+    payload = b"1" * (MAX_HEADER_BYTES - 1024)
+    data = _raw_header(b"./PaxHeaders/x", tarfile.XHDTYPE, len(payload)) + payload
+    data += b"\0" * (-len(data) % 512) + b"\0" * 1024
+    started = time.monotonic()
+    refused(tmp_path, data, "malformed pax extended header")
+    assert time.monotonic() - started < 1.0
+
+
+def test_pax_records_parse_and_long_names_still_work(tmp_path: Path) -> None:
+    assert parse_pax_records(b"12 path=abc\n13 mtime=1.5\n\0\0") == [
+        (b"path", b"abc"), (b"mtime", b"1.5")]
+    with pytest.raises(InvalidArgument, match="malformed"):
+        parse_pax_records(b"99 path=abc\n")
+    long_name = "d/" + "n" * 200 + "/" + "m" * 100
+    for fmt in (tarfile.PAX_FORMAT, tarfile.GNU_FORMAT):
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w", format=fmt) as tar:
+            info = _info(long_name, size=2)
+            info.pax_headers = {"SCHILY.xattr.user.k": "v"} if fmt == tarfile.PAX_FORMAT else {}
+            tar.addfile(info, io.BytesIO(b"hi"))
+            tar.addfile(_info("l/" + "s" * 200, tarfile.SYMTYPE, linkname="t" * 300))
+        (tmp_path / str(fmt)).mkdir()
+        dest = unpack(tmp_path / str(fmt), buffer.getvalue())
+        assert (dest / long_name).read_bytes() == b"hi"
+        assert os.readlink(dest / ("l/" + "s" * 200)) == "t" * 300
+
+
+@pytest.mark.parametrize("fmt", [tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
+def test_sparse_member_is_refused(tmp_path: Path, fmt: int) -> None:
+    source = tmp_path / "sparse"
+    with source.open("wb") as handle:
+        handle.truncate(64 * 1024 * 1024)
+        handle.seek(32 * 1024 * 1024)
+        handle.write(b"data")
+    if fmt == tarfile.GNU_FORMAT:
+        data = _raw_header(b"sparse", tarfile.GNUTYPE_SPARSE, 0) + b"\0" * 1024
+    else:
+        records = b"".join(_pax_record(k, v) for k, v in (
+            (b"GNU.sparse.major", b"1"), (b"GNU.sparse.minor", b"0"),
+            (b"GNU.sparse.name", b"sparse"), (b"GNU.sparse.realsize", b"68719476736")))
+        data = _raw_header(b"./PaxHeaders/sparse", tarfile.XHDTYPE, len(records)) + records
+        data += b"\0" * (-len(data) % 512)
+        data += _raw_header(b"GNUSparseFile.0/sparse", tarfile.REGTYPE, 512) + b"\0" * 512
+        data += b"\0" * 1024
+    refused(tmp_path, data, "sparse files are not supported")
+    assert not (tmp_path / "diff/sparse").exists()
+
+
+def _pax_record(key: bytes, value: bytes) -> bytes:
+    body = b" " + key + b"=" + value + b"\n"
+    length = len(body) + 1
+    while len(str(length)) + len(body) != length:
+        length += 1
+    return str(length).encode() + body
+
+
+def test_file_sizes_count_against_the_cap_before_writing(tmp_path: Path) -> None:
+    blob = tmp_path / "layer.tar"
+    blob.write_bytes(build_tar([file("a", b"x" * 600), file("b", b"y" * 600)]))
+    dest = tmp_path / "diff"
+    dest.mkdir()
+    with pytest.raises(InvalidArgument, match="more than 1000 bytes"):
+        unpack_layer(blob, dest, limits=UnpackLimits(max_bytes=1000))
+    assert not (dest / "b").exists()
+
+
+def test_directory_replaced_later_keeps_unpacking(tmp_path: Path) -> None:
+    data = build_tar([directory("d"), directory("e"), symlink("d", "e"), file("f")])
+    dest = unpack(tmp_path, data)
+    assert os.readlink(dest / "d") == "e"
+    assert (dest / "e").stat().st_mtime == 1_700_000_000

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from aiohttp import web
@@ -38,7 +39,7 @@ class ImageRoutes:
         query = request.query
         from_image = query.get("fromImage")
         from_src = query.get("fromSrc")
-        messages: AsyncIterator[dict[str, Any]]
+        messages: AsyncGenerator[dict[str, Any], None]
         if from_image:
             messages = self.images.pull(
                 from_image, query.get("tag") or None, request.headers.get("X-Registry-Auth")
@@ -57,7 +58,8 @@ class ImageRoutes:
             )
         else:
             raise InvalidArgument("either fromImage or fromSrc is required")
-        return await stream_json(request, messages)
+        async with aclosing(messages):  # a client that goes away ends the pull at once
+            return await stream_json(request, messages)
 
     async def inspect(self, request: web.Request) -> web.Response:
         return json_response(await self.images.inspect(request.match_info["name"]))

@@ -21,17 +21,19 @@ _HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])"
 _DOMAIN = rf"{_HOST}(?::[0-9]+)?"
 _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+# Always fullmatch with re.ASCII: `$` accepts a trailing newline and `\w` accepts any letter.
 _REFERENCE_RE = re.compile(
-    rf"^((?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)(?::({_TAG}))?(?:@({_DIGEST}))?$"
+    rf"((?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)(?::({_TAG}))?(?:@({_DIGEST}))?",
+    re.ASCII,
 )
-_TAG_RE = re.compile(rf"^{_TAG}$")
-_SHA256_RE = re.compile(r"^sha256:[a-f0-9]{64}$")
-_HEX64_RE = re.compile(r"^[a-f0-9]{64}$")
+_TAG_RE = re.compile(_TAG, re.ASCII)
+_SHA256_RE = re.compile(r"sha256:[a-f0-9]{64}", re.ASCII)
+_HEX64_RE = re.compile(r"[a-f0-9]{64}", re.ASCII)
 
 
 def is_sha256_digest(text: str) -> bool:
     """True when `text` is exactly `sha256:` followed by 64 lowercase hex digits."""
-    return bool(_SHA256_RE.match(text))
+    return bool(_SHA256_RE.fullmatch(text))
 
 
 def validate_digest(text: str) -> str:
@@ -47,7 +49,7 @@ def validate_digest(text: str) -> str:
         raise InvalidArgument(f"unsupported digest algorithm: {algorithm}")
     if len(encoded) != 64:
         raise InvalidArgument(f"invalid checksum digest length: {text!r}")
-    if not _HEX64_RE.match(encoded):
+    if not _HEX64_RE.fullmatch(encoded):
         raise InvalidArgument(f"invalid checksum digest format: {text!r}")
     return text
 
@@ -118,7 +120,7 @@ def parse_reference(text: str, *, default_tag: bool = True) -> Reference:
     Raises:
         InvalidArgument: with Docker's text, "invalid reference format" and its variants.
     """
-    if _HEX64_RE.match(text):
+    if _HEX64_RE.fullmatch(text):
         raise InvalidArgument(
             f"invalid repository name ({text}), cannot specify 64-byte hexadecimal strings"
         )
@@ -128,7 +130,7 @@ def parse_reference(text: str, *, default_tag: bool = True) -> Reference:
         raise InvalidArgument(
             f"invalid reference format: repository name ({remote_name}) must be lowercase"
         )
-    match = _REFERENCE_RE.match(f"{domain}/{remainder}")
+    match = _REFERENCE_RE.fullmatch(f"{domain}/{remainder}")
     if match is None:
         raise InvalidArgument("invalid reference format")
     full_name, tag, digest = match.groups()
@@ -156,7 +158,7 @@ def validate_tag(tag: str) -> str:
     Raises:
         InvalidArgument: the tag is empty, too long or has a forbidden character.
     """
-    if not _TAG_RE.match(tag):
+    if not _TAG_RE.fullmatch(tag):
         raise InvalidArgument(f"invalid tag format: {tag!r}")
     return tag
 

@@ -103,3 +103,11 @@ def clear_for(parent_fd: int, name: str, *, keep_dir: bool) -> None:
         shutil.rmtree(name, dir_fd=parent_fd)
         return
     os.unlink(name, dir_fd=parent_fd)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written (a write may be short)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]

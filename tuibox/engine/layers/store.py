@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuibox.engine.domain.errors import NotFound
-from tuibox.engine.domain.reference import validate_digest
+from tuibox.engine.domain.reference import is_sha256_digest, validate_digest
 from tuibox.engine.store.atomic import write_json_atomic
 
 DIFF_DIR = "diff"
@@ -100,5 +100,6 @@ class LayerStore:
         shutil.rmtree(doomed.parent, ignore_errors=True)
 
     def chain_ids(self) -> list[str]:
-        names = [p.name for p in self.root.iterdir()]
-        return sorted("sha256:" + n for n in names if not n.startswith(_STAGING_PREFIX))
+        """Chain IDs of every directory that looks like a layer (committed or not)."""
+        names = ["sha256:" + p.name for p in self.root.iterdir()]
+        return sorted(n for n in names if is_sha256_digest(n))

@@ -1,8 +1,10 @@
 """Safe layer unpacking: tarfile parses headers, every file operation is done here by fd.
 
 A layer is refused whole (InvalidArgument naming the entry) when any entry would land
-outside it: absolute names, ".." components, a path through a symlink, link targets that
-escape, device nodes. OCI whiteouts become overlayfs whiteouts (char 0:0 nodes) and opaque
+outside it: absolute names, ".." components, a path through a symlink, hard links that
+escape, device nodes; sparse files and oversized headers are refused too. Symlink targets
+are stored as they are (nothing is followed here; the runtime resolves them in the
+container's root). OCI whiteouts become overlayfs whiteouts (char 0:0 nodes) and opaque
 directories (trusted.overlay.opaque=y). The uncompressed stream is hashed on the way and
 must equal the expected diff ID. Python 3.11's extraction filters are not used: see
 oci-security.md §2.5.
@@ -12,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import hashlib
 import os
 import posixpath
 import stat
@@ -20,21 +21,23 @@ import tarfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from tuibox.engine.domain.errors import InvalidArgument
-from tuibox.engine.layers.rooted import RootedDir, clear_for
+from tuibox.engine.layers.rooted import RootedDir, clear_for, write_all
+from tuibox.engine.layers.tar_stream import (
+    READ_CHUNK,
+    HashingReader,
+    open_decompressed,
+    open_tar_stream,
+)
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_WHITEOUT = ".wh..wh..opq"
 OPAQUE_XATTR = "trusted.overlay.opaque"
 _XATTR_PAX_PREFIX = "SCHILY.xattr."
 _FORBIDDEN_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
-_CHUNK = 1024 * 1024
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_GZIP_MAGIC = b"\x1f\x8b"
-_OTHER_MAGICS = {b"\x28\xb5\x2f\xfd": "zstd", b"BZh": "bzip2", b"\xfd7zXZ": "xz"}
 
 
 @dataclass(frozen=True)
@@ -53,30 +56,6 @@ class UnpackResult:
     diff_id: str
     size: int
     entries: int
-
-
-class _HashingReader:
-    """Reads the uncompressed stream, hashing and counting it, refusing past a byte cap."""
-
-    def __init__(self, source: BinaryIO, max_bytes: int) -> None:
-        self._source = source
-        self._max_bytes = max_bytes
-        self.hash = hashlib.sha256()
-        self.count = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._source.read(size if size and size > 0 else _CHUNK)
-        self.count += len(data)
-        if self.count > self._max_bytes:
-            raise InvalidArgument(
-                f"layer refused: it unpacks to more than {self._max_bytes} bytes"
-            )
-        self.hash.update(data)
-        return data
-
-    def drain(self) -> None:
-        while self.read(_CHUNK):
-            pass
 
 
 @dataclass
@@ -116,8 +95,8 @@ def unpack_layer(
     """
     limits = limits or UnpackLimits()
     with blob.open("rb") as raw:
-        source = _decompressor(raw)
-        reader = _HashingReader(source, limits.max_bytes)
+        source = open_decompressed(raw)
+        reader = HashingReader(source, limits.max_bytes)
         try:
             result = _walk_tar(reader, dest, limits)
             reader.drain()
@@ -131,19 +110,8 @@ def unpack_layer(
     return UnpackResult(diff_id=diff_id, size=result.size, entries=result.entries)
 
 
-def _decompressor(raw: BinaryIO) -> BinaryIO:
-    head = raw.read(6)
-    raw.seek(0)
-    if head.startswith(_GZIP_MAGIC):
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    for magic, kind in _OTHER_MAGICS.items():
-        if head.startswith(magic):
-            raise InvalidArgument(f"{kind}-compressed layers are not supported yet")
-    return raw
-
-
-def _walk_tar(reader: _HashingReader, dest: Path, limits: UnpackLimits) -> _Walk:
-    with RootedDir(str(dest)) as root, tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
+def _walk_tar(reader: HashingReader, dest: Path, limits: UnpackLimits) -> _Walk:
+    with RootedDir(str(dest)) as root, open_tar_stream(reader) as tar:
         walk = _Walk(root=root, tar=tar, limits=limits)
         for member in tar:
             walk.entries += 1
@@ -186,10 +154,11 @@ def _apply_member(walk: _Walk, member: tarfile.TarInfo) -> None:
             clear_for(parent_fd, name, keep_dir=True)
             _make_dir(walk, parent_fd, name, member, parts)
         elif member.isreg():
+            _check_file_size(walk, member)
             clear_for(parent_fd, name, keep_dir=False)
             _make_file(walk, parent_fd, name, member)
         elif member.issym():
-            _check_symlink(member, parts)
+            _check_symlink(member)
             clear_for(parent_fd, name, keep_dir=False)
             _make_symlink(walk, parent_fd, name, member)
         elif member.islnk():
@@ -242,25 +211,31 @@ def _make_file(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) 
     fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=parent_fd)
     try:
         if source is not None:
-            while chunk := source.read(_CHUNK):
-                os.write(fd, chunk)
-        walk.size += member.size
+            while chunk := source.read(READ_CHUNK):
+                write_all(fd, chunk)
         _set_attributes(walk, fd, member, set_time=True)
     finally:
         os.close(fd)
 
 
-def _check_symlink(member: tarfile.TarInfo, parts: list[str]) -> None:
+def _check_file_size(walk: _Walk, member: tarfile.TarInfo) -> None:
+    """Refuse sparse files and count a file's size against the cap before writing it."""
+    if member.issparse():
+        raise InvalidArgument(
+            f"layer entry {member.name!r} refused: sparse files are not supported"
+        )
+    walk.size += member.size
+    if walk.size > walk.limits.max_bytes:
+        raise InvalidArgument(
+            f"layer refused: it unpacks to more than {walk.limits.max_bytes} bytes"
+        )
+
+
+def _check_symlink(member: tarfile.TarInfo) -> None:
+    """Any target is stored as it is (as moby does): nothing is followed while unpacking."""
     target = member.linkname
     if not target or "\x00" in target:
         raise InvalidArgument(f"layer entry {member.name!r} refused: empty symlink target")
-    if target.startswith("/"):
-        return  # resolved against the container root at run time, never followed here
-    resolved = posixpath.normpath(posixpath.join(*parts[:-1], target) if parts[:-1] else target)
-    if resolved == ".." or resolved.startswith("../"):
-        raise InvalidArgument(
-            f"layer entry {member.name!r} refused: symlink target {target!r} escapes the layer"
-        )
 
 
 def _make_symlink(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
@@ -319,8 +294,12 @@ def _set_owner_mode_at(walk: _Walk, parent_fd: int, name: str, member: tarfile.T
 
 
 def _restore_dir_times(walk: _Walk) -> None:
+    """Set directory mtimes last; a directory a later entry removed or replaced is skipped."""
     for parts, mtime in reversed(walk.dir_times):
-        fd = walk.root.open_dir(parts, create=False, entry="/".join(parts))
+        try:
+            fd = walk.root.open_dir(parts, create=False, entry="/".join(parts))
+        except InvalidArgument:
+            continue  # gone, or now a symlink or file
         try:
             os.utime(fd, ns=(mtime * 1_000_000_000, mtime * 1_000_000_000))
         finally:

@@ -14,6 +14,7 @@ from tuibox.engine.domain.errors import Unauthorized, Unavailable
 
 _PARAM_RE = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))')
 _MAX_TOKEN_BYTES = 1024 * 1024
+_MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
@@ -55,31 +56,82 @@ async def fetch_token(
     challenge: dict[str, str],
     scope: str,
     credentials: Credentials | None,
+    registry_url: str,
 ) -> str:
     """Ask the challenge's realm for a token (anonymous, or HTTP Basic with credentials).
 
+    Credentials never go to a plain-http realm of an https registry, redirects from https
+    to http are refused, and the reply is read up to 1 MiB only.
+
     Raises:
-        Unauthorized: the token server refused or answered without a token.
+        Unauthorized: the token server refused, answered without a token, or would get
+            credentials in clear text.
+        Unavailable: the token server cannot be reached.
     """
+    realm = challenge["realm"]
+    if credentials and _scheme(registry_url) == "https" and _scheme(realm) != "https":
+        raise Unauthorized(
+            f"refusing to send credentials for {registry_url} to the plain-http token server "
+            f"{realm}; the registry must use an https realm"
+        )
     params = {"scope": challenge.get("scope") or scope}
     if challenge.get("service"):
         params["service"] = challenge["service"]
     auth = (credentials.username, credentials.password) if credentials else None
     try:
-        response = await client.get(challenge["realm"], params=params, auth=auth)
+        data = await _get_capped(client, httpx.URL(realm, params=params), auth)
     except httpx.HTTPError as err:
-        raise Unavailable(f"the registry's token server {challenge['realm']} is unreachable: "
-                          f"{err}") from None  # fmt: skip
-    if response.status_code != 200 or len(response.content) > _MAX_TOKEN_BYTES:
-        raise Unauthorized(
-            f"the registry's token server {challenge['realm']} refused access "
-            f"(HTTP {response.status_code})"
-        )
+        raise Unavailable(f"the registry's token server {realm} is unreachable: {err}") from None
     try:
-        body = response.json()
+        body = json.loads(data)
     except ValueError:
         raise Unauthorized("the registry's token server sent something that is not JSON") from None
     token = body.get("access_token") or body.get("token") if isinstance(body, dict) else None
-    if not token:
+    if not token or not isinstance(token, str):
         raise Unauthorized("the registry's token server answered without a token")
-    return str(token)
+    return token
+
+
+async def _get_capped(
+    client: httpx.AsyncClient, url: httpx.URL, auth: tuple[str, str] | None
+) -> bytes:
+    """GET following at most a few redirects by hand; the body is streamed up to the cap."""
+    for _ in range(_MAX_REDIRECTS + 1):
+        request = client.build_request("GET", url)
+        response = await client.send(request, auth=auth, stream=True, follow_redirects=False)
+        try:
+            if response.is_redirect and "location" in response.headers:
+                target = url.join(response.headers["location"])
+                if url.scheme == "https" and target.scheme != "https":
+                    raise Unauthorized(
+                        f"the registry's token server {url.host} redirected from https to "
+                        f"plain http ({target.host}); refused"
+                    )
+                if (target.scheme, target.host, target.port) != (url.scheme, url.host, url.port):
+                    auth = None  # credentials stay with the origin they were meant for
+                url = target
+                continue
+            if response.status_code != 200:
+                raise Unauthorized(f"the registry's token server {url.host} refused access "
+                                   f"(HTTP {response.status_code})")  # fmt: skip
+            return await _read_token_body(response)
+        finally:
+            await response.aclose()
+    raise Unauthorized(f"the registry's token server {url.host} redirected too many times")
+
+
+async def _read_token_body(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in response.aiter_bytes():
+        total += len(chunk)
+        if total > _MAX_TOKEN_BYTES:
+            raise Unauthorized(
+                f"the registry's token server sent more than {_MAX_TOKEN_BYTES} bytes; refused"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _scheme(url: str) -> str:
+    return url.split("://", 1)[0].lower() if "://" in url else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 import httpx
@@ -94,7 +94,9 @@ class RepositorySession:
                 return response
             await response.aclose()
             scope = f"repository:{self.reference.repository}:pull"
-            self._token = await fetch_token(self.http, challenge, scope, self.credentials)
+            self._token = await fetch_token(
+                self.http, challenge, scope, self.credentials, self.endpoint.base_url
+            )
         raise AssertionError("unreachable")
 
     async def fetch_manifest(self, ref: str) -> tuple[bytes, str, str]:
@@ -133,7 +135,7 @@ class RepositorySession:
             raise InvalidArgument(f"digest mismatch for blob {descriptor.digest}")
         return data
 
-    async def stream_blob(self, descriptor: Descriptor) -> AsyncIterator[bytes]:
+    async def stream_blob(self, descriptor: Descriptor) -> AsyncGenerator[bytes, None]:
         """Yield a blob's bytes; more than the descriptor's size aborts (digest: caller)."""
         response = await self.send(self._url("blobs", descriptor.digest))
         try:

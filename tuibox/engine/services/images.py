@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,26 +18,28 @@ from tuibox.engine.domain.errors import InvalidArgument, NotFound
 from tuibox.engine.domain.image import ImageRecord
 from tuibox.engine.domain.reference import Reference, parse_reference, validate_tag
 from tuibox.engine.layers.store import LayerStore
-from tuibox.engine.layers.unpack import UnpackLimits, unpack_layer
+from tuibox.engine.layers.unpack import UnpackLimits
 from tuibox.engine.registry.auth import decode_registry_auth
 from tuibox.engine.registry.client import RegistryClient
 from tuibox.engine.services import images_json
-from tuibox.engine.services.images_import import MAX_IMPORT_BYTES, import_config, parse_changes
+from tuibox.engine.services.images_import import ImageImporter, parse_changes
 from tuibox.engine.services.images_pull import ImagePuller
-from tuibox.engine.services.images_remove import ImageRemover
+from tuibox.engine.services.images_remove import ImageRemover, RemoveRequest
+from tuibox.engine.services.images_retention import Collected, Retention
 from tuibox.engine.store.content import ContentStore
 from tuibox.engine.store.images import ImageStore
 
 UsageLookup = Callable[[str], list[tuple[str, bool]]]
-_FULL_ID_RE = re.compile(r"^(?:sha256:)?([a-f0-9]{64})$")
-_ID_PREFIX_RE = re.compile(r"^(?:sha256:)?([a-f0-9]{1,63})$")
+_FULL_ID_RE = re.compile(r"(?:sha256:)?([a-f0-9]{64})", re.ASCII)
+_ID_PREFIX_RE = re.compile(r"(?:sha256:)?([a-f0-9]{1,63})", re.ASCII)
 
 
 class ImageService:
     """Everything about images; the container service asks it for records and layer dirs.
 
     Lifecycle: `open` once at engine start (stores under data_root: content/, images/,
-    layers/), `set_usage_lookup` once the container service exists, `aclose` at shutdown.
+    layers/), `set_usage_lookup` and `set_layer_usage_lookup` once the container service
+    exists, then `collect_garbage`; `aclose` at shutdown.
     Record and index changes are serialised by one lock; downloads run concurrently.
     """
 
@@ -57,10 +58,11 @@ class ImageService:
         self.limits = limits or UnpackLimits()
         self._lock = asyncio.Lock()
         self._usage: UsageLookup = lambda _image_id: []
-        self._puller = ImagePuller(
-            content, layers, images, registry, self._lock, self._layer_used, self.limits
-        )
-        self._remover = ImageRemover(content, images, layers, lambda i: self._usage(i))
+        self._retention = Retention(content, images, layers)
+        stores = (content, layers, images)
+        self._puller = ImagePuller(stores, registry, self._lock, self._retention, self.limits)
+        self._importer = ImageImporter(stores, self._lock, self._retention, self.limits)
+        self._remover = ImageRemover(images, self._retention)
 
     @classmethod
     def open(
@@ -83,6 +85,25 @@ class ImageService:
         """Install the container service's `image id -> [(container id, running)]`."""
         self._usage = lookup
 
+    def set_layer_usage_lookup(self, lookup: Callable[[], set[str]]) -> None:
+        """Install the container service's "chain IDs every container holds" lookup.
+
+        Called on the event loop thread; no prune (rmi, failed pull, garbage collection)
+        ever removes a layer it returns.
+        """
+        self._retention.set_container_chains(lookup)
+
+    async def collect_garbage(self) -> Collected:
+        """Remove blobs and layer dirs no image record, pull or container refers to.
+
+        Call once at engine start, after the container service has loaded its containers
+        and installed `set_layer_usage_lookup` (stale temp files are removed when the
+        stores open).
+        """
+        async with self._lock:
+            keep = self._retention.keep()
+            return await asyncio.to_thread(self._retention.collect, keep)
+
     def image_count(self) -> int:
         return self.images.count()
 
@@ -99,10 +120,10 @@ class ImageService:
         return record
 
     def _find(self, name: str) -> ImageRecord | None:
-        full = _FULL_ID_RE.match(name)
+        full = _FULL_ID_RE.fullmatch(name)
         if full:
             return self.images.get("sha256:" + full.group(1))
-        prefix = _ID_PREFIX_RE.match(name)
+        prefix = _ID_PREFIX_RE.fullmatch(name)
         try:
             image_id = self.images.lookup(parse_reference(name))
         except InvalidArgument:
@@ -114,25 +135,44 @@ class ImageService:
             image_id = matches[0] if len(matches) == 1 else None
         return self.images.get(image_id) if image_id else None
 
+    def chain_ids(self, image_id: str) -> list[str]:
+        """The chain IDs of an image's layers, bottom first (what a container must hold).
+
+        Raises:
+            NotFound: no such image.
+        """
+        record = self.images.get(image_id)
+        if record is None:
+            raise NotFound(f"No such image: {image_id}")
+        return record.chain_ids
+
+    def layer_dirs_for_chains(self, chain_ids: list[str]) -> list[Path]:
+        """Overlay lower dirs of a layer stack given bottom first; returned topmost first.
+
+        Raises:
+            NotFound: a layer is not unpacked (any more).
+        """
+        dirs = []
+        for chain_id in reversed(chain_ids):
+            if not self.layers.has(chain_id):
+                raise NotFound(
+                    f"layer {chain_id} is missing from the layer store; pull the image again "
+                    "or remove the container"
+                )
+            dirs.append(self.layers.diff_dir(chain_id))
+        return dirs
+
     def layer_dirs(self, image_id: str) -> list[Path]:
         """Overlay lower dirs of an image, topmost first.
 
         Raises:
             NotFound: the image or one of its layers is missing.
         """
-        record = self.images.get(image_id)
-        if record is None:
-            raise NotFound(f"No such image: {image_id}")
-        dirs = []
-        for chain_id in reversed(record.chain_ids):
-            if not self.layers.has(chain_id):
-                raise NotFound(f"layer {chain_id} of image {record.short_id} is missing")
-            dirs.append(self.layers.diff_dir(chain_id))
-        return dirs
+        return self.layer_dirs_for_chains(self.chain_ids(image_id))
 
     async def pull(
         self, from_image: str, tag: str | None, auth_header: str | None
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Pull an image, yielding Docker's JSON progress messages.
 
         Raises:
@@ -143,8 +183,10 @@ class ImageService:
         if tag:
             reference = reference.with_digest(tag) if ":" in tag else reference.with_tag(tag)
             reference = parse_reference(str(reference))
-        async for message in self._puller.pull(reference, decode_registry_auth(auth_header)):
-            yield message
+        pulling = self._puller.pull(reference, decode_registry_auth(auth_header))
+        async with aclosing(pulling) as messages:  # a cancelled pull cleans up at once
+            async for message in messages:
+                yield message
 
     async def import_rootfs(
         self,
@@ -153,7 +195,7 @@ class ImageService:
         tag: str | None,
         message: str | None,
         changes: list[str],
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Import a (possibly gzipped) rootfs tar as a one-layer image; last message its ID.
 
         Raises:
@@ -161,45 +203,8 @@ class ImageService:
         """
         section = parse_changes(changes)
         target = _import_target(repo, tag)
-        staging = await asyncio.to_thread(self.layers.staging_dir)
-        try:
-            diff_id, size = await self._unpack_import(body, staging)
-            await asyncio.to_thread(self.layers.commit, staging, diff_id, diff_id, size)
-        except BaseException:
-            await asyncio.to_thread(self.layers.discard, staging)
-            raise
-        config_bytes = import_config(diff_id, section, message)
-        image_id = await self._record_import(config_bytes, size, target)
+        image_id = await self._importer.import_rootfs(body, target, section, message)
         yield {"status": image_id}
-
-    async def _unpack_import(self, body: AsyncIterator[bytes], staging: Path) -> tuple[str, int]:
-        fd, name = tempfile.mkstemp(prefix="import-", dir=staging)
-        body_path = Path(name)
-        received = 0
-        with open(fd, "wb") as sink:
-            async for chunk in body:
-                received += len(chunk)
-                if received > MAX_IMPORT_BYTES:
-                    raise InvalidArgument(f"import refused: more than {MAX_IMPORT_BYTES} bytes")
-                await asyncio.to_thread(sink.write, chunk)
-        if received == 0:
-            raise InvalidArgument("import refused: the request body is empty; send a tar stream")
-        result = await asyncio.to_thread(unpack_layer, body_path, staging / "diff",
-                                         limits=self.limits)  # fmt: skip
-        body_path.unlink()
-        return result.diff_id, result.size
-
-    async def _record_import(self, config_bytes: bytes, size: int, target: Reference | None) -> str:
-        image_id = await asyncio.to_thread(self.content.put, config_bytes)
-        record = ImageRecord(
-            id=image_id, config=json.loads(config_bytes), size=size,
-            created=int(datetime.now(UTC).timestamp()),
-        )  # fmt: skip
-        async with self._lock:
-            await asyncio.to_thread(self.images.save, record)
-            if target is not None:
-                await asyncio.to_thread(self.images.set_ref, target, image_id)
-        return image_id
 
     async def list_images(
         self, all_images: bool, filters: dict[str, list[str]]
@@ -263,10 +268,10 @@ class ImageService:
         """
         async with self._lock:
             record = self.resolve(name)
-            return await asyncio.to_thread(self._remover.remove, name, record, force, noprune)
-
-    def _layer_used(self, chain_id: str) -> bool:
-        return any(chain_id in r.chain_ids for r in self.images.all())
+            request = RemoveRequest(
+                name, record, self._usage(record.id), force, noprune, self._retention.keep()
+            )
+            return await asyncio.to_thread(self._remover.remove, request)
 
 
 def _import_target(repo: str | None, tag: str | None) -> Reference | None:
@@ -279,7 +284,7 @@ def _import_target(repo: str | None, tag: str | None) -> Reference | None:
 
 
 def _display_name(name: str) -> str:
-    if _FULL_ID_RE.match(name):
+    if _FULL_ID_RE.fullmatch(name):
         return name
     try:
         return parse_reference(name).familiar

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
+import tempfile
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.domain.image import ImageRecord
+from tuibox.engine.domain.reference import Reference
+from tuibox.engine.layers.store import LayerStore
+from tuibox.engine.layers.unpack import UnpackLimits, unpack_layer
 from tuibox.engine.registry.manifests import host_architecture
+from tuibox.engine.services.images_retention import Retention
+from tuibox.engine.store.content import ContentStore
+from tuibox.engine.store.images import ImageStore
 
 MAX_IMPORT_BYTES = 16 * 1024**3
 
@@ -100,3 +111,78 @@ def import_config(diff_id: str, section: dict[str, Any], message: str | None) ->
         "history": [{"created": now, "comment": comment}],
     }
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+class ImageImporter:
+    """Imports run concurrently up to the commit; layer commit and record share the lock."""
+
+    def __init__(
+        self,
+        stores: tuple[ContentStore, LayerStore, ImageStore],
+        store_lock: asyncio.Lock,
+        retention: Retention,
+        limits: UnpackLimits,
+    ) -> None:
+        self.content, self.layers, self.images = stores
+        self.store_lock = store_lock
+        self.retention = retention
+        self.limits = limits
+
+    async def import_rootfs(
+        self, body: AsyncIterator[bytes], target: Reference | None, config: dict[str, Any],
+        message: str | None,
+    ) -> str:  # fmt: skip
+        """Unpack the tar `body` and record it as a one-layer image; returns the image ID.
+
+        Raises:
+            InvalidArgument: an empty, oversized or unsafe tar stream.
+        """
+        staging = await asyncio.to_thread(self.layers.staging_dir)
+        try:
+            diff_id, size = await self._unpack(body, staging)
+        except BaseException:
+            await asyncio.to_thread(self.layers.discard, staging)
+            raise
+        config_bytes = import_config(diff_id, config, message)
+        async with self.store_lock:
+            try:
+                created = await asyncio.to_thread(self.layers.commit, staging, diff_id, diff_id,
+                                                  size)  # fmt: skip
+            except BaseException:
+                await asyncio.to_thread(self.layers.discard, staging)
+                raise
+            try:
+                return await asyncio.to_thread(self._record, config_bytes, size, target)
+            except BaseException:
+                chains = [diff_id] if created else []
+                keep = self.retention.keep()
+                await asyncio.to_thread(self.retention.prune, chains, [], keep)
+                raise
+
+    async def _unpack(self, body: AsyncIterator[bytes], staging: Path) -> tuple[str, int]:
+        fd, name = tempfile.mkstemp(prefix="import-", dir=staging)
+        body_path = Path(name)
+        received = 0
+        with open(fd, "wb") as sink:
+            async for chunk in body:
+                received += len(chunk)
+                if received > MAX_IMPORT_BYTES:
+                    raise InvalidArgument(f"import refused: more than {MAX_IMPORT_BYTES} bytes")
+                await asyncio.to_thread(sink.write, chunk)
+        if received == 0:
+            raise InvalidArgument("import refused: the request body is empty; send a tar stream")
+        result = await asyncio.to_thread(unpack_layer, body_path, staging / "diff",
+                                         limits=self.limits)  # fmt: skip
+        body_path.unlink()
+        return result.diff_id, result.size
+
+    def _record(self, config_bytes: bytes, size: int, target: Reference | None) -> str:
+        """Store the config and the record (in a worker thread, under the store lock)."""
+        image_id = self.content.put(config_bytes)
+        self.images.save(ImageRecord(
+            id=image_id, config=json.loads(config_bytes), size=size,
+            created=int(datetime.now(UTC).timestamp()),
+        ))  # fmt: skip
+        if target is not None:
+            self.images.set_ref(target, image_id)
+        return image_id

@@ -10,7 +10,9 @@ from typing import Any
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.domain.image import ImageRecord
 
-_RFC3339_RE = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+_RFC3339_RE = re.compile(
+    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII
+)
 _UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 SUPPORTED_FILTERS = ("reference", "dangling", "label", "before", "since")
 _EMPTY_CONTAINER_CONFIG: dict[str, Any] = {
@@ -30,14 +32,23 @@ def human_size(size: float) -> str:
     return f"{size:.4g}{_UNITS[unit]}"
 
 
-def rfc3339_to_unix(text: str) -> int:
-    """Unix seconds of an RFC 3339 time (nanoseconds allowed); 0 when empty or unparsable."""
-    match = _RFC3339_RE.match(text.strip())
+def parse_rfc3339(text: str) -> int | None:
+    """Unix seconds of an RFC 3339 time (nanoseconds allowed); None when not a valid time."""
+    match = _RFC3339_RE.fullmatch(text.strip())
     if not match:
-        return 0
+        return None
     base, _, zone = match.groups()
     zone = "+00:00" if zone == "Z" else zone
-    return int(datetime.fromisoformat(base + zone).timestamp())
+    try:
+        return int(datetime.fromisoformat(base + zone).timestamp())
+    except (ValueError, OverflowError):  # 2024-02-30, hour 25, year 0...
+        return None
+
+
+def rfc3339_to_unix(text: str) -> int:
+    """Unix seconds of an RFC 3339 time; 0 when empty or not a valid time."""
+    seconds = parse_rfc3339(text)
+    return 0 if seconds is None else seconds
 
 
 def unix_to_rfc3339(seconds: int) -> str:

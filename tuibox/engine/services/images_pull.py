@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.domain.errors import InvalidArgument, RuntimeFailure
 from tuibox.engine.domain.image import ImageRecord, chain_ids
-from tuibox.engine.domain.reference import Reference, validate_digest
+from tuibox.engine.domain.reference import Reference
 from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.unpack import UnpackLimits, unpack_layer
 from tuibox.engine.registry.auth import Credentials
 from tuibox.engine.registry.client import RegistryClient, RepositorySession, ResolvedImage
 from tuibox.engine.registry.manifests import MAX_CONFIG_BYTES, Descriptor
+from tuibox.engine.services.images_config import validate_image_config
 from tuibox.engine.services.images_json import human_size, rfc3339_to_unix
+from tuibox.engine.services.images_retention import Retention
 from tuibox.engine.store.content import ContentStore
 from tuibox.engine.store.images import ImageStore
+
+log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 _PROGRESS_INTERVAL = 0.1
@@ -44,55 +51,85 @@ def layer_message(status: str, layer_id: str, current: int | None = None,
             "progress": progress_bar(current, total), "id": layer_id}  # fmt: skip
 
 
+@dataclass
+class _PullJob:
+    """What one pull holds and has added, for the record or for the cleanup."""
+
+    resolved: ResolvedImage
+    held: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    downloaded: list[str] = field(default_factory=list)
+    config_bytes: bytes = b""
+    existing: ImageRecord | None = None
+    diff_ids: list[str] = field(default_factory=list)
+
+
 class ImagePuller:
-    """Runs one pull at a time per call; the store lock guards the final record writes."""
+    """Pulls run concurrently; the store lock guards leases, the record and the cleanup.
+
+    Chain IDs and blob digests a pull relies on are leased (see images_retention) from the
+    moment it checks they exist, so a concurrent rmi or failed pull never removes them. A
+    failed or cancelled pull removes the layers and blobs it added that nothing else holds.
+    """
 
     def __init__(
         self,
-        content: ContentStore,
-        layers: LayerStore,
-        images: ImageStore,
+        stores: tuple[ContentStore, LayerStore, ImageStore],
         registry: RegistryClient,
         store_lock: asyncio.Lock,
-        layer_in_use: Callable[[str], bool],
+        retention: Retention,
         limits: UnpackLimits | None = None,
     ) -> None:
-        self.content = content
-        self.layers = layers
-        self.images = images
+        self.content, self.layers, self.images = stores
         self.registry = registry
         self.store_lock = store_lock
-        self.layer_in_use = layer_in_use
+        self.retention = retention
         self.limits = limits or UnpackLimits()
 
     async def pull(
         self, reference: Reference, credentials: Credentials | None
-    ) -> AsyncIterator[Message]:
+    ) -> AsyncGenerator[Message, None]:
         """Pull `reference`, yielding Docker's progress messages.
 
         Errors before the first message (missing repository or tag, unreachable registry)
         propagate before anything is yielded, so the API can answer with a plain status.
+        An image already present gives only the "Digest" and "Status" lines, as moby.
         """
         session, resolved = await self.registry.resolve(reference, credentials)
         yield {"status": f"Pulling from {reference.repository}",
                "id": reference.tag or reference.digest}  # fmt: skip
-        config_bytes, config = await self._fetch_config(session, resolved)
-        diff_ids = _diff_ids(config, len(resolved.manifest.layers))
-        created: list[str] = []
+        job = _PullJob(resolved)
+        done = False
         try:
-            async for message in self._pull_layers(session, resolved, diff_ids, created):
-                yield message
-            status = await self._record(reference, resolved, config_bytes, config, diff_ids)
-        except BaseException:
-            await asyncio.to_thread(self._drop_new_layers, created)
-            raise
+            if not await self._lease_existing(job):
+                await self._fetch_config(session, job)
+                async with aclosing(self._pull_layers(session, job)) as messages:
+                    async for message in messages:
+                        yield message
+            status = await self._record(reference, job)
+            done = True
+        finally:
+            await self._finish(job, done)
         yield {"status": f"Digest: {resolved.digest}"}
         yield {"status": f"Status: {status} for {reference.familiar}"}
 
-    async def _fetch_config(
-        self, session: RepositorySession, resolved: ResolvedImage
-    ) -> tuple[bytes, dict[str, Any]]:
-        descriptor = resolved.manifest.config
+    async def _lease_existing(self, job: _PullJob) -> bool:
+        """Lease the blobs; True when the image and all its layers are already here."""
+        manifest = job.resolved.manifest
+        blobs = [manifest.config.digest, job.resolved.digest, job.resolved.manifest_digest]
+        async with self.store_lock:
+            job.held += self.retention.lease([*blobs, *(d.digest for d in manifest.layers)])
+            record = self.images.get(manifest.config.digest)
+            if record is None or len(record.diff_ids) != len(manifest.layers):
+                return False
+            job.held += self.retention.lease(record.chain_ids)
+            if not all(self.layers.has(c) for c in record.chain_ids):
+                return False
+        job.existing, job.diff_ids = record, record.diff_ids
+        return True
+
+    async def _fetch_config(self, session: RepositorySession, job: _PullJob) -> None:
+        descriptor = job.resolved.manifest.config
         if descriptor.size > MAX_CONFIG_BYTES:
             raise InvalidArgument(f"image config is {descriptor.size} bytes, too large")
         data = await session.fetch_blob(descriptor)
@@ -102,51 +139,51 @@ class ImagePuller:
             raise InvalidArgument("image config is not valid JSON") from None
         if not isinstance(config, dict):
             raise InvalidArgument("image config is not a JSON object")
-        return data, config
+        job.diff_ids = validate_image_config(config, len(job.resolved.manifest.layers))
+        job.config_bytes = data
 
     async def _pull_layers(
-        self,
-        session: RepositorySession,
-        resolved: ResolvedImage,
-        diff_ids: list[str],
-        created: list[str],
-    ) -> AsyncIterator[Message]:
-        layers = resolved.manifest.layers
-        chains = chain_ids(diff_ids)
-        todo: list[int] = []
+        self, session: RepositorySession, job: _PullJob
+    ) -> AsyncGenerator[Message, None]:
+        layers = job.resolved.manifest.layers
+        chains = chain_ids(job.diff_ids)
+        async with self.store_lock:
+            job.held += self.retention.lease(chains)
+            present = [self.layers.has(chain_id) for chain_id in chains]
         for index, layer in enumerate(layers):
-            if self.layers.has(chains[index]):
-                yield layer_message("Already exists", _short(layer))
-            else:
-                yield layer_message("Pulling fs layer", _short(layer))
-                todo.append(index)
-        for index in todo:
-            layer = layers[index]
-            async for message in self._download(session, layer):
-                yield message
+            status = "Already exists" if present[index] else "Pulling fs layer"
+            yield layer_message(status, _short(layer))
+        for index, layer in enumerate(layers):
+            if present[index]:
+                continue
+            async with aclosing(self._download(session, layer, job)) as messages:
+                async for message in messages:
+                    yield message
             yield layer_message("Extracting", _short(layer), 0, layer.size)
             blob = self.content.path(layer.digest)
-            if await asyncio.to_thread(self._unpack, blob, diff_ids[index], chains[index]):
-                created.append(chains[index])
+            if await asyncio.to_thread(self._unpack, blob, job.diff_ids[index], chains[index]):
+                job.created.append(chains[index])
             yield layer_message("Extracting", _short(layer), layer.size, layer.size)
             yield layer_message("Pull complete", _short(layer))
 
     async def _download(
-        self, session: RepositorySession, layer: Descriptor
-    ) -> AsyncIterator[Message]:
+        self, session: RepositorySession, layer: Descriptor, job: _PullJob
+    ) -> AsyncGenerator[Message, None]:
         layer_id = _short(layer)
         if not self.content.has(layer.digest):
             writer = await asyncio.to_thread(self.content.writer, layer.size)
             with writer:
                 last = 0.0
-                async for chunk in session.stream_blob(layer):
-                    await asyncio.to_thread(writer.write, chunk)
-                    now = time.monotonic()
-                    if now - last >= _PROGRESS_INTERVAL:
-                        last = now
-                        yield layer_message("Downloading", layer_id, writer.size, layer.size)
+                async with aclosing(session.stream_blob(layer)) as chunks:
+                    async for chunk in chunks:
+                        await asyncio.to_thread(writer.write, chunk)
+                        now = time.monotonic()
+                        if now - last >= _PROGRESS_INTERVAL:
+                            last = now
+                            yield layer_message("Downloading", layer_id, writer.size, layer.size)
                 yield layer_message("Verifying Checksum", layer_id)
                 await asyncio.to_thread(writer.commit, layer.digest, layer.size)
+                job.downloaded.append(layer.digest)
         else:
             yield layer_message("Verifying Checksum", layer_id)
         yield layer_message("Download complete", layer_id)
@@ -162,47 +199,54 @@ class ImagePuller:
             self.layers.discard(staging)
             raise
 
-    def _drop_new_layers(self, created: list[str]) -> None:
-        for chain_id in created:
-            if not self.layer_in_use(chain_id):
-                self.layers.remove(chain_id)
-
-    async def _record(
-        self,
-        reference: Reference,
-        resolved: ResolvedImage,
-        config_bytes: bytes,
-        config: dict[str, Any],
-        diff_ids: list[str],
-    ) -> str:
-        config_digest = resolved.manifest.config.digest
-        image_id = await asyncio.to_thread(self.content.put, config_bytes, config_digest)
+    async def _record(self, reference: Reference, job: _PullJob) -> str:
+        resolved = job.resolved
+        image_id = resolved.manifest.config.digest
+        if job.existing is None:
+            await asyncio.to_thread(self.content.put, job.config_bytes, image_id)
         await asyncio.to_thread(self.content.put, resolved.manifest_bytes, resolved.manifest_digest)
-        size = sum(self.layers.info(c).size for c in chain_ids(diff_ids))
         async with self.store_lock:
-            if not self.images.exists(image_id):
-                record = ImageRecord(
-                    id=image_id, config=config, size=size,
-                    created=rfc3339_to_unix(str(config.get("created") or "")),
-                    manifest_digest=resolved.digest,
-                    layer_digests=tuple(d.digest for d in resolved.manifest.layers),
-                )  # fmt: skip
-                await asyncio.to_thread(self.images.save, record)
+            await asyncio.to_thread(self._save_record, job)
             previous = await asyncio.to_thread(self.images.set_ref, reference, image_id)
             digest_ref = reference.with_digest(resolved.digest)
             await asyncio.to_thread(self.images.set_ref, digest_ref, image_id)
         return "Image is up to date" if previous == image_id else "Downloaded newer image"
 
+    def _save_record(self, job: _PullJob) -> None:
+        """Write the image record (runs under the store lock), checking its layers again."""
+        resolved = job.resolved
+        image_id = resolved.manifest.config.digest
+        chains = chain_ids(job.diff_ids)
+        missing = [c for c in chains if not self.layers.has(c)]
+        if missing:
+            raise RuntimeFailure(f"layer {missing[0]} was removed during the pull; pull again")
+        if self.images.exists(image_id):
+            return
+        if job.existing is not None:
+            self.images.save(job.existing.with_tags((), ()))
+            return
+        config = json.loads(job.config_bytes)
+        extra = {} if resolved.manifest_digest == resolved.digest else {
+            "platform_manifest": resolved.manifest_digest}  # fmt: skip
+        self.images.save(ImageRecord(
+            id=image_id, config=config, size=sum(self.layers.info(c).size for c in chains),
+            created=rfc3339_to_unix(str(config.get("created") or "")),
+            manifest_digest=resolved.digest, extra=extra,
+            layer_digests=tuple(d.digest for d in resolved.manifest.layers),
+        ))  # fmt: skip
+
+    async def _finish(self, job: _PullJob, done: bool) -> None:
+        """Release the leases; after a failure, remove what this pull added and nothing holds."""
+        async with self.store_lock:
+            self.retention.release(job.held)
+            if done or not (job.created or job.downloaded):
+                return
+            keep = self.retention.keep()
+            try:
+                await asyncio.to_thread(self.retention.prune, job.created, job.downloaded, keep)
+            except OSError as err:
+                log.error("cleanup after a failed pull left files behind: %s", err)
+
 
 def _short(layer: Descriptor) -> str:
     return layer.digest.removeprefix("sha256:")[:12]
-
-
-def _diff_ids(config: dict[str, Any], layer_count: int) -> list[str]:
-    rootfs = config.get("rootfs")
-    diff_ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
-    if not isinstance(diff_ids, list) or len(diff_ids) != layer_count:
-        raise InvalidArgument(
-            f"image config lists {len(diff_ids or [])} diff ids for {layer_count} layers"
-        )
-    return [validate_digest(str(d)) for d in diff_ids]

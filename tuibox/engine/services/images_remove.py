@@ -3,46 +3,55 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from tuibox.engine.domain.errors import Conflict, InvalidArgument
 from tuibox.engine.domain.image import ImageRecord
 from tuibox.engine.domain.reference import Reference, parse_reference
-from tuibox.engine.layers.store import LayerStore
-from tuibox.engine.store.content import ContentStore
+from tuibox.engine.services.images_retention import Keep, Retention, blobs_of
 from tuibox.engine.store.images import ImageStore
 
-_ID_LIKE_RE = re.compile(r"^(?:sha256:)?[a-f0-9]{1,64}$")
+_ID_LIKE_RE = re.compile(r"(?:sha256:)?[a-f0-9]{1,64}", re.ASCII)
 
 
 def _short(identifier: str) -> str:
     return identifier.removeprefix("sha256:")[:12]
 
 
+Users = list[tuple[str, bool]]
+
+
+@dataclass(frozen=True)
+class RemoveRequest:
+    """One rmi: the name as given, its image, the containers using it and what to keep.
+
+    `users` ([(container id, running)]) and `keep` are taken on the event loop thread.
+    """
+
+    name: str
+    record: ImageRecord
+    users: Users
+    force: bool
+    noprune: bool
+    keep: Keep
+
+
 class ImageRemover:
     """Removes references and images; runs in a worker thread under the service's lock."""
 
-    def __init__(
-        self,
-        content: ContentStore,
-        images: ImageStore,
-        layers: LayerStore,
-        usage: Callable[[str], list[tuple[str, bool]]],
-    ) -> None:
-        self.content = content
+    def __init__(self, images: ImageStore, retention: Retention) -> None:
         self.images = images
-        self.layers = layers
-        self.usage = usage
+        self.retention = retention
 
-    def remove(
-        self, name: str, record: ImageRecord, force: bool, noprune: bool
-    ) -> list[dict[str, str]]:
-        """Untag `name` (or all references when `name` is an ID) and delete if none remain.
+    def remove(self, request: RemoveRequest) -> list[dict[str, str]]:
+        """Untag the name (or all references when it is an ID) and delete if none remain.
+
+        Layers still used by another image, an in-flight pull or a container stay.
 
         Raises:
             Conflict: with moby's texts, before any change is made.
         """
-        users = self.usage(record.id)
+        name, record, users, force = request.name, request.record, request.users, request.force
         refs = self.images.refs_of(record.id)
         by_id = self._names_by_id(name, record, refs)
         if by_id:
@@ -62,10 +71,13 @@ class ImageRemover:
                 )
         self._check_delete_conflicts(record, users, force)
         results = [self._untag(r) for r in doomed]
-        return results + self._delete(record, prune=not noprune and not users)
+        keep = request.keep
+        if users:  # their containers hold these layers (recorded at create)
+            keep = Keep(keep.chains | frozenset(record.chain_ids), keep.blobs)
+        return results + self._delete(record, keep, prune=not request.noprune)
 
     def _names_by_id(self, name: str, record: ImageRecord, refs: list[Reference]) -> bool:
-        if not _ID_LIKE_RE.match(name):
+        if not _ID_LIKE_RE.fullmatch(name):
             return False
         if not record.id.removeprefix("sha256:").startswith(name.removeprefix("sha256:")):
             return False
@@ -95,29 +107,14 @@ class ImageRemover:
         self.images.remove_ref(reference)
         return {"Untagged": reference.familiar}
 
-    def _delete(self, record: ImageRecord, *, prune: bool) -> list[dict[str, str]]:
+    def _delete(self, record: ImageRecord, keep: Keep, *, prune: bool) -> list[dict[str, str]]:
         self.images.delete(record.id)
         results = [{"Deleted": record.id}]
-        others = self.images.all()
         if not prune:
             return results
-        kept_chains = {c for r in others for c in r.chain_ids}
-        for chain_id in reversed(record.chain_ids):
-            if chain_id not in kept_chains and self.layers.has(chain_id):
-                self.layers.remove(chain_id)
-                results.append({"Deleted": chain_id})
-        kept_blobs = {b for r in others for b in _blobs_of(r)}
-        for blob in _blobs_of(record):
-            if blob not in kept_blobs:
-                self.content.delete(blob)
-        return results
-
-
-def _blobs_of(record: ImageRecord) -> set[str]:
-    blobs = {record.id, *record.layer_digests}
-    if record.manifest_digest:
-        blobs.add(record.manifest_digest)
-    return blobs
+        chains = list(reversed(record.chain_ids))
+        removed = self.retention.prune(chains, sorted(blobs_of(record)), keep)
+        return results + [{"Deleted": chain_id} for chain_id in removed]
 
 
 def _refs_to_untag(target: Reference, refs: list[Reference]) -> list[Reference]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 
 from tuibox.engine.domain.errors import InvalidArgument, NotFound
-from tuibox.engine.domain.reference import validate_digest
+from tuibox.engine.domain.reference import is_sha256_digest, validate_digest
 
 
 class DigestMismatch(InvalidArgument):
@@ -157,4 +157,5 @@ class ContentStore:
 
     def digests(self) -> list[str]:
         """Every stored blob digest."""
-        return sorted("sha256:" + p.name for p in (self.root / "sha256").iterdir())
+        names = ["sha256:" + p.name for p in (self.root / "sha256").iterdir()]
+        return sorted(n for n in names if is_sha256_digest(n))

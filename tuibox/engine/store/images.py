@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.domain.image import ImageRecord
 from tuibox.engine.domain.reference import Reference, parse_reference
 from tuibox.engine.store.atomic import write_json_atomic
@@ -41,19 +42,28 @@ class ImageStore:
                 log.error("skipping unreadable image record %s: %s", path, err)
                 continue
             self._records[record.id] = record
-        index_path = self.root / INDEX_FILE
-        if index_path.exists():
-            try:
-                refs = json.loads(index_path.read_text()).get("refs", {})
-            except (OSError, ValueError, AttributeError) as err:
-                log.error("unreadable reference index %s: %s", index_path, err)
-                refs = {}
-            self._refs = {str(k): str(v) for k, v in refs.items() if v in self._records}
+        for stale in self.root.glob(".*.json.*"):  # temp files of an interrupted write
+            stale.unlink(missing_ok=True)
+        self._refs = self._load_index(self.root / INDEX_FILE)
+
+    def _load_index(self, index_path: Path) -> dict[str, str]:
+        """The reference index; a corrupt one is logged and replaced by an empty one."""
+        if not index_path.exists():
+            return {}
+        try:
+            refs = json.loads(index_path.read_text()).get("refs", {})
+            if not isinstance(refs, dict):
+                raise TypeError(f"refs is a {type(refs).__name__}, not an object")
+        except (OSError, ValueError, AttributeError, TypeError) as err:
+            log.error("unreadable reference index %s, starting without tags: %s", index_path, err)
+            return {}
+        return {str(k): str(v) for k, v in refs.items() if v in self._records and _parses(k)}
 
     def _record_path(self, image_id: str) -> Path:
         return self.root / f"{image_id.removeprefix('sha256:')}.json"
 
     def ids(self) -> list[str]:
+        """Every image ID (a snapshot: safe to use from a worker thread)."""
         return list(self._records)
 
     def count(self) -> int:
@@ -73,7 +83,8 @@ class ImageStore:
         return record.with_tags(tags, digests)
 
     def all(self) -> list[ImageRecord]:
-        return [r for r in (self.get(i) for i in self._records) if r is not None]
+        """Every record with its tags (built from snapshots of the dicts)."""
+        return [r for r in (self.get(i) for i in list(self._records)) if r is not None]
 
     def save(self, record: ImageRecord) -> None:
         """Write (or overwrite) a record."""
@@ -94,7 +105,8 @@ class ImageStore:
 
     def refs_of(self, image_id: str) -> list[Reference]:
         """References pointing at an image, sorted."""
-        return [parse_reference(k) for k, v in sorted(self._refs.items()) if v == image_id]
+        refs = self._refs  # replaced whole on change, never mutated: a consistent snapshot
+        return [parse_reference(k) for k, v in sorted(refs.items()) if v == image_id]
 
     def set_ref(self, reference: Reference, image_id: str) -> str | None:
         """Point `reference` at `image_id`; returns the image it pointed at before."""
@@ -112,8 +124,16 @@ class ImageStore:
 
     def find_by_prefix(self, hex_prefix: str) -> list[str]:
         """Image IDs whose hex starts with `hex_prefix`."""
-        return [i for i in self._records if i.removeprefix("sha256:").startswith(hex_prefix)]
+        ids = list(self._records)
+        return [i for i in ids if i.removeprefix("sha256:").startswith(hex_prefix)]
 
     def _write_index(self, refs: dict[str, str]) -> None:
         write_json_atomic(self.root / INDEX_FILE, {"refs": refs})
         self._refs = dict(refs)
+
+
+def _parses(text: object) -> bool:
+    try:
+        return isinstance(text, str) and str(parse_reference(text)) == text
+    except InvalidArgument:
+        return False
