@@ -199,3 +199,22 @@ def test_parallel_runs_each_get_their_own_output(engine: EngineProcess) -> None:
     for n, ((stdout, stderr), code) in enumerate(results):
         assert (stdout, code) == (f"run-{n}\n", n), stderr
     assert engine.docker("ps", "-aq").stdout.strip() == ""
+
+
+def test_forced_rmi_keeps_a_stopped_container_startable(engine: EngineProcess) -> None:
+    imported = subprocess.run(
+        ["docker", "import", "-", "doomed:v1"], input=_rootfs_tar(),
+        env=engine.docker_env(), capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    create = engine.docker("create", "--name", "orphan", "doomed:v1", "/bin/sh", "-c", "echo here")
+    try:
+        assert create.returncode == 0, create.stderr
+        removed = engine.docker("rmi", "-f", "doomed:v1")
+        assert removed.returncode == 0, removed.stderr
+        assert "Deleted: sha256:" in removed.stdout
+        start = engine.docker("start", "-a", "orphan")
+        assert start.returncode == 0, start.stderr
+        assert start.stdout == "here\n"
+    finally:
+        engine.docker("rm", "-f", "orphan")

@@ -73,6 +73,10 @@ def build_app(config: EngineConfig, facts: HostFacts) -> web.Application:
 
     async def recover(_: web.Application) -> None:
         await state.containers.recover()
+        collected = await state.images.collect_garbage()
+        log.info(
+            "garbage collection removed %d blobs and %d layers", collected.blobs, collected.layers
+        )
 
     async def close_clients(_: web.Application) -> None:
         await state.images.aclose()

@@ -89,6 +89,7 @@ class ContainerRecord:
     host_config: dict[str, Any]
     state: ContainerState = field(default_factory=ContainerState)
     restart_count: int = 0
+    layer_chain: list[str] = field(default_factory=list)
 
     @property
     def short_id(self) -> str:
@@ -117,6 +118,7 @@ class ContainerRecord:
             "config": self.config,
             "host_config": self.host_config,
             "restart_count": self.restart_count,
+            "layer_chain": self.layer_chain,
             "state": {
                 "status": state.status.value,
                 "pid": state.pid,
@@ -143,6 +145,7 @@ class ContainerRecord:
             config=dict(data["config"]),
             host_config=dict(data["host_config"]),
             restart_count=int(data.get("restart_count", 0)),
+            layer_chain=list(data.get("layer_chain", [])),
             state=ContainerState(**raw_state),
         )
 

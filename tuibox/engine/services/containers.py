@@ -87,6 +87,7 @@ class ContainerService:
         self._seccomp = default_seccomp(DEFAULT_CAPABILITIES)
         self._masked_paths = host_thermal_throttle_paths()
         images.set_usage_lookup(self.users_of_image)
+        images.set_layer_usage_lookup(self.layers_in_use)
 
     # --- lookup -------------------------------------------------------------------
 
@@ -107,6 +108,10 @@ class ContainerService:
 
     def users_of_image(self, image_id: str) -> list[tuple[str, bool]]:
         return [(r.id, r.state.running) for r in self.records.values() if r.image_id == image_id]
+
+    def layers_in_use(self) -> set[str]:
+        """Chain IDs of every container's layers: they stay even if the image goes."""
+        return {chain_id for r in list(self.records.values()) for chain_id in r.layer_chain}
 
     def lock(self, container_id: str) -> asyncio.Lock:
         return self._locks.setdefault(container_id, asyncio.Lock())
@@ -173,6 +178,7 @@ class ContainerService:
             args=process.args,
             config=config,
             host_config=_normalise_host_config(host_config),
+            layer_chain=self.images.chain_ids(image.id),
         )
         paths = self.paths(container_id)
         try:
@@ -238,7 +244,7 @@ class ContainerService:
 
     def _prepare_bundle(self, record: ContainerRecord, paths: dict[str, Path]) -> None:
         if not overlay.is_mounted(paths["rootfs"]):
-            lowers = self.images.layer_dirs(record.image_id)
+            lowers = self.images.layer_dirs_for_chains(record.layer_chain)
             overlay.mount_overlay(lowers, paths["upper"], paths["work"], paths["rootfs"])
         spec = RuntimeSpec(
             container_id=record.id,
