@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -35,7 +36,7 @@ def _send_raw(path: str, payload: bytes) -> bytes:
 def test_garbage_on_the_socket(engine: EngineProcess) -> None:
     for payload in RAW_REQUESTS:
         answer = _send_raw(str(engine.socket), payload)
-        assert answer == b"" or answer.startswith(b"HTTP/1.1 4"), answer[:80]
+        assert answer == b"" or re.match(rb"HTTP/1\.[01] 4\d\d ", answer), answer[:80]
     with engine.client() as client:
         assert client.get("/_ping").text == "OK"
     assert engine.process is not None and engine.process.poll() is None

@@ -73,7 +73,8 @@ async def test_pull_through_the_mirror(images: ImageService, tmp_path: Path) -> 
 
     second = await collect(images.pull("busybox", None, None))
     assert statuses(second) == [  # as moby: no per-layer lines for an image already here
-        "Pulling from library/busybox", statuses(first)[-2],
+        "Pulling from library/busybox",
+        statuses(first)[-2],
         "Status: Image is up to date for busybox:latest",
     ]
 

@@ -58,7 +58,7 @@ def build_app(config: EngineConfig, facts: HostFacts) -> web.Application:
     streams = ContainerStreams(state.containers)
     app = web.Application(
         middlewares=[error_middleware, version_middleware],
-        client_max_size=1024**3,
+        client_max_size=16 * 1024 * 1024,  # JSON bodies; tar uploads are streamed
     )
     routes = [
         *SystemRoutes(state.system, state.events).routes(),

@@ -13,7 +13,7 @@ from tuibox.engine.api.common import (
     query_int,
     read_json_body,
 )
-from tuibox.engine.api.streams import MULTIPLEXED, RAW, encode, hijack, pump
+from tuibox.engine.api.streams import MULTIPLEXED, RAW, encode, hijack
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.container_queries import ContainerQueries
 from tuibox.engine.services.container_streams import ContainerStreams, LogQuery
@@ -87,37 +87,47 @@ class ContainerRoutes:
 
     async def wait(self, request: web.Request) -> web.StreamResponse:
         """Headers go out at once: `docker run` sends wait before start and blocks on them."""
-        exit_code = self.streams.wait(
+        waiter = self.streams.wait(
             request.match_info["id"], request.query.get("condition") or "not-running"
         )
-        response = web.StreamResponse()
-        response.content_type = "application/json"
-        response.enable_chunked_encoding()
-        await response.prepare(request)
-        await response.drain()
-        code = await exit_code
+        try:
+            response = web.StreamResponse()
+            response.content_type = "application/json"
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            await response.drain()
+            code = await waiter.exit_code()
+        finally:
+            waiter.close()
         await response.write(b'{"StatusCode":%d}\n' % code)
         await response.write_eof()
         return response
 
     async def attach(self, request: web.Request) -> web.StreamResponse:
+        """Hijack the connection and copy the container's output to it until the run ends."""
         container_id = request.match_info["id"]
         tty = self.queries.has_tty(container_id)
-        want_stdout = query_bool(request, "stdout")
-        want_stderr = query_bool(request, "stderr")
-        records = self.streams.attach(container_id)
-        transport = await hijack(request, tty=tty)
-        if transport is not None and query_bool(request, "stream"):
+        wanted = {
+            "stdout": query_bool(request, "stdout"),
+            "stderr": query_bool(request, "stderr"),
+        }
+        stream = query_bool(request, "stream")
+        replay = query_bool(request, "logs")
+        records = self.streams.attach(container_id, replay=replay) if stream else None
+        if records is None and replay:
+            query = LogQuery(True, True, follow=False, tail=None, since_ns=0, until_ns=None)
+            records = self.streams.logs(container_id, query)
+        connection = await hijack(request, tty=tty)
+        if records is not None:
 
             async def chunks() -> AsyncIterator[bytes]:
                 async for entry in records:
-                    wanted = want_stdout if entry.stream == "stdout" else want_stderr
-                    if wanted:
+                    if wanted.get(entry.stream):
                         yield encode(entry, tty=tty)
 
-            await pump(transport, chunks())
-            transport.close()
-        return web.Response(status=200)
+            await connection.pump(chunks())
+        await connection.finish()
+        return connection.response
 
     async def logs(self, request: web.Request) -> web.StreamResponse:
         container_id = request.match_info["id"]

@@ -36,32 +36,62 @@ def format_timestamp(time_ns: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos:09d}Z"
 
 
-async def hijack(request: web.Request, *, tty: bool) -> asyncio.WriteTransport | None:
-    """Answer 101 UPGRADED (or 200 without an Upgrade header) and return the raw transport.
+class HijackedConnection:
+    """The client's connection after attach: raw bytes after a 101, chunks after a 200."""
+
+    def __init__(self, response: web.StreamResponse, transport: asyncio.WriteTransport | None):
+        self.response = response
+        self.transport = transport
+
+    async def pump(self, chunks: AsyncIterator[bytes]) -> None:
+        """Copy chunks to the client, pausing while it is slow to read; stop if it left."""
+        async for chunk in chunks:
+            if self.transport is None:
+                await self.response.write(chunk)
+                continue
+            if self.transport.is_closing():
+                return
+            self.transport.write(chunk)
+            while self.transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
+                if self.transport.is_closing():
+                    return
+                await asyncio.sleep(0.01)
+
+    async def finish(self) -> None:
+        """End the stream: close a raw connection, or end the chunked body."""
+        if self.transport is not None:
+            self.transport.close()
+        else:
+            await self.response.write_eof()
+
+
+async def hijack(request: web.Request, *, tty: bool) -> HijackedConnection:
+    """Answer 101 UPGRADED, or 200 when the client did not ask to upgrade.
 
     The 101 headers go out in their own write, before any data, because docker-py reads
     the hijacked socket beneath its buffered reader. The docker CLI half-closes its side
     right after the 101; the connection must stay open for output, so EOF is ignored.
+    The handler returns the prepared response afterwards, so aiohttp sends nothing more.
     """
-    upgrade = request.headers.get("Upgrade", "").lower() == "tcp"
     content_type = RAW if tty else MULTIPLEXED
-    if upgrade:
-        response = web.StreamResponse(
-            status=101,
-            reason="UPGRADED",
-            headers={"Content-Type": content_type, "Connection": "Upgrade", "Upgrade": "tcp"},
-        )
-    else:
-        response = web.StreamResponse(status=200, headers={"Content-Type": content_type})
+    if request.headers.get("Upgrade", "").lower() != "tcp":
+        plain = web.StreamResponse(status=200, headers={"Content-Type": content_type})
+        plain.enable_chunked_encoding()
+        await plain.prepare(request)
+        return HijackedConnection(plain, None)
+    response = web.StreamResponse(
+        status=101,
+        reason="UPGRADED",
+        headers={"Content-Type": content_type, "Connection": "Upgrade", "Upgrade": "tcp"},
+    )
     response.force_close()
     await response.prepare(request)
-    writer = request._payload_writer
-    writer.send_headers()
+    request._payload_writer.send_headers()
     transport = request.transport
-    if not isinstance(transport, asyncio.WriteTransport) or request.protocol is None:
-        return None
-    transport.set_protocol(_HijackedProtocol(request.protocol))
-    return transport
+    if isinstance(transport, asyncio.WriteTransport) and request.protocol is not None:
+        transport.set_protocol(_HijackedProtocol(request.protocol))
+        return HijackedConnection(response, transport)
+    return HijackedConnection(response, None)
 
 
 class _HijackedProtocol(asyncio.Protocol):
@@ -88,15 +118,3 @@ class _HijackedProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.original.connection_lost(exc)
-
-
-async def pump(transport: asyncio.WriteTransport, chunks: AsyncIterator[bytes]) -> None:
-    """Copy chunks to the raw connection, pausing while the client is slow to read."""
-    async for chunk in chunks:
-        if transport.is_closing():
-            return
-        transport.write(chunk)
-        while transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
-            if transport.is_closing():
-                return
-            await asyncio.sleep(0.01)

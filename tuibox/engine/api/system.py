@@ -71,20 +71,24 @@ class SystemRoutes:
             return True
 
         queue = self.events.subscribe(wanted)
-        response = web.StreamResponse()
-        response.content_type = "application/json"
-        response.enable_chunked_encoding()
-        await response.prepare(request)
         try:
+            response = web.StreamResponse()
+            response.content_type = "application/json"
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            replayed: set[int] = set()
             if since is not None:
                 for event in list(self.events.recent):
                     if event.time_ns // 1_000_000_000 >= since and wanted(event):
+                        replayed.add(id(event))
                         await response.write(json.dumps(event.to_docker()).encode() + b"\n")
             while True:
                 remaining = None if until is None else until - time.time()
                 if remaining is not None and remaining <= 0:
                     break
                 event = await asyncio.wait_for(queue.get(), remaining)
+                if id(event) in replayed:
+                    continue
                 await response.write(json.dumps(event.to_docker()).encode() + b"\n")
         except (TimeoutError, ConnectionError):
             pass

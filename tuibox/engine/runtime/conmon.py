@@ -175,10 +175,17 @@ class ConmonRuntime:
         raise RuntimeFailure(f"conmon exited with {proc.returncode}: {text or 'no message'}")
 
     async def _undo_create(self, container_id: str) -> None:
+        """Stop conmon, wait until it is gone, then make crun forget the container.
+
+        Deleting while conmon's `crun create` may still run could leave its init behind.
+        """
         pid = self._conmon_pid(container_id)
         if pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, 9)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await _wait_process_exit(pid)
         with contextlib.suppress(RuntimeFailure):
             await self.crun.delete(container_id, force=True)
         self.cleanup(container_id)
@@ -247,6 +254,17 @@ class ConmonRuntime:
                     "without recording an exit code"
                 )
             await _wait_process_exit(pid)
+
+    def exit_time(self, container_id: str) -> float | None:
+        """When conmon wrote the exit file (Unix seconds), None if there is none."""
+        try:
+            return self.paths.exit_file(container_id).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
+    def has_state(self, container_id: str) -> bool:
+        """Whether crun still keeps state for the container (it needs a delete)."""
+        return (self.paths.crun_root / container_id).exists()
 
     def cleanup(self, container_id: str) -> None:
         """Remove the exit file, pid files and socket dir of the container."""

@@ -10,6 +10,9 @@ from typing import Literal
 
 from tuibox.engine.domain.errors import RuntimeFailure
 
+# A hung crun must not hold a container's lock forever.
+CRUN_TIMEOUT_S = 60.0
+
 RuntimeStatus = Literal["creating", "created", "running", "stopped", "paused"]
 
 
@@ -72,7 +75,15 @@ class Crun:
             )
         except OSError as err:
             raise RuntimeFailure(f"cannot run {self.crun_path}: {err}") from err
-        stdout, stderr = await proc.communicate()
+        try:
+            async with asyncio.timeout(CRUN_TIMEOUT_S):
+                stdout, stderr = await proc.communicate()
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise RuntimeFailure(
+                f"crun {' '.join(args)} did not finish within {CRUN_TIMEOUT_S:.0f} s"
+            ) from None
         assert proc.returncode is not None
         return CrunResult(proc.returncode, stdout, stderr)
 

@@ -66,6 +66,9 @@ class RuntimeSpec:
     cgroup_path: str
     nofile_limit: int
     terminal: bool = False
+    uid: int = 0
+    gid: int = 0
+    additional_gids: tuple[int, ...] = ()
     cgroup_namespace: bool = False
     extra_masked_paths: tuple[str, ...] = ()
     seccomp: dict[str, Any] | None = None
@@ -121,11 +124,18 @@ def host_thermal_throttle_paths(sys_root: Path = Path("/sys")) -> tuple[str, ...
     return tuple("/sys/" + str(path.relative_to(sys_root)) for path in found)
 
 
+def _user(spec: RuntimeSpec) -> dict[str, Any]:
+    user: dict[str, Any] = {"uid": spec.uid, "gid": spec.gid}
+    if spec.additional_gids:
+        user["additionalGids"] = list(spec.additional_gids)
+    return user
+
+
 def _process(spec: RuntimeSpec) -> dict[str, Any]:
     caps = list(DEFAULT_CAPABILITIES)
     return {
         "terminal": spec.terminal,
-        "user": {"uid": 0, "gid": 0},
+        "user": _user(spec),
         "args": list(spec.args),
         "env": container_env(spec),
         "cwd": spec.cwd or "/",

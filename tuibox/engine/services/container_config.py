@@ -1,7 +1,9 @@
-"""Turns a Docker create body plus the image's config into the container's process settings."""
+"""Create-body rules: validation, merging with the image config, signals, HostConfig."""
 
 from __future__ import annotations
 
+import re
+import signal
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,3 +78,98 @@ def _merge_env(image_env: list[str], given_env: list[str]) -> list[str]:
     if "PATH" not in merged:
         merged = {"PATH": DEFAULT_PATH, **merged}
     return list(merged.values())
+
+
+def parse_signal(text: str | None, default: int) -> int:
+    """Read "TERM", "SIGTERM" or "15" into a signal number.
+
+    Raises:
+        InvalidArgument: not a signal this host knows.
+    """
+    if not text:
+        return default
+    if text.isdigit():
+        number = int(text)
+        if not 0 < number < 65:
+            raise InvalidArgument(f"Invalid signal: {text}")
+        return number
+    name = text.upper()
+    name = name if name.startswith("SIG") else f"SIG{name}"
+    try:
+        return int(signal.Signals[name])
+    except KeyError:
+        raise InvalidArgument(f"Invalid signal: {text}") from None
+
+
+def validate_create_body(body: dict[str, Any]) -> dict[str, Any]:
+    """Check the fields of a create body this engine uses; returns the HostConfig.
+
+    Raises:
+        InvalidArgument: a field of the wrong type, named in the message.
+    """
+    image_ref = body.get("Image")
+    if not isinstance(image_ref, str) or not image_ref:
+        raise InvalidArgument("Config.Image is required: name the image to create from")
+    if body.get("Tty") or body.get("OpenStdin"):
+        raise InvalidArgument(
+            "interactive containers (-i, -t) are not supported by the tuibox engine yet; "
+            "run without -i and -t"
+        )
+    _expect(body, "Labels", dict, "an object of strings")
+    if not all(isinstance(v, str) for v in (body.get("Labels") or {}).values()):
+        raise InvalidArgument("Labels must be an object of strings")
+    for key in ("User", "WorkingDir", "Hostname", "StopSignal"):
+        _expect(body, key, str, "a string")
+    _expect(body, "StopTimeout", int, "an integer")
+    host_config = body.get("HostConfig") or {}
+    if not isinstance(host_config, dict):
+        raise InvalidArgument("HostConfig must be an object")
+    _expect(host_config, "AutoRemove", bool, "true or false", prefix="HostConfig.")
+    _expect(host_config, "LogConfig", dict, "an object", prefix="HostConfig.")
+    _expect(host_config, "NetworkMode", str, "a string", prefix="HostConfig.")
+    return host_config
+
+
+def _expect(fields: dict[str, Any], key: str, kind: type, wording: str, prefix: str = "") -> None:
+    value = fields.get(key)
+    if value is None:
+        return
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise InvalidArgument(f"{prefix}{key} must be {wording}")
+
+
+def normalise_host_config(given: dict[str, Any]) -> dict[str, Any]:
+    """The HostConfig as inspect shows it: defaults filled in, networking loopback only."""
+    host_config = dict(given)
+    log_config = host_config.get("LogConfig") or {}
+    if not log_config.get("Type"):
+        host_config["LogConfig"] = {"Type": "json-file", "Config": {}}
+    if host_config.get("NetworkMode") in (None, "", "default", "bridge"):
+        host_config["NetworkMode"] = "none"
+    host_config.setdefault("RestartPolicy", {"Name": "no", "MaximumRetryCount": 0})
+    host_config["AutoRemove"] = bool(host_config.get("AutoRemove"))
+    return host_config
+
+
+_MISSING_EXECUTABLE = re.compile(r"executable file `(?P<name>[^`]*)` not found")
+
+
+def describe_start_failure(crun_text: str) -> str:
+    """Say a failed start in the words the docker CLI looks for to pick 127 or 126."""
+    missing = _MISSING_EXECUTABLE.search(crun_text)
+    if missing:
+        name = missing.group("name")
+        return f'exec: "{name}": executable file not found in $PATH ({crun_text})'
+    if "permission denied" in crun_text.lower():
+        return f"permission denied ({crun_text})"
+    return crun_text
+
+
+def start_failure_exit_code(message: str) -> int:
+    """The exit code Docker records when a start fails: 127 not found, 126 not runnable."""
+    lowered = message.lower()
+    if "not found" in lowered or "no such file" in lowered:
+        return 127
+    if "permission denied" in lowered or "is a directory" in lowered:
+        return 126
+    return 128

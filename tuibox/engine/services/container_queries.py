@@ -19,10 +19,10 @@ class ContainerQueries:
     def list(
         self, *, all_containers: bool, limit: int | None, filters: dict[str, list[str]]
     ) -> list[dict[str, Any]]:
-        """Newest first; without `all` only running ones, as `docker ps` shows."""
+        """Newest first; without `all` (or a limit, as `ps -l`) only running ones."""
         container_views.validate_filters(filters)
         records = sorted(self.containers.records.values(), key=lambda r: r.created, reverse=True)
-        if not all_containers and not filters.get("status"):
+        if not all_containers and not limit and not filters.get("status"):
             records = [r for r in records if r.state.status is Status.RUNNING]
         selected = [r for r in records if container_views.matches(r, filters)]
         if limit is not None and limit > 0:

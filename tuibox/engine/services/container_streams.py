@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,8 +12,9 @@ from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.runtime.logs import LogRecord, log_offset, read_log
 
 __all__ = ["ContainerStreams", "LogQuery", "LogRecord"]
+from tuibox.engine.domain.container import ContainerRecord
 from tuibox.engine.services.containers import ContainerService
-from tuibox.engine.services.events import container_event
+from tuibox.engine.services.events import EventBus, container_event
 
 WAIT_CONDITIONS = {"not-running", "next-exit", "removed"}
 
@@ -30,14 +31,37 @@ class LogQuery:
     until_ns: int | None
 
 
+class ContainerWaiter:
+    """A subscription to one container's end; close it however the wait ends.
+
+    A removal also ends every wait: a container that is gone will not exit again.
+    """
+
+    def __init__(self, bus: EventBus, record: ContainerRecord, condition: str) -> None:
+        self.bus = bus
+        self.record = record
+        self.condition = condition
+        actions = {"destroy"} if condition == "removed" else {"die", "destroy"}
+        self.queue = bus.subscribe(container_event(record.id, actions))
+
+    async def exit_code(self) -> int:
+        if self.condition == "not-running" and not self.record.state.running:
+            return self.record.state.exit_code
+        event = await self.queue.get()
+        return event.exit_code if event.exit_code is not None else self.record.state.exit_code
+
+    def close(self) -> None:
+        self.bus.unsubscribe(self.queue)
+
+
 class ContainerStreams:
     """Wait, logs and attach for the containers a ContainerService owns."""
 
     def __init__(self, containers: ContainerService) -> None:
         self.containers = containers
 
-    def wait(self, given: str, condition: str) -> Awaitable[int]:
-        """Subscribe now (before any start the client sends next), resolve to the exit code.
+    def wait(self, given: str, condition: str) -> ContainerWaiter:
+        """Subscribe now (before any start the client sends next); the waiter gives the code.
 
         Raises:
             NotFound: no such container.
@@ -46,20 +70,7 @@ class ContainerStreams:
         if condition not in WAIT_CONDITIONS:
             raise InvalidArgument(f'invalid condition: "{condition}"')
         record = self.containers.lookup(given)
-        bus = self.containers.events
-        action = "destroy" if condition == "removed" else "die"
-        queue = bus.subscribe(container_event(record.id, {action}))
-
-        async def exit_code() -> int:
-            try:
-                if condition == "not-running" and not record.state.running:
-                    return record.state.exit_code
-                event = await queue.get()
-                return event.exit_code if event.exit_code is not None else record.state.exit_code
-            finally:
-                bus.unsubscribe(queue)
-
-        return exit_code()
+        return ContainerWaiter(self.containers.events, record, condition)
 
     def logs(self, given: str, query: LogQuery) -> AsyncIterator[LogRecord]:
         """Check the request now, then yield the log records `docker logs` selects.
@@ -84,15 +95,15 @@ class ContainerStreams:
                     break
                 yield entry
 
-    def attach(self, given: str) -> AsyncIterator[LogRecord]:
-        """Note the log's end now; yield what is written from there until the run ends.
+    def attach(self, given: str, *, replay: bool = False) -> AsyncIterator[LogRecord]:
+        """Note the log's end now (its start with `replay`); yield from there to the run's end.
 
         Raises:
             NotFound: no such container.
         """
         record = self.containers.lookup(given)
         path = self.containers.paths(record.id)["log"]
-        return self._attached_records(record.id, path, log_offset(path))
+        return self._attached_records(record.id, path, 0 if replay else log_offset(path))
 
     async def _attached_records(
         self, container_id: str, path: Path, start: int

@@ -1,8 +1,9 @@
-"""Container verbs: create, start, stop, kill, restart, remove, and exit handling.
+"""Container records and the verbs that make and remove them: create, remove, lookup.
 
 Each verb looks the container up, takes its lock, checks the state guard, drives the
-runtime, saves the record and publishes an event. Exits are noticed by one watcher task
-per running container, which waits on conmon and then records the exit code.
+runtime, saves the record and publishes an event. Verbs that change a container run as
+tasks the service owns, so a client that disconnects cannot leave one half done. Running
+a container (start, stop, kill, restart, exits) lives in container_runs.py.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import contextlib
 import logging
 import secrets
 import signal as signals
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tuibox.engine.domain.container import (
     ContainerRecord,
@@ -24,45 +25,27 @@ from tuibox.engine.domain.container import (
 )
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from tuibox.engine.domain.names import random_name
-from tuibox.engine.layers import overlay
 from tuibox.engine.runtime.conmon import ConmonRuntime
-from tuibox.engine.runtime.oci_spec import (
-    DEFAULT_CAPABILITIES,
-    RuntimeSpec,
-    build_oci_config,
-    host_thermal_throttle_paths,
-)
+from tuibox.engine.runtime.oci_spec import DEFAULT_CAPABILITIES, host_thermal_throttle_paths
 from tuibox.engine.runtime.seccomp import default_seccomp
-from tuibox.engine.services.container_config import merge_process
-from tuibox.engine.services.events import Event, EventBus, container_event
+from tuibox.engine.services.container_config import (
+    merge_process,
+    normalise_host_config,
+    validate_create_body,
+)
+from tuibox.engine.services.container_runs import ContainerRuns
+from tuibox.engine.services.events import Event, EventBus
 from tuibox.engine.services.images import ImageService
-from tuibox.engine.store.atomic import write_json_atomic
 from tuibox.engine.store.containers import ContainerStore
 
 log = logging.getLogger(__name__)
 
-DEFAULT_STOP_TIMEOUT = 10
 KILL_WAIT_SECONDS = 10.0
+READER_DRAIN_SECONDS = 5.0
+T = TypeVar("T")
 
 
-def parse_signal(text: str | None, default: int) -> int:
-    """Read "TERM", "SIGTERM" or "15" into a signal number."""
-    if not text:
-        return default
-    if text.isdigit():
-        number = int(text)
-        if not 0 < number < 65:
-            raise InvalidArgument(f"Invalid signal: {text}")
-        return number
-    name = text.upper()
-    name = name if name.startswith("SIG") else f"SIG{name}"
-    try:
-        return int(signals.Signals[name])
-    except KeyError:
-        raise InvalidArgument(f"Invalid signal: {text}") from None
-
-
-class ContainerService:
+class ContainerService(ContainerRuns):
     """Owns every container record and the rules for changing it."""
 
     def __init__(
@@ -81,11 +64,13 @@ class ContainerService:
         self.nofile_limit = nofile_limit
         self.cgroup_parent = cgroup_parent
         self.records: dict[str, ContainerRecord] = {}
+        self.restarting: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._readers: dict[str, set[asyncio.Event]] = {}
-        self._seccomp = default_seccomp(DEFAULT_CAPABILITIES)
-        self._masked_paths = host_thermal_throttle_paths()
+        self._owned: set[asyncio.Task[Any]] = set()
+        self.seccomp = default_seccomp(DEFAULT_CAPABILITIES)
+        self.masked_paths = host_thermal_throttle_paths()
         images.set_usage_lookup(self.users_of_image)
         images.set_layer_usage_lookup(self.layers_in_use)
 
@@ -105,6 +90,11 @@ class ContainerService:
         if len(matches) > 1:
             raise InvalidArgument(f"multiple IDs found with provided prefix: {given}")
         raise NotFound(f"No such container: {given}")
+
+    def ensure_present(self, record: ContainerRecord, given: str) -> None:
+        """Raise NotFound when the record was removed while a verb waited for its lock."""
+        if self.records.get(record.id) is not record or record.state.status is Status.REMOVING:
+            raise NotFound(f"No such container: {given}")
 
     def users_of_image(self, image_id: str) -> list[tuple[str, bool]]:
         return [(r.id, r.state.running) for r in self.records.values() if r.image_id == image_id]
@@ -127,47 +117,29 @@ class ContainerService:
             "log": base / "container.log",
         }
 
+    async def owned(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run a verb as a task the service owns: a disconnecting client cannot cut it short."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._owned.add(task)
+        task.add_done_callback(self._forget_task)
+        return await asyncio.shield(task)
+
+    def _forget_task(self, task: asyncio.Task[Any]) -> None:
+        self._owned.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("a verb whose client went away failed: %s", task.exception())
+
     # --- create -------------------------------------------------------------------
 
     async def create(self, body: dict[str, Any], name: str | None) -> dict[str, Any]:
         """Create a container from a Docker create body; roll back everything on failure."""
-        image_ref = body.get("Image")
-        if not isinstance(image_ref, str) or not image_ref:
-            raise InvalidArgument("Config.Image is required: name the image to create from")
-        host_config = body.get("HostConfig") or {}
-        if not isinstance(host_config, dict):
-            raise InvalidArgument("HostConfig must be an object")
-        if body.get("Tty") or body.get("OpenStdin"):
-            raise InvalidArgument(
-                "interactive containers (-i, -t) are not supported by the tuibox engine yet; "
-                "run without -i and -t"
-            )
+        host_config = validate_create_body(body)
+        image_ref: str = body["Image"]
         final_name = self._choose_name(name)
         image = self.images.resolve(image_ref)
         image_config = dict(image.config.get("config") or {})
         process = merge_process(body, image_config)
         container_id = secrets.token_hex(32)
-        config = {
-            "Hostname": body.get("Hostname") or container_id[:12],
-            "Domainname": "",
-            "User": body.get("User") or image_config.get("User", ""),
-            "AttachStdin": bool(body.get("AttachStdin")),
-            "AttachStdout": bool(body.get("AttachStdout")),
-            "AttachStderr": bool(body.get("AttachStderr")),
-            "Tty": bool(body.get("Tty")),
-            "OpenStdin": bool(body.get("OpenStdin")),
-            "StdinOnce": bool(body.get("StdinOnce")),
-            "Env": process.env,
-            "Cmd": process.cmd,
-            "Image": image_ref,
-            "Volumes": body.get("Volumes") or None,
-            "WorkingDir": process.working_dir,
-            "Entrypoint": process.entrypoint,
-            "OnBuild": None,
-            "Labels": dict(body.get("Labels") or {}),
-            "StopSignal": body.get("StopSignal") or image_config.get("StopSignal"),
-            "StopTimeout": body.get("StopTimeout"),
-        }
         record = ContainerRecord(
             id=container_id,
             name=final_name,
@@ -176,8 +148,8 @@ class ContainerService:
             image_id=image.id,
             path=process.path,
             args=process.args,
-            config=config,
-            host_config=_normalise_host_config(host_config),
+            config=_container_config(body, image_ref, image_config, process, container_id),
+            host_config=normalise_host_config(host_config),
             layer_chain=self.images.chain_ids(image.id),
         )
         paths = self.paths(container_id)
@@ -190,7 +162,7 @@ class ContainerService:
             self.store.delete(container_id)
             raise RuntimeFailure(f"cannot create container files: {err}") from err
         self.records[container_id] = record
-        self._publish(record, "create")
+        self.publish(record, "create")
         return {"Id": container_id, "Warnings": []}
 
     def _choose_name(self, name: str | None) -> str:
@@ -211,105 +183,58 @@ class ContainerService:
                 return candidate
         return f"{random_name()}_{secrets.token_hex(3)}"
 
-    # --- start --------------------------------------------------------------------
+    # --- remove -------------------------------------------------------------------
 
-    async def start(self, given: str) -> None:
-        """Mount the rootfs, write the bundle, run conmon + crun, and watch for the exit."""
+    async def remove(self, given: str, force: bool) -> None:
+        """Remove a container: 409 while running unless forced; then kill it first."""
         record = self.lookup(given)
+        await self.owned(self._remove(record, given, force))
+
+    async def _remove(self, record: ContainerRecord, given: str, force: bool) -> None:
         async with self.lock(record.id):
-            record.state.check_can_start()
-            await self._start_locked(record)
+            self.ensure_present(record, given)
+            record.state.check_can_remove(given, force)
+            was_running = record.state.running
+            if was_running:
+                self.publish(record, "kill", signal=str(int(signals.SIGKILL)))
+                with contextlib.suppress(RuntimeFailure):  # it may be exiting already
+                    await self.runtime.kill(record.id, signals.SIGKILL)
+        if was_running:
+            await self.wait_for_exit(record, KILL_WAIT_SECONDS)
+        async with self.lock(record.id):
+            if self.records.get(record.id) is not record:
+                return  # removed meanwhile (auto-remove): the wish is granted
+            if record.state.running:
+                raise Conflict(f"container {given} started again while being removed")
+            await self.remove_locked(record)
 
-    async def _start_locked(self, record: ContainerRecord) -> None:
-        paths = self.paths(record.id)
-        try:
-            await asyncio.to_thread(self._prepare_bundle, record, paths)
-            pid = await self.runtime.create(record.id, paths["bundle"], paths["log"])
-            await self.runtime.start(record.id)
-        except Exception as err:
-            await self._release(record)
-            record.state.error = str(err)
-            record.state.exit_code = _start_failure_code(str(err))
-            self.store.save(record)
-            if isinstance(err, RuntimeFailure):
-                raise
-            raise RuntimeFailure(f"cannot start container {record.short_id}: {err}") from err
-        state = record.state
-        state.status, state.pid, state.error = Status.RUNNING, pid, ""
-        state.exit_code, state.started_at = 0, now_rfc3339()
-        state.finished_at = "0001-01-01T00:00:00Z"
+    async def remove_locked(self, record: ContainerRecord) -> None:
+        """Mark the record removing, tell waiters, then free its files.
+
+        `docker run --rm` waits for the destroy event; the unmount and file removal that
+        follow need not delay it. An engine that dies before the end finishes the job
+        when it recovers, since the record on disk says removing.
+        """
+        record.state.status = Status.REMOVING
         self.store.save(record)
-        self._watch(record.id)
-        self._publish(record, "start")
+        self.records.pop(record.id, None)
+        self.publish(record, "destroy", exit_code=record.state.exit_code)
+        await self.release(record)
+        await asyncio.to_thread(self.store.delete, record.id)
+        self._locks.pop(record.id, None)
+        self._readers.pop(record.id, None)
+        self._watchers.pop(record.id, None)
 
-    def _prepare_bundle(self, record: ContainerRecord, paths: dict[str, Path]) -> None:
-        if not overlay.is_mounted(paths["rootfs"]):
-            lowers = self.images.layer_dirs_for_chains(record.layer_chain)
-            overlay.mount_overlay(lowers, paths["upper"], paths["work"], paths["rootfs"])
-        spec = RuntimeSpec(
-            container_id=record.id,
-            rootfs=paths["rootfs"],
-            args=(record.path, *record.args),
-            env=tuple(record.config["Env"]),
-            cwd=record.config.get("WorkingDir") or "/",
-            hostname=record.config.get("Hostname") or record.short_id,
-            cgroup_path=f"{self.cgroup_parent}/{record.id}",
-            nofile_limit=self.nofile_limit,
-            terminal=bool(record.config.get("Tty")),
-            extra_masked_paths=self._masked_paths,
-            seccomp=self._seccomp,
-        )
-        write_json_atomic(paths["bundle"] / "config.json", build_oci_config(spec), durable=False)
-
-    # --- exits --------------------------------------------------------------------
-
-    def _watch(self, container_id: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._watch_exit(container_id))
-        self._watchers[container_id] = task
-
-    async def _watch_exit(self, container_id: str) -> None:
-        try:
-            exit_code = await self.runtime.wait_exit(container_id)
-        except Exception as err:
-            log.error("lost track of container %s: %s", container_id[:12], err)
-            exit_code = 255
-        await self._record_exit(container_id, exit_code)
-
-    async def _record_exit(self, container_id: str, exit_code: int) -> None:
-        record = self.records.get(container_id)
-        if record is None:
-            return
-        async with self.lock(container_id):
-            state = record.state
-            state.status, state.pid, state.exit_code = Status.EXITED, 0, exit_code
-            state.finished_at = now_rfc3339()
-            self.store.save(record)
-            self._watchers.pop(container_id, None)
-            self._publish(record, "die", exitCode=str(exit_code), exit_code=exit_code)
-            if not record.auto_remove:  # removal releases it right after the destroy event
-                await self._release(record)
-        if record.auto_remove:
-            await self._drain_readers(container_id)
-            with contextlib.suppress(NotFound):
-                await self.remove(container_id, force=True)
-
-    async def _release(self, record: ContainerRecord) -> None:
-        """Free what a run holds (crun state and cgroup, the rootfs mount); idempotent."""
-        rootfs = self.paths(record.id)["rootfs"]
-        results = await asyncio.gather(
-            self.runtime.delete(record.id, force=True),
-            asyncio.to_thread(overlay.unmount, rootfs),
-            return_exceptions=True,
-        )
-        for failure in (r for r in results if isinstance(r, BaseException)):
-            log.warning("cleaning up container %s: %s", record.short_id, failure)
-        self.runtime.cleanup(record.id)
-
-    async def _drain_readers(self, container_id: str) -> None:
-        """Give attached streams a moment to send the last output before the log goes."""
-        pending = [e.wait() for e in self._readers.get(container_id, set())]
+    async def auto_remove(self, record: ContainerRecord, *, drain: bool = True) -> None:
+        """Remove a `--rm` container once attached readers have its last output."""
+        pending = [e.wait() for e in self._readers.get(record.id, set())] if drain else []
         if pending:
-            await asyncio.wait_for(asyncio.gather(*pending), timeout=5.0)
+            try:
+                await asyncio.wait_for(asyncio.gather(*pending), READER_DRAIN_SECONDS)
+            except TimeoutError:
+                log.info("removing %s while a slow reader still reads", record.short_id)
+        with contextlib.suppress(NotFound, Conflict):
+            await self._remove(record, record.id, force=True)
 
     @contextlib.asynccontextmanager
     async def reader(self, container_id: str) -> AsyncIterator[None]:
@@ -322,129 +247,7 @@ class ContainerService:
             done.set()
             self._readers.get(container_id, set()).discard(done)
 
-    async def wait_for_exit(self, record: ContainerRecord, timeout: float | None) -> bool:
-        """Wait until the current run is recorded as ended; False on timeout."""
-        queue = self.events.subscribe(container_event(record.id, {"die"}))
-        try:
-            if not record.state.running:
-                return True
-            await asyncio.wait_for(queue.get(), timeout)
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            self.events.unsubscribe(queue)
-
-    # --- stop, kill, restart, remove ---------------------------------------------
-
-    async def stop(self, given: str, timeout: int | None, signal_name: str | None) -> None:
-        """SIGTERM (or the stop signal), wait up to the timeout, then SIGKILL. Shielded."""
-        record = self.lookup(given)
-        record.state.check_can_stop()
-        await asyncio.shield(self._stop(record, timeout, signal_name))
-
-    async def _stop(self, record: ContainerRecord, timeout: int | None, sig: str | None) -> None:
-        default_signal = parse_signal(record.config.get("StopSignal"), signals.SIGTERM)
-        stop_signal = parse_signal(sig, default_signal)
-        if timeout is None:
-            configured = record.config.get("StopTimeout")
-            timeout = configured if isinstance(configured, int) else DEFAULT_STOP_TIMEOUT
-        await self._signal(record, stop_signal)
-        wait_seconds = None if timeout < 0 else float(timeout)
-        if await self.wait_for_exit(record, wait_seconds):
-            return
-        await self._signal(record, signals.SIGKILL)
-        await self.wait_for_exit(record, KILL_WAIT_SECONDS)
-
-    async def _signal(self, record: ContainerRecord, number: int) -> None:
-        self._publish(record, "kill", signal=str(number))
-        with contextlib.suppress(RuntimeFailure):
-            await self.runtime.kill(record.id, number)
-
-    async def kill(self, given: str, signal_name: str | None) -> None:
-        """Send a signal; for SIGKILL, return only once the exit is recorded (docker-py)."""
-        record = self.lookup(given)
-        record.state.check_can_kill(given, record.id)
-        number = parse_signal(signal_name, signals.SIGKILL)
-        await self.runtime.kill(record.id, number)
-        self._publish(record, "kill", signal=str(number))
-        if number == signals.SIGKILL:
-            await asyncio.shield(self.wait_for_exit(record, KILL_WAIT_SECONDS))
-
-    async def restart(self, given: str, timeout: int | None, signal_name: str | None) -> None:
-        record = self.lookup(given)
-        if record.state.running:
-            await asyncio.shield(self._stop(record, timeout, signal_name))
-        async with self.lock(record.id):
-            if not record.state.running:
-                await self._start_locked(record)
-        self._publish(record, "restart")
-
-    async def remove(self, given: str, force: bool) -> None:
-        """Remove a container: 409 while running unless forced, then kill it first."""
-        record = self.lookup(given)
-        record.state.check_can_remove(given, force)
-        if record.state.running:
-            await self.runtime.kill(record.id, signals.SIGKILL)
-            await asyncio.shield(self.wait_for_exit(record, KILL_WAIT_SECONDS))
-        async with self.lock(record.id):
-            if record.id not in self.records:
-                raise NotFound(f"No such container: {given}")
-            await self._remove_locked(record)
-
-    async def _remove_locked(self, record: ContainerRecord) -> None:
-        """Mark the record removing, tell waiters, then free its files.
-
-        `docker run --rm` waits for the destroy event; the unmount and file removal that
-        follow need not delay it. An engine that dies before the end finishes the job
-        when it recovers, since the record on disk says removing.
-        """
-        record.state.status = Status.REMOVING
-        self.store.save(record)
-        del self.records[record.id]
-        self._publish(record, "destroy", exit_code=record.state.exit_code)
-        await self._release(record)
-        await asyncio.to_thread(self.store.delete, record.id)
-        self._locks.pop(record.id, None)
-
-    # --- recovery -----------------------------------------------------------------
-
-    async def recover(self) -> None:
-        """Reload records after an engine restart; reattach to live containers via conmon."""
-        for record in self.store.load_all():
-            self.records[record.id] = record
-            if record.state.status is Status.REMOVING:
-                await self._remove_locked(record)
-                continue
-            if record.state.status is not Status.RUNNING:
-                if self.runtime.conmon_alive(record.id):
-                    await self._finish_interrupted_start(record)
-                continue
-            if self.runtime.conmon_alive(record.id):
-                self._watch(record.id)
-                continue
-            code = self.runtime.exit_code(record.id)
-            await self._record_exit(record.id, 255 if code is None else code)
-
-    async def _finish_interrupted_start(self, record: ContainerRecord) -> None:
-        """An engine that died between `crun start` and saving the record left a live run:
-        adopt it if it runs, otherwise free what the half-done start holds."""
-        runtime_state = await self.runtime.state(record.id)
-        if runtime_state is not None and runtime_state.status == "running":
-            state = record.state
-            state.status, state.pid, state.started_at = (
-                Status.RUNNING,
-                runtime_state.pid,
-                now_rfc3339(),
-            )
-            self.store.save(record)
-            self._watch(record.id)
-            return
-        with contextlib.suppress(RuntimeFailure):
-            await self.runtime.kill(record.id, signals.SIGKILL)
-        await self._release(record)
-
-    def _publish(
+    def publish(
         self, record: ContainerRecord, action: str, exit_code: int | None = None, **extra: str
     ) -> None:
         attributes = {"image": record.image_ref, "name": record.name, **extra}
@@ -452,23 +255,32 @@ class ContainerService:
         self.events.publish(Event("container", action, record.id, attributes, exit_code=exit_code))
 
 
-def _start_failure_code(message: str) -> int:
-    lowered = message.lower()
-    if "not found" in lowered or "no such file" in lowered:
-        return 127
-    if "permission denied" in lowered:
-        return 126
-    return 128
-
-
-def _normalise_host_config(given: dict[str, Any]) -> dict[str, Any]:
-    host_config = dict(given)
-    log_config = host_config.get("LogConfig") or {}
-    if not log_config.get("Type"):
-        host_config["LogConfig"] = {"Type": "json-file", "Config": {}}
-    host_config.setdefault("NetworkMode", "none")
-    if host_config.get("NetworkMode") == "default":
-        host_config["NetworkMode"] = "none"
-    host_config.setdefault("RestartPolicy", {"Name": "no", "MaximumRetryCount": 0})
-    host_config["AutoRemove"] = bool(host_config.get("AutoRemove"))
-    return host_config
+def _container_config(
+    body: dict[str, Any],
+    image_ref: str,
+    image_config: dict[str, Any],
+    process: Any,
+    container_id: str,
+) -> dict[str, Any]:
+    """The Config section of inspect: what was asked, with the image's defaults applied."""
+    return {
+        "Hostname": body.get("Hostname") or container_id[:12],
+        "Domainname": "",
+        "User": body.get("User") or image_config.get("User", ""),
+        "AttachStdin": bool(body.get("AttachStdin")),
+        "AttachStdout": bool(body.get("AttachStdout")),
+        "AttachStderr": bool(body.get("AttachStderr")),
+        "Tty": False,
+        "OpenStdin": False,
+        "StdinOnce": False,
+        "Env": process.env,
+        "Cmd": process.cmd,
+        "Image": image_ref,
+        "Volumes": body.get("Volumes") or None,
+        "WorkingDir": process.working_dir,
+        "Entrypoint": process.entrypoint,
+        "OnBuild": None,
+        "Labels": dict(body.get("Labels") or {}),
+        "StopSignal": body.get("StopSignal") or image_config.get("StopSignal"),
+        "StopTimeout": body.get("StopTimeout"),
+    }

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 BUFFERED_EVENTS = 256
+SUBSCRIBER_QUEUE_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -54,11 +58,14 @@ class EventBus:
         self.recent.append(event)
         for accepts, queue in list(self._subscribers):
             if accepts(event):
-                queue.put_nowait(event)
+                try:
+                    queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    log.warning("an events reader is %d events behind; dropping", queue.qsize())
 
     def subscribe(self, accepts: EventFilter) -> asyncio.Queue[Event]:
         """Start queueing matching events now; call `unsubscribe` when done."""
-        queue: asyncio.Queue[Event] = asyncio.Queue()
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=SUBSCRIBER_QUEUE_LIMIT)
         self._subscribers.append((accepts, queue))
         return queue
 

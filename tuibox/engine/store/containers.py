@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tuibox.engine.store.atomic import write_json_atomic
 log = logging.getLogger(__name__)
 
 RECORD_FILE = "container.json"
+TRASH_PREFIX = ".removing-"
 
 
 class ContainerStore:
@@ -31,7 +33,17 @@ class ContainerStore:
         return self.root / container_id
 
     def load_all(self) -> list[ContainerRecord]:
-        """Read every record; an unreadable one is logged and skipped, never fatal."""
+        """Read every record; an unreadable one is logged and skipped, never fatal.
+
+        Directories left by a removal or a create that an engine crash cut short (a
+        trash name, or no record file) are deleted first.
+        """
+        for leftover in self.root.iterdir():
+            if os.path.ismount(leftover / "rootfs"):
+                continue  # never delete through a mounted root filesystem
+            if leftover.name.startswith(TRASH_PREFIX) or not (leftover / RECORD_FILE).exists():
+                log.info("removing leftover container directory %s", leftover.name)
+                shutil.rmtree(leftover, ignore_errors=True)
         records: list[ContainerRecord] = []
         for record_path in sorted(self.root.glob(f"*/{RECORD_FILE}")):
             try:
@@ -45,5 +57,15 @@ class ContainerStore:
         write_json_atomic(path, record.to_json(), durable=False)
 
     def delete(self, container_id: str) -> None:
-        """Remove the container's directory; a missing one is fine."""
-        shutil.rmtree(self.container_dir(container_id), ignore_errors=True)
+        """Remove the container's directory; a missing one is fine.
+
+        It is renamed first, so a crash halfway through never leaves a directory that
+        looks like a container with a damaged record.
+        """
+        directory = self.container_dir(container_id)
+        trash = self.root / f"{TRASH_PREFIX}{container_id}"
+        try:
+            os.rename(directory, trash)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(trash, ignore_errors=True)

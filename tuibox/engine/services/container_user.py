@@ -1,0 +1,92 @@
+"""Resolves `docker run -u` (name, uid, name:group, uid:gid) against the container's files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuibox.engine.domain.errors import InvalidArgument
+
+MAX_USER_FILE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ProcessUser:
+    """The ids the container's process runs with."""
+
+    uid: int = 0
+    gid: int = 0
+    additional_gids: tuple[int, ...] = ()
+
+
+def resolve_user(spec: str, passwd: str, group: str) -> ProcessUser:
+    """Turn Docker's user string into ids, reading passwd and group as the image has them.
+
+    Raises:
+        InvalidArgument: a name that the files do not know, with Docker's wording.
+    """
+    if not spec:
+        return ProcessUser()
+    user_part, _, group_part = spec.partition(":")
+    users = _entries(passwd)
+    groups = _entries(group)
+    user_entry = _find(users, user_part)
+    if user_entry is None and not user_part.isdigit():
+        raise InvalidArgument(
+            f"unable to find user {user_part}: no matching entries in passwd file"
+        )
+    uid = int(user_part) if user_entry is None else int(user_entry[2])
+    gid = int(user_entry[3]) if user_entry is not None else 0
+    if group_part:
+        group_entry = _find(groups, group_part)
+        if group_entry is None and not group_part.isdigit():
+            raise InvalidArgument(
+                f"unable to find group {group_part}: no matching entries in group file"
+            )
+        gid = int(group_part) if group_entry is None else int(group_entry[2])
+    name = user_entry[0] if user_entry is not None else None
+    extra = tuple(
+        sorted({int(g[2]) for g in groups if name and name in g[3].split(",") and int(g[2]) != gid})
+    )
+    return ProcessUser(uid, gid, extra)
+
+
+def read_user_files(rootfs: Path) -> tuple[str, str]:
+    """The container's /etc/passwd and /etc/group, empty when the image has none.
+
+    Links are not followed: an image's `/etc/passwd -> /etc/shadow` must not make the
+    engine read the host's files.
+    """
+    no_follow = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        etc_fd = os.open(rootfs / "etc", no_follow | os.O_DIRECTORY)
+    except OSError:
+        return "", ""
+    texts = []
+    try:
+        for name in ("passwd", "group"):
+            try:
+                fd = os.open(name, no_follow, dir_fd=etc_fd)
+            except OSError:
+                texts.append("")
+                continue
+            with os.fdopen(fd, "rb") as handle:
+                texts.append(handle.read(MAX_USER_FILE_BYTES).decode(errors="replace"))
+    finally:
+        os.close(etc_fd)
+    return texts[0], texts[1]
+
+
+def _entries(text: str) -> list[list[str]]:
+    rows = [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
+    return [row for row in rows if len(row) >= 4 and row[2].isdigit()]
+
+
+def _find(rows: list[list[str]], wanted: str) -> list[str] | None:
+    for row in rows:
+        if row[0] == wanted:
+            return row
+    if wanted.isdigit():
+        return next((row for row in rows if row[2] == wanted), None)
+    return None
