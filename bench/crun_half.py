@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from tuibox.demo.images import build_demo_images
+from tuibox.engine.runtime.oci_spec import DEFAULT_CAPABILITIES, RuntimeSpec, build_oci_config
+from tuibox.engine.runtime.seccomp import default_seccomp
 
 CGROUP_PARENT = "tuibox-bench"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -30,11 +32,7 @@ def unpack_busybox_rootfs(target: Path) -> None:
 
 
 def bundle_config(rootfs: Path, args: list[str], container_id: str) -> dict[str, Any]:
-    """Return the config.json the engine would write, or `crun spec`'s when it is absent."""
-    try:
-        from tuibox.engine.runtime.oci_spec import RuntimeSpec, build_oci_config
-    except ImportError:
-        return _crun_spec_config(rootfs, args)
+    """Return the config.json the engine would write: same builder, seccomp profile, cgroup."""
     spec = RuntimeSpec(
         container_id=container_id,
         rootfs=rootfs,
@@ -44,20 +42,9 @@ def bundle_config(rootfs: Path, args: list[str], container_id: str) -> dict[str,
         hostname=container_id[:12],
         cgroup_path=f"/{CGROUP_PARENT}/{container_id}",
         nofile_limit=1024,
+        seccomp=default_seccomp(DEFAULT_CAPABILITIES),
     )
     return build_oci_config(spec)
-
-
-def _crun_spec_config(rootfs: Path, args: list[str]) -> dict[str, Any]:
-    scratch = rootfs.parent / "spec"
-    scratch.mkdir()
-    subprocess.run(["crun", "spec"], cwd=scratch, check=True)
-    config: dict[str, Any] = json.loads((scratch / "config.json").read_text())
-    shutil.rmtree(scratch)
-    config["root"] = {"path": str(rootfs), "readonly": False}
-    config["process"]["args"] = args
-    config["process"]["terminal"] = False
-    return config
 
 
 @contextlib.contextmanager
@@ -86,8 +73,11 @@ def time_crun_runs(bundle: Path, crun_root: Path, runs: int, warmup: int) -> lis
         elapsed = time.perf_counter() - started
         if result.returncode != 0:
             with contextlib.suppress(OSError):
-                subprocess.run(["crun", "--root", str(crun_root), "delete", "-f", container_id],
-                               capture_output=True, check=False)
+                subprocess.run(
+                    ["crun", "--root", str(crun_root), "delete", "-f", container_id],
+                    capture_output=True,
+                    check=False,
+                )
             raise RuntimeError(f"crun run failed: {result.stderr.decode(errors='replace')}")
         if index >= warmup:
             samples.append(elapsed)
