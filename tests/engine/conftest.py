@@ -215,3 +215,11 @@ def fresh_engine(registry: str) -> Iterator[EngineProcess]:
     """An engine of the test's own, for tests that stop or kill it."""
     with engine_process(registry) as running:
         yield running
+
+
+@pytest.fixture
+def client(engine: EngineProcess) -> Iterator[httpx.Client]:
+    """A raw API client on the session engine, with busybox pulled."""
+    assert engine.docker("pull", "busybox").returncode == 0
+    with engine.client() as api:
+        yield api

@@ -6,7 +6,6 @@ import json
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 
 import docker
 import httpx
@@ -15,13 +14,6 @@ import pytest
 from tests.engine.conftest import EngineProcess
 
 pytestmark = pytest.mark.engine
-
-
-@pytest.fixture
-def client(engine: EngineProcess) -> Iterator[httpx.Client]:
-    assert engine.docker("pull", "busybox").returncode == 0
-    with engine.client() as api:
-        yield api
 
 
 def _create(client: httpx.Client, body: dict[str, object]) -> str:

@@ -8,7 +8,6 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,13 +16,6 @@ import pytest
 from tests.engine.conftest import EngineProcess
 
 pytestmark = pytest.mark.engine
-
-
-@pytest.fixture
-def client(engine: EngineProcess) -> Iterator[httpx.Client]:
-    assert engine.docker("pull", "busybox").returncode == 0
-    with engine.client() as api:
-        yield api
 
 
 def _create(client: httpx.Client, *cmd: str, name: str | None = None) -> str:
