@@ -102,7 +102,9 @@ class FakeEngineClient:
     """An in-memory engine for TUI tests; records calls and raises scripted errors.
 
     `fail[method] = error` makes that method raise `error` until removed; `unavailable`
-    makes every call raise EngineUnavailableError (a lost engine).
+    makes every call raise EngineUnavailableError (a lost engine); `delays[method] = s`
+    makes that method answer after `s` seconds (a slow engine); `log_source`, when set,
+    produces the log stream instead of `log_chunks`.
     """
 
     def __init__(self) -> None:
@@ -114,14 +116,24 @@ class FakeEngineClient:
         self.unavailable = False
         self.log_chunks: list[LogChunk] = []
         self.log_release = asyncio.Event()
+        self.log_source: Callable[[], AsyncIterator[LogChunk]] | None = None
+        self.delays: dict[str, float] = {}
+        self.completed: list[tuple[str, tuple[object, ...]]] = []
+        self.runs = 0
         self.closed = False
 
-    def _enter(self, method: str, *args: object) -> None:
+    async def _answer(self, method: str, *args: object) -> None:
+        """Record the call, take the scripted time, then raise any scripted failure."""
         self.calls.append((method, args))
+        if method in self.delays:
+            await asyncio.sleep(self.delays[method])
         if self.unavailable:
             raise EngineUnavailableError("cannot reach the engine at unix:///fake.sock")
         if method in self.fail:
             raise self.fail[method]
+
+    def _done(self, method: str, *args: object) -> None:
+        self.completed.append((method, args))
 
     def called(self, method: str) -> list[tuple[object, ...]]:
         """The arguments of every call to `method`."""
@@ -139,66 +151,73 @@ class FakeEngineClient:
         ]
 
     async def ping(self) -> PingInfo:
-        self._enter("ping")
+        await self._answer("ping")
         return PingInfo("1.44", "linux", "tuibox/0.1.0 (linux)", False, None)
 
     async def version(self) -> VersionInfo:
-        self._enter("version")
+        await self._answer("version")
         return VersionInfo("tuibox", "0.1.0", "1.44", "1.24", "linux", "amd64", "6.1.0")
 
     async def info(self) -> EngineInfo:
-        self._enter("info")
+        await self._answer("info")
         return self.engine_info
 
     async def list_containers(self, all: bool = True) -> list[ContainerSummary]:
-        self._enter("list_containers", all)
+        await self._answer("list_containers", all)
         return list(self.containers)
 
     async def list_images(self) -> list[ImageSummary]:
-        self._enter("list_images")
+        await self._answer("list_images")
         return list(self.images)
 
     async def start(self, container_id: str) -> ContainerStartResult:
-        self._enter("start", container_id)
+        await self._answer("start", container_id)
         already = self._container(container_id).state == "running"
         self._replace(container_id, state="running", status="Up Less than a second")
         return ContainerStartResult(already_started=already)
 
     async def stop(self, container_id: str, timeout: int = 10) -> ContainerStopResult:
-        self._enter("stop", container_id, timeout)
+        await self._answer("stop", container_id, timeout)
         already = self._container(container_id).state != "running"
         self._replace(container_id, state="exited", status="Exited (143) Less than a second ago")
+        self._done("stop", container_id)
         return ContainerStopResult(already_stopped=already)
 
     async def restart(self, container_id: str, timeout: int = 10) -> None:
-        self._enter("restart", container_id, timeout)
+        await self._answer("restart", container_id, timeout)
         self._replace(container_id, state="running", status="Up Less than a second")
 
     async def kill(self, container_id: str, signal: str | None = None) -> None:
-        self._enter("kill", container_id, signal)
+        await self._answer("kill", container_id, signal)
 
     async def remove_container(self, container_id: str, force: bool = False) -> None:
-        self._enter("remove_container", container_id, force)
+        await self._answer("remove_container", container_id, force)
         self._container(container_id)
         self.containers = [c for c in self.containers if c.id != container_id]
+        self._done("remove_container", container_id)
 
     async def run_image(self, image: str) -> str:
-        self._enter("run_image", image)
-        new_id = f"{len(self.calls):02x}" * 32
+        await self._answer("run_image", image)
+        self.runs += 1
+        new_id = f"{0xf0 + self.runs:02x}" * 32
         self.containers.append(
             ContainerSummary(new_id, (f"/run-{len(self.containers)}",), image, "", "",
                              int(FROZEN_NOW), "running", "Up Less than a second")
         )
+        self._done("run_image", image)
         return new_id
 
     async def remove_image(self, reference: str, force: bool = False) -> list[str]:
-        self._enter("remove_image", reference, force)
+        await self._answer("remove_image", reference, force)
         return [f"Untagged: {reference}"]
 
     async def logs(
         self, container_id: str, follow: bool = True, tail: int | str = "all"
     ) -> AsyncIterator[LogChunk]:
-        self._enter("logs", container_id, follow, tail)
+        await self._answer("logs", container_id, follow, tail)
+        if self.log_source is not None:
+            async for chunk in self.log_source():
+                yield chunk
         for chunk in self.log_chunks:
             yield chunk
         await self.log_release.wait()

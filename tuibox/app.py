@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from textual import on, work
@@ -35,8 +36,9 @@ class TuiboxApp(App[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        Binding("e", "show_engine_problem", "Why the engine is not up", show=False),
     ]
-    """Quit from anywhere (Ctrl+Q too)."""
+    """Quit from anywhere (Ctrl+Q too); e shows the full reason the engine is down."""
 
     engine_view: reactive[EngineView] = reactive(EngineView, always_update=False)
     """What the header shows about the engine."""
@@ -49,13 +51,26 @@ class TuiboxApp(App[None]):
         host_label: str = "",
         clock: Callable[[], float] = time.time,
         poll_interval: float = 1.0,
+        exit_on_signals: Sequence[int] = (),
     ) -> None:
+        """Build the app.
+
+        Args:
+            client: How the app reaches the engine.
+            supervisor: Runs the local engine, when tuibox started it.
+            host_label: The engine's address, shown in the header.
+            clock: The current Unix time (tests freeze it).
+            poll_interval: Seconds between two refreshes of a list.
+            exit_on_signals: Signals (SIGTERM, SIGHUP) that quit the app as `q` does, so
+                the engine this app started is stopped with it.
+        """
         super().__init__()
         self.client = client
         self.supervisor = supervisor
         self.host_label = host_label
         self.clock = clock
         self.poll_interval = poll_interval
+        self.exit_on_signals = tuple(exit_on_signals)
         self._supervisor_status: EngineStatus | None = None
         self._identity = ""
         self._lost_reason = ""
@@ -68,10 +83,27 @@ class TuiboxApp(App[None]):
 
     def on_mount(self) -> None:
         """Start the supervisor (if any) and find out which engine this is."""
+        loop = asyncio.get_running_loop()
+        for signum in self.exit_on_signals:
+            loop.add_signal_handler(signum, self._quit_on_signal, signum)
         if self.supervisor is not None:
             self.supervisor.on_change = self._post_engine_status
             self.run_worker(self.supervisor.run(), group="supervisor", exit_on_error=False)
         self.identify_engine()
+
+    def _quit_on_signal(self, signum: int) -> None:
+        self.log.info(f"signal {signum}: quitting")
+        self._remove_signal_handlers()
+        self.call_later(self.action_quit)
+
+    def _remove_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in self.exit_on_signals:
+            loop.remove_signal_handler(signum)
+
+    def on_unmount(self) -> None:
+        """Give the signals back."""
+        self._remove_signal_handlers()
 
     def _post_engine_status(self, status: EngineStatus) -> None:
         self.post_message(EngineStatusChanged(status))
@@ -111,23 +143,32 @@ class TuiboxApp(App[None]):
             self.identify_engine()
         elif message.status.state is EngineState.DOWN:
             self.notify(
-                message.status.reason, title="Engine down", severity="error",
-                timeout=60, markup=False,
+                f"{message.status.reason}\nPress e for the details.", title="Engine down",
+                severity="error", timeout=60, markup=False,
             )
         self._update_view()
 
+    @property
+    def supervisor_gave_up(self) -> bool:
+        """Whether the supervisor reported the engine down for good."""
+        status = self._supervisor_status
+        return status is not None and status.state is EngineState.DOWN
+
     @on(EngineConnectionChanged)
     def _on_engine_connection_changed(self, message: EngineConnectionChanged) -> None:
+        was_unreachable = bool(self._lost_reason) or self.supervisor_gave_up
         self._lost_reason = message.lost_reason
         if not message.lost_reason:
             self._last_poll_error = ""
-            if not self._identity:
+            if self.supervisor_gave_up:
+                self._supervisor_status = None  # an engine answers again after all
+            if was_unreachable or not self._identity:
                 self.identify_engine()
         self._update_view()
 
     def report_reachable(self) -> None:
-        """Note that a call reached the engine (clears a lost-engine header)."""
-        if self._lost_reason or not self._identity:
+        """Note that a call reached the engine (clears a lost or down header)."""
+        if self._lost_reason or not self._identity or self.supervisor_gave_up:
             self.post_message(EngineConnectionChanged(""))
 
     def report_poll_error(self, error: EngineError) -> None:
@@ -146,9 +187,21 @@ class TuiboxApp(App[None]):
         if isinstance(error, EngineUnavailableError):
             self.post_message(EngineConnectionChanged(error.message))
 
+    @property
+    def error_modal_open(self) -> bool:
+        """Whether an ErrorModal is on the screen stack."""
+        return any(isinstance(screen, ErrorModal) for screen in self.screen_stack)
+
     def report_worker_state(self, event: Worker.StateChanged) -> None:
-        """Show an unexpected worker failure in an ErrorModal instead of crashing."""
+        """Show an unexpected worker failure in an ErrorModal instead of crashing.
+
+        While one ErrorModal is open, later failures are only logged, so a failure that
+        repeats on every poll does not stack up boxes.
+        """
         if event.state is WorkerState.ERROR and event.worker.error is not None:
+            if self.error_modal_open:
+                self.log.error(f"{event.worker.name} failed: {event.worker.error!r}")
+                return
             self.push_screen(
                 ErrorModal(
                     "Unexpected error",
@@ -161,6 +214,19 @@ class TuiboxApp(App[None]):
     @on(Worker.StateChanged)
     def _on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.report_worker_state(event)
+
+    def action_show_engine_problem(self) -> None:
+        """Open the full reason the engine is not up (its exit code and last stderr lines)."""
+        status = self._supervisor_status
+        if status is not None and status.state is not EngineState.UP and status.details:
+            headline, details = first_line(status.reason), status.details
+        elif self._lost_reason:
+            headline, details = self._lost_reason, self._lost_reason
+        else:
+            self.notify("The engine is up; there is no problem to show.", markup=False)
+            return
+        if not self.error_modal_open:
+            self.push_screen(ErrorModal("Engine problem", headline, details))
 
     async def action_quit(self) -> None:
         """Stop the engine this app started, close the connection, and exit."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -15,6 +16,8 @@ from tuibox import __version__
 
 DEFAULT_ENGINE_SOCKET = "/run/tuibox/engine.sock"
 HOST_ENV = "TUIBOX_HOST"
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that quit the TUI cleanly (killed, or its terminal closed): the engine goes too."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -83,7 +86,10 @@ def run_tui(args: argparse.Namespace) -> int:
         socket_path = args.socket
         supervisor = EngineSupervisor(socket_path, engine_args_from(args))
     app = TuiboxApp(
-        EngineClient(socket_path), supervisor, host_label=f"unix://{socket_path}"
+        EngineClient(socket_path),
+        supervisor,
+        host_label=f"unix://{socket_path}",
+        exit_on_signals=EXIT_SIGNALS,
     )
     try:
         app.run()

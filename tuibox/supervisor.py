@@ -5,17 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from tuibox.client import engine_answers
 
 ENGINE_MODULE_COMMAND = (sys.executable, "-m", "tuibox.engine")
+ENGINE_LINE_PREFIX = "tuibox engine:"
+"""How the engine starts each line that explains why it refuses to start (host check)."""
+FINAL_EXIT_CODES = frozenset({1, 2})
+"""Exit codes of an engine that refused to start (host check, lock, config): no restart."""
+_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<level>[A-Z]+) \S+: (?P<text>.*)$")
+_QUIET_LEVELS = frozenset({"DEBUG", "INFO"})
 
 
 class EngineState(StrEnum):
@@ -33,10 +40,12 @@ class EngineStatus:
 
     Attributes:
         state: starting, up, restarting or down.
-        reason: Why the engine is not up: the last lines of its stderr, or what happened.
+        reason: Why the engine is not up, in one line: the cause the engine printed (e.g.
+            "crun is not installed -- fix: apt-get install crun conmon"), or what happened.
         managed: False when an engine was already answering and tuibox adopted it.
         pid: The engine process tuibox started, if any.
         restarts: How many times the engine was started again after dying.
+        details: The full story behind `reason`: exit code and the engine's last stderr lines.
     """
 
     state: EngineState
@@ -44,6 +53,47 @@ class EngineStatus:
     managed: bool = True
     pid: int | None = None
     restarts: int = 0
+    details: str = ""
+
+
+def engine_problems(stderr_lines: Iterable[str]) -> list[str]:
+    """The lines in which the engine explains why it refuses to start, without the prefix."""
+    return [
+        line.removeprefix(ENGINE_LINE_PREFIX).strip()
+        for line in stderr_lines
+        if line.startswith(ENGINE_LINE_PREFIX)
+    ]
+
+
+def death_cause(exit_code: int | None, stderr_lines: Sequence[str]) -> str:
+    """The one line that best says why the engine died.
+
+    Args:
+        exit_code: The engine's exit status (None if unknown).
+        stderr_lines: Its last stderr lines, oldest first.
+
+    Returns:
+        The engine's own problem line(s) ("tuibox engine: ..."), else the last stderr line
+        that is not routine logging or a traceback frame, else "engine exited with code N".
+    """
+    problems = engine_problems(stderr_lines)
+    if problems:
+        more = len(problems) - 1
+        return problems[0] + (f" (and {more} more; e shows all)" if more else "")
+    for line in reversed(stderr_lines):
+        log_line = _LOG_LINE.match(line)
+        if log_line is not None:
+            if log_line["level"] in _QUIET_LEVELS:
+                continue
+            return log_line["text"].strip()
+        if line.strip() and not line[:1].isspace() and not line.startswith("Traceback"):
+            return line.strip()
+    return f"engine exited with code {exit_code}"
+
+
+def refused_to_start(exit_code: int | None, stderr_lines: Iterable[str]) -> bool:
+    """Whether the engine exited because the host or its config cannot work (final)."""
+    return exit_code in FINAL_EXIT_CODES and bool(engine_problems(stderr_lines))
 
 
 StatusCallback = Callable[[EngineStatus], None]
@@ -55,9 +105,10 @@ class EngineSupervisor:
     Lifecycle: run() is a long-lived coroutine (an app worker). If an engine already answers
     on the socket it is adopted and watched; otherwise `python -m tuibox.engine --socket PATH`
     is started (never imported), /_ping is awaited, and when the process dies it is started
-    again after an exponential backoff. Too many deaths before ever answering mean the host
-    cannot run the engine: the state becomes down with the engine's own stderr as the reason.
-    stop() ends the process this supervisor started, and only that one.
+    again after an exponential backoff. An engine that refuses to start (its host check
+    failed: exit 1 with "tuibox engine: ..." lines) is not restarted, nor is one that died too
+    often before ever answering: the state becomes down with the engine's own cause as the
+    reason. stop() ends the process this supervisor started, and only that one.
     """
 
     def __init__(
@@ -101,10 +152,12 @@ class EngineSupervisor:
         """The command line of the engine process this supervisor starts."""
         return [*self.command, "--socket", self.socket_path, *self.engine_args]
 
-    def _set(self, state: EngineState, reason: str = "", *, managed: bool = True) -> None:
+    def _set(
+        self, state: EngineState, reason: str = "", details: str = "", *, managed: bool = True
+    ) -> None:
         pid = self._process.pid if self._process and self._process.returncode is None else None
         restarts = self._status.restarts
-        self._status = EngineStatus(state, reason, managed, pid, restarts)
+        self._status = EngineStatus(state, reason, managed, pid, restarts, details or reason)
         if self.on_change is not None:
             self.on_change(self._status)
 
@@ -121,17 +174,18 @@ class EngineSupervisor:
                 reached_up = await self._run_engine_once()
                 if self._stopping:
                     break
-                reason = self._death_reason()
+                reason, details = self._death_reason()
                 failed_starts = 0 if reached_up else failed_starts + 1
-                if failed_starts >= self.max_failed_starts:
-                    self._set(EngineState.DOWN, reason)
+                if failed_starts >= self.max_failed_starts or self._refused_to_start(reached_up):
+                    self._set(EngineState.DOWN, reason, details)
                     return
                 if reached_up and time.monotonic() - started_at >= self.stable_after:
                     backoff = self.initial_backoff
                 self._status = EngineStatus(
                     self._status.state, reason, restarts=self._status.restarts + 1
                 )
-                self._set(EngineState.RESTARTING, f"{reason} (restarting in {backoff:g}s)")
+                restarting = f"{reason} (restarting in {backoff:g}s)"
+                self._set(EngineState.RESTARTING, restarting, details)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
         finally:
@@ -142,7 +196,9 @@ class EngineSupervisor:
         while not self._stopping and await engine_answers(self.socket_path):
             await asyncio.sleep(self.health_interval)
         if not self._stopping:
-            self._set(EngineState.STARTING, "the running engine stopped answering", managed=False)
+            self._set(
+                EngineState.STARTING, "the running engine stopped answering", managed=False
+            )
 
     async def _run_engine_once(self) -> bool:
         self._stderr_tail.clear()
@@ -183,11 +239,16 @@ class EngineSupervisor:
             if line:
                 self._stderr_tail.append(line)
 
-    def _death_reason(self) -> str:
+    def _refused_to_start(self, reached_up: bool) -> bool:
         code = self._process.returncode if self._process else None
-        tail = list(self._stderr_tail)[-5:]
-        exit_text = f"engine exited with code {code}"
-        return "\n".join([exit_text, *tail]) if tail else exit_text
+        return not reached_up and refused_to_start(code, self._stderr_tail)
+
+    def _death_reason(self) -> tuple[str, str]:
+        """(one-line cause, exit code and the engine's last stderr lines)."""
+        code = self._process.returncode if self._process else None
+        tail = list(self._stderr_tail)
+        details = "\n".join([f"engine exited with code {code}", *tail])
+        return death_cause(code, tail), details
 
     async def stop(self, grace_seconds: float = 5.0) -> None:
         """Stop supervising and end the engine process this supervisor started (only it)."""

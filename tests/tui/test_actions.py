@@ -152,3 +152,31 @@ async def test_other_engine_errors_also_notify(run_app: Any, error: EngineError)
         session.fake.fail["start"] = error
         await session.press("s")
         assert last_notification(session).message == error.message
+
+
+async def test_stop_then_delete_of_one_container_both_complete_in_order(
+    run_app: Any, fake_client: Any
+) -> None:
+    fake_client.delays["stop"] = 0.5
+    async with run_app() as session:
+        await session.pilot.press("S", "d", "tab", "enter")
+        await session.wait_until(lambda: len(session.fake.completed) == 2)
+        assert session.fake.completed == [("stop", (WEB,)), ("remove_container", (WEB,))]
+        await session.settle()
+        messages = [n.message for n in session.notifications]
+        assert "Stopped web." in messages and "Deleted web." in messages
+        assert not [n for n in session.notifications if n.severity == "error"]
+
+
+async def test_two_quick_runs_both_create_and_start_a_container(
+    run_app: Any, fake_client: Any
+) -> None:
+    fake_client.delays["run_image"] = 0.3
+    async with run_app() as session:
+        await session.pilot.press("2", "j", "r", "r")
+        await session.wait_until(lambda: len(session.fake.completed) == 2)
+        assert session.fake.completed == [("run_image", ("busybox:latest",))] * 2
+        await session.settle()
+        started = [n for n in session.notifications if n.message.startswith("Started container")]
+        assert len(started) == 2
+        assert len(session.fake.containers) == 5

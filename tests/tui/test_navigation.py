@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import RichLog, TabbedContent
+from textual.widgets import Log, TabbedContent
 
 from tuibox.client.models import LogChunk
 from tuibox.screens import HelpScreen, LogsScreen, MainScreen
@@ -113,9 +113,9 @@ async def test_logs_follow_in_their_own_screen_and_escape_goes_back(run_app: Any
         await session.press("l")
         screen = session.app.screen
         assert isinstance(screen, LogsScreen)
-        log = screen.query_one(RichLog)
+        log = screen.query_one(Log)
         await session.wait_until(lambda: len(log.lines) == 3)
-        assert [line.text for line in log.lines] == [
+        assert log.lines == [
             "listening on :8080", "first request", "warn: [x] slow",
         ]
         assert fake.called("logs") == [("a1" * 32, True, 1000)]
@@ -130,9 +130,9 @@ async def test_logs_stream_end_is_shown(run_app: Any) -> None:
         session.fake.log_chunks = [LogChunk("stdout", "bye")]
         session.fake.log_release.set()
         await session.press("l")
-        log = session.app.screen.query_one(RichLog)
+        log = session.app.screen.query_one(Log)
         await session.wait_until(lambda: len(log.lines) == 2)
-        assert log.lines[-1].text == "— end of log stream —"
+        assert log.lines == ["bye", "— end of log stream —"]
 
 
 async def test_header_names_engine_and_socket(run_app: Any) -> None:
@@ -149,3 +149,16 @@ async def test_q_quits_and_closes_the_client(run_app: Any) -> None:
         await session.pilot.pause()
         assert session.fake.closed
     assert session.app.return_code == 0
+
+
+async def test_list_slower_than_the_poll_interval_still_fills_the_table(
+    run_app: Any, fake_client: Any
+) -> None:
+    fake_client.delays["list_containers"] = 0.25
+    async with run_app(poll_interval=0.05) as session:
+        table = session.app.screen.query_one(ContainerTable)
+        await session.wait_until(lambda: table.row_count == 3)
+        calls_before = len(fake_client.called("list_containers"))
+        await session.pilot.pause(0.6)
+        polls = len(fake_client.called("list_containers")) - calls_before
+        assert 1 <= polls <= 4, f"{polls} list calls in 0.6 s: ticks were not skipped"

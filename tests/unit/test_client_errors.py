@@ -156,3 +156,51 @@ async def test_run_image_creates_with_image_then_starts() -> None:
     assert requests[0][:2] == ("POST", "/v1.44/containers/create")
     assert json.loads(requests[0][2]) == {"Image": "busybox"}
     assert requests[1][:2] == ("POST", f"/v1.44/containers/{'f' * 64}/start")
+
+
+def client_returning(body: bytes, content_type: str = "application/json") -> EngineClient:
+    """An EngineClient whose engine pings fine and answers every other call with 200 `body`."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/_ping":
+            return httpx.Response(200, headers=ping_headers())
+        return httpx.Response(200, content=body, headers={"Content-Type": content_type})
+
+    return EngineClient("/fake.sock", transport=httpx.MockTransport(handler))
+
+
+@pytest.mark.parametrize(
+    ("call", "body", "detail"),
+    [
+        ("list_containers", b"<html>proxy error</html>", "something that is not JSON: '<html>"),
+        ("list_containers", b'{"Id": "x"}', "JSON dict where an array was expected"),
+        ("list_containers", b'["web", "db"]', "JSON of an unexpected shape"),
+        ("list_images", b"OK", "something that is not JSON: 'OK'"),
+        ("list_images", b"[1, 2]", "JSON of an unexpected shape"),
+        ("info", b"[]", "JSON list where an object was expected"),
+        ("info", b'{"RegistryConfig": "none"}', "JSON of an unexpected shape"),
+        ("version", b'{"Platform": "docker"}', "JSON of an unexpected shape"),
+        ("version", b"", "something that is not JSON: ''"),
+    ],
+)
+async def test_non_docker_json_becomes_a_server_error(call: str, body: bytes, detail: str) -> None:
+    client = client_returning(body, "text/html" if body.startswith(b"<") else "application/json")
+    with pytest.raises(ServerError) as caught:
+        await getattr(client, call)()
+    message = str(caught.value)
+    assert message.startswith("unexpected response from the engine: GET /v1.44/")
+    assert detail in message
+
+
+async def test_create_answer_without_id_becomes_a_server_error() -> None:
+    with pytest.raises(ServerError, match="unexpected response from the engine: POST "):
+        await client_returning(b'{"Warnings": []}').run_image("busybox")
+
+
+async def test_remove_image_answer_of_the_wrong_shape_becomes_a_server_error() -> None:
+    with pytest.raises(ServerError, match="unexpected shape"):
+        await client_returning(b'["Untagged: busybox"]').remove_image("busybox")
+
+
+async def test_null_list_body_is_an_empty_list() -> None:
+    assert await client_returning(b"null").list_containers() == []

@@ -77,3 +77,23 @@ async def test_logs_tty_flag_decides_when_content_type_is_silent() -> None:
     client, _ = logs_client(b"plain\n", True, "application/octet-stream")
     chunks = [chunk async for chunk in client.logs("web", follow=False)]
     assert chunks == [LogChunk("stdout", "plain\n")]
+
+
+def test_flush_at_end_of_stream_returns_a_trailing_partial_character() -> None:
+    demuxer = FrameDemuxer()
+    assert demuxer.feed(frame(1, "done é".encode()[:-1])) == [LogChunk("stdout", "done ")]
+    assert demuxer.flush() == [LogChunk("stdout", "\ufffd")]
+    assert demuxer.flush() == []
+
+
+async def test_logs_stream_ending_mid_character_still_yields_it() -> None:
+    body = frame(2, "last words ü".encode()[:-1])
+    client, _ = logs_client(body, False, "application/vnd.docker.multiplexed-stream")
+    chunks = [chunk async for chunk in client.logs("web", follow=False)]
+    assert chunks == [LogChunk("stderr", "last words "), LogChunk("stderr", "\ufffd")]
+
+
+async def test_raw_stream_ending_mid_character_still_yields_it() -> None:
+    client, _ = logs_client("tty ü".encode()[:-1], True, "application/vnd.docker.raw-stream")
+    chunks = [chunk async for chunk in client.logs("web", follow=False)]
+    assert "".join(chunk.text for chunk in chunks) == "tty \ufffd"

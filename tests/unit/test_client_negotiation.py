@@ -5,7 +5,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tuibox.client import EngineClient, negotiate_api_version, socket_path_from_host
+from tuibox.client import (
+    EngineClient,
+    EngineUnavailableError,
+    UnsupportedEngineError,
+    negotiate_api_version,
+    socket_path_from_host,
+)
 
 
 @pytest.mark.parametrize(
@@ -95,3 +101,16 @@ def test_socket_path_from_host(host: str, path: str) -> None:
 def test_socket_path_from_host_refuses_other_schemes(host: str) -> None:
     with pytest.raises(ValueError):
         socket_path_from_host(host)
+
+
+async def test_engine_older_than_api_1_24_is_refused_with_a_clear_message() -> None:
+    client, seen = recording_client(200, {"Api-Version": "1.23"})
+    with pytest.raises(UnsupportedEngineError) as caught:
+        await client.list_containers()
+    assert str(caught.value) == (
+        "the engine at unix:///fake.sock speaks Docker API 1.23, older than 1.24, "
+        "the oldest tuibox supports; upgrade the engine"
+    )
+    assert isinstance(caught.value, EngineUnavailableError)
+    assert seen == ["HEAD /_ping"]
+    assert client.api_version is None

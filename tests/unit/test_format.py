@@ -11,6 +11,7 @@ from tuibox.widgets.format import (
     human_size,
     image_reference,
     short_id,
+    terminal_safe,
 )
 
 
@@ -74,3 +75,28 @@ def test_first_line_skips_blank_lines() -> None:
     assert first_line("\n  crun not found: apt-get install crun\nsecond") == (
         "crun not found: apt-get install crun"
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("\x1b[2J\x1b[H\x1b]52;c;SGVsbG8=\x07after the clear", "after the clear"),
+        ("\x1b]0;new title\x1b\\text", "text"),
+        ("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"),
+        ("\x1bP+q544e\x1b\\dcs gone", "dcs gone"),
+        ("\x1b[31mred\x1b[0m and \x1b[1;38;2;1;2;3mbold\x1b[m", "red and bold"),
+        ("\x1b[?1049h\x1b[?25lalt screen", "alt screen"),
+        ("\x9b2J8-bit CSI\x9d0;t\x9c", "8-bit CSI"),
+        ("\x1bcreset \x1b7saved\x1b8", "reset saved"),
+        ("bell\x07 nul\x00 bs\x08 del\x7f vt\x0b ff\x0c", "bell nul bs del vt ff"),
+        ("col1\tcol2", "col1\tcol2"),
+        ("unterminated \x1b]52;c;SGVsbG8=", "unterminated "),
+        ("lone escape\x1b", "lone escape"),
+        ("progress 10%\rprogress 90%\r", "progress 90%"),
+        ("[bold]markup stays text[/] ünïcode ✓", "[bold]markup stays text[/] ünïcode ✓"),
+        ("line\u2028separator", "line separator"),
+    ],
+)
+def test_terminal_safe_drops_every_control_sequence(raw: str, shown: str) -> None:
+    assert terminal_safe(raw) == shown
+    assert not any((ord(c) < 0x20 and c != "\t") or 0x7F <= ord(c) <= 0x9F for c in shown)

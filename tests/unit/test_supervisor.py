@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
+import pty
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tuibox.supervisor import EngineState, EngineStatus, EngineSupervisor
+from tuibox.supervisor import (
+    EngineState,
+    EngineStatus,
+    EngineSupervisor,
+    death_cause,
+    refused_to_start,
+)
 
 FAKE_ENGINE_SOURCE = r'''
 """A fake engine: serves GET/HEAD /_ping on --socket, or dies, as its mode says."""
@@ -45,6 +56,11 @@ if mode == "die":
     print("host check failed:", file=sys.stderr)
     print("crun not found: apt-get install crun", file=sys.stderr)
     sys.exit(3)
+if mode == "hostcheck":
+    print("2025-06-15 12:00:00,000 INFO tuibox.engine: checking the host", file=sys.stderr)
+    print("tuibox engine: crun is not installed (not on PATH) -- fix: apt-get install crun conmon",
+          file=sys.stderr)
+    sys.exit(1)
 if mode == "silent":
     import time; time.sleep(60)
 if mode == "crash-once" and starts == 1:
@@ -127,7 +143,9 @@ async def test_engine_dying_at_start_backs_off_then_reports_down(workdir: Path) 
     await asyncio.wait_for(supervisor.run(), 30)
     assert supervisor.status.state is EngineState.DOWN
     assert "crun not found: apt-get install crun" in supervisor.status.reason
-    assert "exited with code 3" in supervisor.status.reason
+    assert supervisor.status.reason == "crun not found: apt-get install crun"
+    assert "engine exited with code 3" in supervisor.status.details
+    assert "host check failed:" in supervisor.status.details
     assert len(started_pids(workdir)) == 4
     start_times = [at for at, status in history if status.state is EngineState.STARTING]
     gaps = [later - earlier for earlier, later in itertools.pairwise(start_times)]
@@ -181,3 +199,103 @@ async def test_running_engine_is_adopted_not_started(workdir: Path) -> None:
     finally:
         await outside.stop()
         await asyncio.wait_for(outside_task, 10)
+
+
+async def test_failed_host_check_is_final_down_with_the_engines_cause(workdir: Path) -> None:
+    supervisor, history = make_supervisor(workdir, "hostcheck", max_failed_starts=5)
+    await asyncio.wait_for(supervisor.run(), 20)
+    assert len(started_pids(workdir)) == 1, "an engine that refused to start is not restarted"
+    status = supervisor.status
+    assert status.state is EngineState.DOWN
+    assert status.reason == (
+        "crun is not installed (not on PATH) -- fix: apt-get install crun conmon"
+    )
+    assert status.details.startswith("engine exited with code 1\n")
+    assert "tuibox engine: crun is not installed" in status.details
+    assert EngineState.RESTARTING not in [s.state for _, s in history]
+
+
+@pytest.mark.parametrize(
+    ("code", "lines", "cause"),
+    [
+        (1, ["tuibox engine: overlayfs unusable -- fix: modprobe overlay"],
+         "overlayfs unusable -- fix: modprobe overlay"),
+        (1, ["tuibox engine: a -- fix: x", "tuibox engine: b -- fix: y"],
+         "a -- fix: x (and 1 more; e shows all)"),
+        (1, ["Traceback (most recent call last):", '  File "x.py", line 1, in <module>',
+             "OSError: [Errno 98] Address already in use"],
+         "OSError: [Errno 98] Address already in use"),
+        (-9, ["2025-06-15 12:00:00,000 ERROR tuibox.engine.api: socket gone",
+              "2025-06-15 12:00:01,000 INFO tuibox.engine: stopping"], "socket gone"),
+        (-9, ["2025-06-15 12:00:01,000 INFO tuibox.engine: listening"],
+         "engine exited with code -9"),
+        (3, [], "engine exited with code 3"),
+    ],
+)
+def test_death_cause_picks_the_meaningful_line(code: int, lines: list[str], cause: str) -> None:
+    assert death_cause(code, lines) == cause
+
+
+def test_only_a_refusal_with_the_engines_own_lines_is_final() -> None:
+    assert refused_to_start(1, ["tuibox engine: crun missing -- fix: apt-get install crun"])
+    assert not refused_to_start(1, ["Traceback (most recent call last):"])
+    assert not refused_to_start(-9, ["tuibox engine: crun missing -- fix: apt-get install crun"])
+
+
+TUI_WITH_FAKE_ENGINE = r'''
+"""The real `tuibox` command line, its supervisor starting a fake engine command."""
+import functools, sys
+import tuibox.supervisor
+
+fake_command, socket_path = tuple(sys.argv[1:5]), sys.argv[5]
+tuibox.supervisor.EngineSupervisor = functools.partial(
+    tuibox.supervisor.EngineSupervisor, command=fake_command
+)
+from tuibox.cli import run
+sys.exit(run(["--socket", socket_path]))
+'''
+
+
+def drain(master_fd: int) -> None:
+    """Read the TUI's terminal output until the terminal closes."""
+    with contextlib.suppress(OSError):
+        while os.read(master_fd, 65536):
+            pass
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_tui_killed_or_hung_up_stops_the_engine_it_started(workdir: Path, signum: int) -> None:
+    script = workdir / "tui.py"
+    script.write_text(TUI_WITH_FAKE_ENGINE)
+    engine_command = fake_engine_command(workdir, "serve")
+    master_fd, slave_fd = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    tui = subprocess.Popen(
+        [sys.executable, str(script), *engine_command, str(workdir / "engine.sock")],
+        stdin=slave_fd, stdout=slave_fd, stderr=slave_fd, env=env, start_new_session=True,
+    )
+    os.close(slave_fd)
+    reader = threading.Thread(target=drain, args=(master_fd,), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not started_pids(workdir) or not (workdir / "engine.sock").exists():
+            assert tui.poll() is None, "the TUI exited before starting the engine"
+            assert time.monotonic() < deadline, "the engine was never started"
+            time.sleep(0.05)
+        [engine_pid] = started_pids(workdir)
+        if signum == signal.SIGHUP:
+            os.close(master_fd)  # the terminal goes away first, as when a window is closed
+        os.kill(tui.pid, signum)
+        assert tui.wait(timeout=20) == 0
+        assert not pid_alive(engine_pid), "the engine outlived the TUI"
+        assert started_pids(workdir) == [engine_pid], "only the one engine was started"
+    finally:
+        if tui.poll() is None:
+            tui.kill()
+            tui.wait()
+        for pid in started_pids(workdir):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.close(master_fd)

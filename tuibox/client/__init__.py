@@ -2,6 +2,7 @@
 
 from tuibox.client.client import (
     MAX_API_VERSION,
+    MIN_API_VERSION,
     EngineClient,
     engine_answers,
     negotiate_api_version,
@@ -18,6 +19,7 @@ from tuibox.client.errors import (
     ServerError,
     ServiceUnavailableError,
     UnauthorizedError,
+    UnsupportedEngineError,
     error_from_response,
 )
 from tuibox.client.frames import FrameDemuxer
@@ -37,6 +39,7 @@ from tuibox.client.protocol import EngineClientProtocol
 
 __all__ = [
     "MAX_API_VERSION",
+    "MIN_API_VERSION",
     "ConflictError",
     "ContainerStartResult",
     "ContainerStopResult",
@@ -59,6 +62,7 @@ __all__ = [
     "ServerError",
     "ServiceUnavailableError",
     "UnauthorizedError",
+    "UnsupportedEngineError",
     "VersionInfo",
     "engine_answers",
     "error_from_response",

@@ -9,7 +9,12 @@ from urllib.parse import quote
 
 import httpx
 
-from tuibox.client.errors import EngineError, EngineUnavailableError, error_from_response
+from tuibox.client.errors import (
+    EngineError,
+    EngineUnavailableError,
+    UnsupportedEngineError,
+    error_from_response,
+)
 from tuibox.client.frames import FrameDemuxer, RawDecoder
 from tuibox.client.models import (
     ContainerStartResult,
@@ -21,9 +26,11 @@ from tuibox.client.models import (
     PingInfo,
     VersionInfo,
 )
+from tuibox.client.responses import json_body, parse_list, parse_object
 
 MAX_API_VERSION = "1.44"
-FALLBACK_API_VERSION = "1.24"
+MIN_API_VERSION = "1.24"
+FALLBACK_API_VERSION = MIN_API_VERSION
 STOP_TIMEOUT_MARGIN = 15.0
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 BASE_URL = "http://docker"
@@ -144,6 +151,7 @@ class EngineClient:
 
         Raises:
             EngineUnavailableError: nothing answers on the socket.
+            UnsupportedEngineError: the engine's API is older than 1.24.
         """
         try:
             response = await self._send("HEAD", "/_ping")
@@ -152,32 +160,35 @@ class EngineClient:
                 raise
             response = await self._send("GET", "/_ping")
         info = PingInfo.from_headers(response.headers)
+        if info.api_version and _version_tuple(info.api_version) < _version_tuple(MIN_API_VERSION):
+            raise UnsupportedEngineError(
+                f"the engine at unix://{self.socket_path} speaks Docker API {info.api_version}, "
+                f"older than {MIN_API_VERSION}, the oldest tuibox supports; upgrade the engine"
+            )
         self._api_version = negotiate_api_version(info.api_version, self._max_api_version)
         return info
 
     async def version(self) -> VersionInfo:
         """GET /version: which engine this is, and its version."""
-        return VersionInfo.from_json((await self._call("GET", "/version")).json())
+        return parse_object(await self._call("GET", "/version"), VersionInfo.from_json)
 
     async def info(self) -> EngineInfo:
         """GET /info: counts and the registry configuration."""
-        return EngineInfo.from_json((await self._call("GET", "/info")).json())
+        return parse_object(await self._call("GET", "/info"), EngineInfo.from_json)
 
     async def list_containers(self, all: bool = True) -> list[ContainerSummary]:
         """GET /containers/json; `all` includes stopped containers."""
         response = await self._call("GET", "/containers/json", params={"all": int(all)})
-        return [ContainerSummary.from_json(raw) for raw in response.json() or []]
+        return parse_list(response, ContainerSummary.from_json)
 
     async def list_images(self) -> list[ImageSummary]:
         """GET /images/json: the tagged and dangling top-level images."""
-        response = await self._call("GET", "/images/json")
-        return [ImageSummary.from_json(raw) for raw in response.json() or []]
+        return parse_list(await self._call("GET", "/images/json"), ImageSummary.from_json)
 
     async def inspect_container(self, container_id: str) -> dict[str, Any]:
         """GET /containers/{id}/json, returned as the engine's raw JSON object."""
         response = await self._call("GET", f"/containers/{container_id}/json")
-        body = response.json()
-        return body if isinstance(body, dict) else {}
+        return dict(json_body(response, dict))
 
     async def start(self, container_id: str) -> ContainerStartResult:
         """POST /containers/{id}/start; a 304 means it was already running."""
@@ -222,7 +233,7 @@ class EngineClient:
         response = await self._call(
             "POST", "/containers/create", params=params, json={"Image": image}
         )
-        return str(response.json()["Id"])
+        return parse_object(response, lambda body: str(body["Id"]))
 
     async def run_image(self, image: str) -> str:
         """Create a container from `image` and start it detached; returns its ID."""
@@ -235,11 +246,10 @@ class EngineClient:
         response = await self._call(
             "DELETE", f"/images/{_image_path(reference)}", params={"force": int(force)}
         )
-        lines: list[str] = []
-        for entry in response.json() or []:
-            for key, value in entry.items():
-                lines.append(f"{key}: {value}")
-        return lines
+        entries = parse_list(
+            response, lambda entry: [f"{key}: {value}" for key, value in entry.items()]
+        )
+        return [line for entry_lines in entries for line in entry_lines]
 
     async def logs(
         self, container_id: str, follow: bool = True, tail: int | str = "all"
@@ -254,7 +264,8 @@ class EngineClient:
         Yields:
             LogChunks as they arrive; raw text as stdout when the container has a TTY.
         """
-        tty = bool((await self.inspect_container(container_id)).get("Config", {}).get("Tty"))
+        config = (await self.inspect_container(container_id)).get("Config")
+        tty = isinstance(config, dict) and bool(config.get("Tty"))
         params: dict[str, str | int] = {
             "stdout": 1, "stderr": 1, "follow": int(follow), "tail": str(tail)
         }
@@ -270,6 +281,8 @@ class EngineClient:
                 async for data in response.aiter_bytes():
                     for chunk in decoder.feed(data):
                         yield chunk
+                for chunk in decoder.flush():
+                    yield chunk
         except httpx.TransportError as err:
             raise EngineUnavailableError(f"log stream from the engine broke: {err}") from err
 

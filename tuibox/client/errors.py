@@ -26,6 +26,10 @@ class EngineUnavailableError(EngineError):
     """Nothing answers on the engine socket, or the connection broke mid-request."""
 
 
+class UnsupportedEngineError(EngineUnavailableError):
+    """The engine answers but speaks a Docker API older than tuibox can use (below 1.24)."""
+
+
 class InvalidArgumentError(EngineError):
     """The engine refused the request as malformed (HTTP 400)."""
 

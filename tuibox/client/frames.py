@@ -50,6 +50,18 @@ class FrameDemuxer:
                 chunks.append(LogChunk(stream, text))
         return chunks
 
+    def flush(self) -> list[LogChunk]:
+        """End of stream: return what the decoders still hold (a trailing partial character).
+
+        Bytes of an incomplete last frame are dropped.
+        """
+        chunks: list[LogChunk] = []
+        for stream, decoder in self._decoders.items():
+            text = decoder.decode(b"", final=True)
+            if text:
+                chunks.append(LogChunk(stream, text))
+        return chunks
+
     @property
     def pending_bytes(self) -> int:
         """How many bytes wait for the rest of their frame."""
@@ -65,4 +77,9 @@ class RawDecoder:
     def feed(self, data: bytes) -> list[LogChunk]:
         """Decode the next bytes; returns at most one stdout chunk."""
         text = self._decoder.decode(data)
+        return [LogChunk("stdout", text)] if text else []
+
+    def flush(self) -> list[LogChunk]:
+        """End of stream: return a trailing partial character, if any, as stdout."""
+        text = self._decoder.decode(b"", final=True)
         return [LogChunk("stdout", text)] if text else []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
@@ -37,8 +36,7 @@ class ContainersPane(EnginePane):
         """The container under the cursor."""
         return self.query_one(ContainerTable).selected_item
 
-    @work(exclusive=True, group="containers-list", exit_on_error=False)
-    async def refresh_now(self) -> None:
+    async def fetch_and_show(self) -> None:
         """Fetch the containers and update the table in place."""
         try:
             containers = await self.tuibox.client.list_containers(all=True)

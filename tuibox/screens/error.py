@@ -13,12 +13,16 @@ from textual.widgets import Button, Static
 
 
 class ErrorModal(ModalScreen[None]):
-    """A bug report box: what was being done, the error, and its traceback."""
+    """A box with what went wrong: a title, one-line summary and the details.
+
+    The details are an exception's traceback (a bug report), or a text such as the
+    engine's own explanation of why it is down.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss", "Close")]
     """Esc closes the box."""
 
-    def __init__(self, title: str, header: str, error: BaseException) -> None:
+    def __init__(self, title: str, header: str, error: BaseException | str) -> None:
         super().__init__()
         self.title_text = title
         self.header = header
@@ -26,7 +30,10 @@ class ErrorModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         """Title, one-line summary, scrollable traceback, Close button."""
-        details = "".join(traceback.format_exception(self.error)).rstrip()
+        if isinstance(self.error, str):
+            details = self.error
+        else:
+            details = "".join(traceback.format_exception(self.error)).rstrip()
         with Vertical(id="error-dialog"):
             yield Static(self.title_text, id="error-title", markup=False)
             yield Static(self.header, id="error-header", markup=False)

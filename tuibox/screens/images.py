@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
@@ -33,8 +32,7 @@ class ImagesPane(EnginePane):
         """The image row under the cursor."""
         return self.query_one(ImageTable).selected_item
 
-    @work(exclusive=True, group="images-list", exit_on_error=False)
-    async def refresh_now(self) -> None:
+    async def fetch_and_show(self) -> None:
         """Fetch the images and update the table in place."""
         try:
             images = await self.tuibox.client.list_images()

@@ -1,25 +1,30 @@
-"""Provides LogsScreen: follows one container's output until Esc."""
+"""Provides LogsScreen: follows one container's output until Esc, batched for busy streams."""
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from rich.style import Style
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, RichLog, Static
+from textual.widgets import Footer, Log, Static
 from textual.worker import Worker
 
 from tuibox.client.errors import EngineError
 from tuibox.client.models import ContainerSummary, LogChunk, LogStream
+from tuibox.widgets.format import terminal_safe
 
 if TYPE_CHECKING:
     from tuibox.app import TuiboxApp
 
 MAX_LOG_LINES = 10_000
+"""Lines kept on screen (and waiting for the next flush); older ones are dropped."""
+FLUSH_INTERVAL = 0.1
+"""Seconds between writes to the log widget: at most 10 repaints a second, however busy."""
+END_OF_STREAM = "— end of log stream —"
 
 
 class LineAssembler:
@@ -44,7 +49,13 @@ class LineAssembler:
 
 
 class LogsScreen(Screen[None]):
-    """The container's logs, following; stderr lines are coloured."""
+    """The container's logs, following.
+
+    The stream worker only collects lines (cleaned of terminal control sequences) into a
+    bounded buffer and yields to the event loop after every chunk; a 0.1 s timer moves the
+    buffer into the Log widget with one write_lines call. So a flood of output costs at most
+    ten repaints a second and keys such as Esc are handled at once.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -52,52 +63,60 @@ class LogsScreen(Screen[None]):
     ]
     """Esc returns to the lists; c clears what is shown."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"logsscreen--stderr", "logsscreen--system"}
-
     def __init__(self, container: ContainerSummary) -> None:
         super().__init__()
         self.container = container
+        self._pending: deque[str] = deque(maxlen=MAX_LOG_LINES)
 
     def compose(self) -> ComposeResult:
         """Title line, the log, the key footer."""
         title = f" Logs: {self.container.name} ({self.container.image}) · following · Esc back"
         yield Static(title, id="logs-title", markup=False)
-        yield RichLog(id="logs-view", max_lines=MAX_LOG_LINES, wrap=True, auto_scroll=True)
+        yield Log(id="logs-view", max_lines=MAX_LOG_LINES, auto_scroll=True)
         yield Footer()
 
     def on_mount(self) -> None:
-        """Start following."""
+        """Start following, and flushing what arrives ten times a second."""
+        self.set_interval(FLUSH_INTERVAL, self.flush_pending)
         self.follow_logs()
 
     @property
-    def log_view(self) -> RichLog:
+    def log_view(self) -> Log:
         """The log widget."""
-        return self.query_one("#logs-view", RichLog)
+        return self.query_one("#logs-view", Log)
 
     @work(exclusive=True, group="logs", exit_on_error=False)
     async def follow_logs(self) -> None:
-        """Stream the logs into the view; ends when the container stops or Esc is pressed."""
+        """Stream the logs into the buffer; ends when the container stops or Esc is pressed."""
         client = cast("TuiboxApp", self.app).client
         assembler = LineAssembler()
         try:
             async for chunk in client.logs(self.container.id, follow=True, tail=1000):
-                self._write(assembler.feed(chunk))
+                self._collect(assembler.feed(chunk))
+                await asyncio.sleep(0)
         except EngineError as err:
-            self._write(assembler.flush())
+            self._collect(assembler.flush())
+            self.flush_pending()
             cast("TuiboxApp", self.app).report_action_error("Logs failed", err)
             return
-        self._write(assembler.flush())
-        self.log_view.write(Text("— end of log stream —", style="dim"))
+        self._collect(assembler.flush())
+        self._pending.append(END_OF_STREAM)
+        self.flush_pending()
 
-    def _write(self, lines: list[tuple[LogStream, str]]) -> None:
-        for stream, line in lines:
-            style: Style | str = ""
-            if stream in ("stderr", "system"):
-                style = self.get_component_rich_style(f"logsscreen--{stream}", partial=True)
-            self.log_view.write(Text(line, style=style))
+    def _collect(self, lines: list[tuple[LogStream, str]]) -> None:
+        # Log.write_lines drops empty strings; a space keeps blank lines visible.
+        self._pending.extend(terminal_safe(line) or " " for _, line in lines)
+
+    def flush_pending(self) -> None:
+        """Write the buffered lines to the log widget in one batch."""
+        if self._pending:
+            batch = list(self._pending)
+            self._pending.clear()
+            self.log_view.write_lines(batch)
 
     def action_clear_log(self) -> None:
-        """Clear the view (the stream keeps following)."""
+        """Clear the view and drop what waits to be shown (the stream keeps following)."""
+        self._pending.clear()
         self.log_view.clear()
 
     @on(Worker.StateChanged)

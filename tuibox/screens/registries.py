@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Static
 
@@ -35,13 +34,12 @@ class RegistriesPane(EnginePane):
         yield Static("", id="registries-summary", markup=False)
         yield RegistryTable(id="registries-table")
 
-    def on_mount(self) -> None:
-        """Load now, then poll /info every few seconds."""
-        self.refresh_now()
-        self.set_interval(self.tuibox.poll_interval * INFO_POLL_FACTOR, self.refresh_now)
+    @property
+    def poll_interval(self) -> float:
+        """/info is polled every few seconds."""
+        return self.tuibox.poll_interval * INFO_POLL_FACTOR
 
-    @work(exclusive=True, group="registries-info", exit_on_error=False)
-    async def refresh_now(self) -> None:
+    async def fetch_and_show(self) -> None:
         """Fetch /info and show its registry configuration."""
         try:
             info = await self.tuibox.client.info()

@@ -1,6 +1,8 @@
-"""Provides pure display functions: Docker-style sizes, ages and short IDs."""
+"""Provides pure display functions: Docker-style sizes, ages, short IDs, terminal-safe text."""
 
 from __future__ import annotations
+
+import re
 
 from tuibox.humanize import human_duration
 
@@ -8,7 +10,7 @@ DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 SHORT_ID_LENGTH = 12
 NO_TAG = "<none>:<none>"
 
-__all__ = ["age", "human_duration", "human_size", "short_id"]
+__all__ = ["age", "human_duration", "human_size", "short_id", "terminal_safe"]
 
 
 def human_size(size_bytes: float, precision: int = 3) -> str:
@@ -63,3 +65,33 @@ def first_line(text: str) -> str:
         if line.strip():
             return line.strip()
     return ""
+
+
+_TERMINAL_SEQUENCE = re.compile(
+    r"""
+    (?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?          # CSI: cursor moves, clears, colours (SGR)
+    | (?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])      # OSC, DCS, SOS, PM, APC strings ...
+      (?:[^\x07\x1b\x9c]*)(?:\x07|\x1b\\|\x9c)?  # ... up to BEL or ST (or the end)
+    | \x1b[ -/]*[0-~]?                         # any other escape sequence, or a lone ESC
+    | [\x00-\x08\x0a-\x1f\x7f-\x9f]            # remaining C0 (tab kept), DEL and C1 controls
+    """,
+    re.VERBOSE,
+)
+_LINE_SEPARATORS = str.maketrans({"\u2028": " ", "\u2029": " "})
+
+
+def terminal_safe(line: str) -> str:
+    """Strip everything a terminal would act on from one line of container output.
+
+    Escape sequences (CSI such as clears, cursor moves and colours; OSC such as clipboard
+    writes and titles; DCS, PM, APC), C0 controls except tab, DEL and C1 controls are
+    removed. A carriage return keeps only what follows it, as a terminal would show it.
+
+    Args:
+        line: One line of output, without its newline.
+
+    Returns:
+        Printable text only (tabs kept).
+    """
+    line = line.rstrip("\r").rsplit("\r", 1)[-1]
+    return _TERMINAL_SEQUENCE.sub("", line).translate(_LINE_SEPARATORS)
