@@ -256,11 +256,11 @@ sys.exit(run(["--socket", socket_path]))
 '''
 
 
-def drain(master_fd: int) -> None:
+def drain(master_fd: int, output: list[bytes]) -> None:
     """Read the TUI's terminal output until the terminal closes."""
     with contextlib.suppress(OSError):
-        while os.read(master_fd, 65536):
-            pass
+        while chunk := os.read(master_fd, 65536):
+            output.append(chunk)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
@@ -275,7 +275,8 @@ def test_tui_killed_or_hung_up_stops_the_engine_it_started(workdir: Path, signum
         stdin=slave_fd, stdout=slave_fd, stderr=slave_fd, env=env, start_new_session=True,
     )
     os.close(slave_fd)
-    reader = threading.Thread(target=drain, args=(master_fd,), daemon=True)
+    output: list[bytes] = []
+    reader = threading.Thread(target=drain, args=(master_fd, output), daemon=True)
     reader.start()
     try:
         deadline = time.monotonic() + 20
@@ -287,7 +288,7 @@ def test_tui_killed_or_hung_up_stops_the_engine_it_started(workdir: Path, signum
         if signum == signal.SIGHUP:
             os.close(master_fd)  # the terminal goes away first, as when a window is closed
         os.kill(tui.pid, signum)
-        assert tui.wait(timeout=20) == 0
+        assert tui.wait(timeout=20) == 0, b"".join(output)[-2000:].decode(errors="replace")
         assert not pid_alive(engine_pid), "the engine outlived the TUI"
         assert started_pids(workdir) == [engine_pid], "only the one engine was started"
     finally:

@@ -75,8 +75,13 @@ class MainScreen(Screen[None]):
         self._focus_active_table()
 
     def _focus_active_table(self) -> None:
-        pane = self.query_one(f"#{self.active_pane}-pane")
-        pane.query_one(DataTable).focus()
+        # During start-up or shutdown (a signal may quit the app at any moment) there may
+        # be no active pane yet, or no more: then there is nothing to focus.
+        if not self.active_pane:
+            return
+        for table in self.query(f"#{self.active_pane}-pane DataTable").results(DataTable):
+            table.focus()
+            return
 
     def action_help(self) -> None:
         """Show every key."""

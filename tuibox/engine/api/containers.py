@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -18,6 +19,8 @@ from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.container_queries import ContainerQueries
 from tuibox.engine.services.container_streams import ContainerStreams, LogQuery
 from tuibox.engine.services.containers import ContainerService
+
+REPLAY_GRACE_SECONDS = 0.05
 
 
 class ContainerRoutes:
@@ -118,6 +121,11 @@ class ContainerRoutes:
             query = LogQuery(True, True, follow=False, tail=None, since_ns=0, until_ns=None)
             records = self.streams.logs(container_id, query)
         connection = await hijack(request, tty=tty)
+        if replay:
+            # docker-py reads the 101 headers through a buffered reader and then reads the
+            # raw socket beneath it: bytes that arrive with the headers are lost. Live output
+            # comes only after the start request; replayed output must wait a moment too.
+            await asyncio.sleep(REPLAY_GRACE_SECONDS)
         if records is not None:
 
             async def chunks() -> AsyncIterator[bytes]:
