@@ -23,7 +23,8 @@ class EnginePane(Vertical):
     that finds one running is skipped, and a refresh asked for meanwhile (after an action)
     runs once that poll ends, so a slow engine still fills the pane. Actions run in their
     own non-exclusive workers, queued per object, so every requested action completes and
-    reports (STYLE.md's exclusive action workers let `S` then `d` cancel the stop); an EngineError becomes a notification with the engine's own message, and any
+    reports (STYLE.md's exclusive action workers let `S` then `d` cancel the stop); an
+    EngineError becomes a notification with the engine's own message, and any
     other failure is shown by the app's ErrorModal.
     """
 
