@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from tuibox.engine.registry.manifests import DOCKER_MANIFEST, OCI_INDEX, host_architecture
+from tuibox.engine.domain.platform import go_arch
+from tuibox.engine.registry.manifests import DOCKER_MANIFEST, OCI_INDEX
 
 LAYER_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
@@ -68,7 +69,7 @@ def build_image(
         descriptors.append({"mediaType": LAYER_TYPE, "digest": sha(compressed),
                             "size": len(compressed)})
     document: dict[str, Any] = {
-        "architecture": host_architecture(), "os": "linux",
+        "architecture": go_arch(), "os": "linux",
         "created": "2024-05-01T10:00:00.123456789Z",
         "config": {"Cmd": cmd or ["sh"], "Env": ["PATH=/bin"]},
         "rootfs": {"type": "layers", "diff_ids": diff_ids},

@@ -15,10 +15,11 @@ import pytest
 
 from tuibox.demo import images as images_module
 from tuibox.demo.greeting import GREETING_FIRST_LINE
-from tuibox.demo.images import BuiltImage, build_demo_images, go_arch, is_static_elf
+from tuibox.demo.images import BuiltImage, build_demo_images, is_static_elf
 from tuibox.demo.layer import build_layer, dir_entry, file_entry, relative_symlink
 from tuibox.demo.registry import render_config
 from tuibox.demo.setup import update_engine_config
+from tuibox.engine.domain.platform import go_arch
 
 needs_busybox = pytest.mark.skipif(
     not os.environ.get("CI") and not Path("/bin/busybox").exists(),

@@ -10,11 +10,12 @@ import pytest
 
 from tests.unit.fake_registry import FakeRegistry, Network, build_image, index_for, sha
 from tuibox.engine.domain.errors import InvalidArgument, NotFound, Unauthorized, Unavailable
+from tuibox.engine.domain.platform import go_arch
 from tuibox.engine.domain.reference import parse_reference
 from tuibox.engine.registry.auth import Credentials, fetch_token
 from tuibox.engine.registry.client import RegistryClient
 from tuibox.engine.registry.endpoints import is_insecure_host, pull_endpoints
-from tuibox.engine.registry.manifests import DOCKER_MANIFEST, OCI_INDEX, host_architecture
+from tuibox.engine.registry.manifests import DOCKER_MANIFEST, OCI_INDEX
 
 IMAGE = build_image([{"bin/hello": b"hi"}])
 
@@ -135,11 +136,11 @@ async def test_blob_digest_and_size_are_verified() -> None:
 async def test_index_picks_the_host_platform() -> None:
     other = build_image([{"other": b"arch"}])
     mine = IMAGE
-    foreign = "arm64" if host_architecture() != "arm64" else "amd64"
+    foreign = "arm64" if go_arch() != "arm64" else "amd64"
     registry = FakeRegistry()
     registry.add("x", "only-digests", mine)
     registry.add("x", "other-digests", other)
-    index = index_for({foreign: other, host_architecture(): mine})
+    index = index_for({foreign: other, go_arch(): mine})
     registry.add_document("x", "latest", index, OCI_INDEX)
     client = client_for(Network({"127.0.0.1:5000": registry}))
     _, resolved = await client.resolve(parse_reference("127.0.0.1:5000/x"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import platform
 import struct
 import subprocess
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from tuibox.demo.layer import (
     relative_symlink,
     sha256_digest,
 )
+from tuibox.engine.domain.platform import go_arch
 
 ManifestFormat = Literal["docker", "oci"]
 
@@ -39,9 +39,6 @@ MEDIA_TYPES: dict[ManifestFormat, dict[str, str]] = {
         "layer": "application/vnd.oci.image.layer.v1.tar+gzip",
     },
 }
-_GO_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64",
-            "i686": "386", "i386": "386", "armv7l": "arm", "ppc64le": "ppc64le",
-            "s390x": "s390x", "riscv64": "riscv64"}
 _ROOT_DIRS = ("bin", "dev", "etc", "home", "proc", "sbin", "sys", "usr", "usr/bin",
               "usr/sbin", "var")
 _PASSWD = b"root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
@@ -90,12 +87,6 @@ class BuiltImage:
     def image_id(self) -> str:
         """The image ID an engine reports: the digest of the config bytes."""
         return self.config.digest
-
-
-def go_arch(machine: str | None = None) -> str:
-    """Return the OCI/Go architecture name for a ``uname -m`` value (the host's by default)."""
-    raw = machine or platform.machine()
-    return _GO_ARCH.get(raw.lower(), raw.lower())
 
 
 def build_demo_images(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import platform
 from dataclasses import dataclass
 from typing import Any
 
 from tuibox.engine.domain.errors import InvalidArgument, NotFound
+from tuibox.engine.domain.platform import go_arch
 from tuibox.engine.domain.reference import validate_digest
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -28,16 +28,6 @@ UNPACKABLE_LAYER_TYPES = (
 )
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
-_GO_ARCH = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386": "386",
-            "i686": "386", "armv7l": "arm", "armhf": "arm"}  # fmt: skip
-
-
-def host_architecture() -> str:
-    """The host's architecture in Go's GOARCH spelling (amd64, arm64...)."""
-    machine = platform.machine().lower()
-    return _GO_ARCH.get(machine, machine)
-
-
 @dataclass(frozen=True)
 class Descriptor:
     """A content descriptor: media type, digest (validated) and size."""
@@ -134,7 +124,7 @@ def select_platform(document: dict[str, Any], reference_text: str) -> Descriptor
     entries = document.get("manifests")
     if not isinstance(entries, list):
         raise InvalidArgument("invalid index: manifests is not a list")
-    arch = host_architecture()
+    arch = go_arch()
     for index, item in enumerate(entries):
         descriptor = Descriptor.parse(item, f"index entry {index}")
         plat = descriptor.platform or {}

@@ -13,10 +13,10 @@ from typing import Any
 
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.domain.image import ImageRecord
+from tuibox.engine.domain.platform import go_arch
 from tuibox.engine.domain.reference import Reference
 from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.unpack import UnpackLimits, unpack_layer
-from tuibox.engine.registry.manifests import host_architecture
 from tuibox.engine.services.images_retention import Retention
 from tuibox.engine.store.content import ContentStore
 from tuibox.engine.store.images import ImageStore
@@ -102,7 +102,7 @@ def import_config(diff_id: str, section: dict[str, Any], message: str | None) ->
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     comment = message or "Imported from -"
     document = {
-        "architecture": host_architecture(),
+        "architecture": go_arch(),
         "os": "linux",
         "created": now,
         "comment": comment,

@@ -13,6 +13,7 @@ from typing import Any
 import tuibox
 from tuibox.engine.domain.config import API_VERSION, MIN_API_VERSION, EngineConfig
 from tuibox.engine.domain.container import Status
+from tuibox.engine.domain.platform import go_arch
 from tuibox.engine.services.containers import ContainerService
 from tuibox.engine.services.host_check import HostFacts
 from tuibox.engine.services.images import ImageService
@@ -44,7 +45,7 @@ class SystemService:
             "GitCommit": "tuibox",
             "GoVersion": f"python{platform.python_version()}",
             "Os": "linux",
-            "Arch": _arch(),
+            "Arch": go_arch(),
             "KernelVersion": uname.release,
             "BuildTime": self.started.isoformat().replace("+00:00", "Z"),
             "Experimental": "false",
@@ -140,11 +141,6 @@ class SystemService:
             "IndexConfigs": index_configs,
             "Mirrors": list(self.config.registry_mirrors),
         }
-
-
-def _arch() -> str:
-    machine = platform.machine()
-    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
 
 
 def _os_name() -> str:
