@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from tuibox.engine.domain.errors import InvalidArgument
@@ -27,7 +27,6 @@ class EngineConfig:
     insecure_registries: tuple[str, ...] = ()
     log_level: str = "info"
     cgroup_parent: str = "/tuibox"
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def load_config(

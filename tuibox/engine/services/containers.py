@@ -33,14 +33,13 @@ from tuibox.engine.services.container_config import (
     normalise_host_config,
     validate_create_body,
 )
-from tuibox.engine.services.container_runs import ContainerRuns
+from tuibox.engine.services.container_runs import KILL_WAIT_SECONDS, ContainerRuns
 from tuibox.engine.services.events import Event, EventBus
 from tuibox.engine.services.images import ImageService
 from tuibox.engine.store.containers import ContainerStore
 
 log = logging.getLogger(__name__)
 
-KILL_WAIT_SECONDS = 10.0
 READER_DRAIN_SECONDS = 5.0
 T = TypeVar("T")
 
