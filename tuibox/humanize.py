@@ -1,6 +1,7 @@
-"""Human text for durations, shared by the engine (docker ps Status) and the TUI (ages).
+"""Human text for durations and sizes (go-units), shared by the engine and the TUI.
 
-Neither side imports the other, so the one go-units rule lives here, outside both.
+The engine uses them for `docker ps` Status and pull progress, the TUI for ages and image
+sizes. Neither side imports the other, so the one rule for each lives here, outside both.
 """
 
 from __future__ import annotations
@@ -39,3 +40,24 @@ def human_duration(seconds: float) -> str:
     if hours < 24 * 365 * 2:
         return f"{hours // 24 // 30} months"
     return f"{int(seconds // 3600) // 24 // 365} years"
+
+
+DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
+
+
+def human_size(size_bytes: float, precision: int = 4) -> str:
+    """Format a byte count as go-units HumanSize does: decimal units, `precision` digits.
+
+    Args:
+        size_bytes: The size in bytes.
+        precision: Significant digits: Docker's pull progress uses 4, `docker images` 3.
+
+    Returns:
+        Text such as "527B", "1.2MB", "4.27MB".
+    """
+    size = float(size_bytes)
+    unit_index = 0
+    while size >= 1000.0 and unit_index < len(DECIMAL_UNITS) - 1:
+        size /= 1000.0
+        unit_index += 1
+    return f"{size:.{precision}g}{DECIMAL_UNITS[unit_index]}"

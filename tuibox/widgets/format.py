@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import re
 
+from tuibox import humanize
 from tuibox.humanize import human_duration
 
-DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 SHORT_ID_LENGTH = 12
 NO_TAG = "<none>:<none>"
 
 __all__ = ["age", "human_duration", "human_size", "short_id", "terminal_safe"]
 
 
-def human_size(size_bytes: float, precision: int = 3) -> str:
-    """Format a byte count the way `docker images` does (go-units HumanSize).
-
-    Args:
-        size_bytes: The size in bytes.
-        precision: Significant digits.
-
-    Returns:
-        Decimal units with `precision` significant digits, e.g. "4.27MB", "0B", "1kB".
-    """
-    size = float(size_bytes)
-    unit_index = 0
-    while size >= 1000.0 and unit_index < len(DECIMAL_UNITS) - 1:
-        size /= 1000.0
-        unit_index += 1
-    return f"{size:.{precision}g}{DECIMAL_UNITS[unit_index]}"
+def human_size(size_bytes: float) -> str:
+    """Format a byte count the way `docker images` does: three significant digits."""
+    return humanize.human_size(size_bytes, precision=3)
 
 
 def age(created_unix: float, now_unix: float) -> str:
