@@ -14,7 +14,7 @@ from tuibox.demo.push import push_image
 from tuibox.demo.registry import REGISTRY_BINARY, LocalRegistry
 from tuibox.engine.domain.config import EngineConfig
 from tuibox.engine.domain.errors import NotFound
-from tuibox.engine.services.images import ImageService
+from tuibox.engine.services.images.service import ImageService
 
 pytestmark = [
     pytest.mark.registry,

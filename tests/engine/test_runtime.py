@@ -17,12 +17,12 @@ import pytest
 
 from tuibox.engine.cgroups.layout import detect_layout, fix_hybrid_controllers
 from tuibox.engine.domain.errors import RuntimeFailure
+from tuibox.engine.host.check import check_host
 from tuibox.engine.layers.overlay import is_mounted, mount_overlay, unmount
 from tuibox.engine.runtime.conmon import ConmonRuntime
 from tuibox.engine.runtime.logs import read_log
 from tuibox.engine.runtime.oci_spec import DEFAULT_CAPABILITIES, RuntimeSpec, build_oci_config
 from tuibox.engine.runtime.seccomp import default_seccomp
-from tuibox.engine.services.host_check import check_host
 
 pytestmark = pytest.mark.engine
 

@@ -14,7 +14,7 @@ from tuibox.engine.api.common import query_bool, query_filters, stream_json
 from tuibox.engine.api.errors import error_middleware
 from tuibox.engine.api.versioning import version_middleware, with_version_prefix
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, NotModified
-from tuibox.engine.services.events import Event, EventBus, container_event
+from tuibox.engine.events import Event, EventBus, container_event
 
 RAISED = {
     "notfound": NotFound("No such container: x"),

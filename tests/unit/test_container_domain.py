@@ -6,16 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tuibox import timestamps
 from tuibox.engine.domain.container import (
     ContainerRecord,
     ContainerState,
     Status,
-    parse_rfc3339,
     status_text,
     validate_name,
 )
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotModified
-from tuibox.engine.services.container_config import DEFAULT_PATH, merge_process
+from tuibox.engine.services.containers.create_rules import DEFAULT_PATH, merge_process
 
 
 def test_start_guard_answers_not_modified_for_running() -> None:
@@ -66,9 +66,11 @@ def test_status_text_for_each_state() -> None:
 
 
 def test_rfc3339_round_trip_and_zero_time() -> None:
-    parsed = parse_rfc3339("2026-03-04T05:06:07.123456789Z")
-    assert parsed == datetime(2026, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
-    assert parse_rfc3339("0001-01-01T00:00:00Z") is None
+    parsed = timestamps.parse_ns("2026-03-04T05:06:07.123456789Z")
+    expected = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    assert parsed == int(expected.timestamp()) * 1_000_000_000 + 123456789
+    assert timestamps.format_ns(parsed) == "2026-03-04T05:06:07.123456789Z"
+    assert timestamps.parse_seconds("0001-01-01T00:00:00Z") is None
 
 
 def test_record_json_round_trip_keeps_state() -> None:

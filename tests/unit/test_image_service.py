@@ -19,7 +19,7 @@ from tests.unit.fake_registry import (
 )
 from tuibox.engine.domain.config import EngineConfig
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
-from tuibox.engine.services.images import ImageService
+from tuibox.engine.services.images.service import ImageService
 
 MIRROR = "http://mirror:5000"
 BUSYBOX = build_image([{"bin/busybox": b"\x7fELF"}, {"etc/motd": b"hi"}], cmd=["sh"])

@@ -10,9 +10,11 @@ import logging
 import os
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import httpx
 from aiohttp import web
 
 import tuibox
@@ -23,10 +25,27 @@ from tuibox.engine.api.system import SystemRoutes
 from tuibox.engine.api.versioning import common_headers, version_middleware, with_version_prefix
 from tuibox.engine.domain.config import EngineConfig, load_config
 from tuibox.engine.domain.errors import EngineError
-from tuibox.engine.services.container_queries import ContainerQueries
-from tuibox.engine.services.container_streams import ContainerStreams
-from tuibox.engine.services.engine_state import open_engine_state
-from tuibox.engine.services.host_check import HostFacts, check_host
+from tuibox.engine.domain.host import HostFacts
+from tuibox.engine.events import EventBus
+from tuibox.engine.host.check import check_host
+from tuibox.engine.layers.mounts import OverlayMounter, RootfsMounter
+from tuibox.engine.runtime.conmon import ConmonRuntime
+from tuibox.engine.runtime.protocol import Runtime
+from tuibox.engine.services.containers import ContainerService
+from tuibox.engine.services.containers.bundle import BundleWriter, RunSettings
+from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.creation import ContainerCreation
+from tuibox.engine.services.containers.exits import ExitRecorder
+from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
+from tuibox.engine.services.containers.queries import ContainerQueries
+from tuibox.engine.services.containers.recovery import ContainerRecovery
+from tuibox.engine.services.containers.removal import ContainerRemoval
+from tuibox.engine.services.containers.runs import Runs
+from tuibox.engine.services.containers.streams import ContainerStreams
+from tuibox.engine.services.images.service import ImageService
+from tuibox.engine.services.system.events import EventFeed
+from tuibox.engine.services.system.info import SystemService
+from tuibox.engine.store.containers import ContainerRecordStore, ContainerStore
 
 log = logging.getLogger("tuibox.engine")
 SOCKET_MODE = 0o660
@@ -51,19 +70,83 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def build_app(config: EngineConfig, facts: HostFacts) -> web.Application:
-    """Wire stores, services and routes; nothing here talks to the network."""
-    state = open_engine_state(config, facts)
-    queries = ContainerQueries(state.containers)
-    streams = ContainerStreams(state.containers)
+@dataclass(frozen=True)
+class Services:
+    """Everything one engine process serves with."""
+
+    images: ImageService
+    containers: ContainerService
+    system: SystemService
+    events: EventFeed
+
+
+@dataclass(frozen=True)
+class Seams:
+    """The real components behind the services; unit tests hand in fakes instead."""
+
+    runtime: Runtime
+    mounter: RootfsMounter
+    container_store: ContainerRecordStore
+    registry_transport: httpx.AsyncBaseTransport | None = None
+
+
+DATA_ROOT_MODE = 0o700
+EXEC_ROOT_MODE = 0o711
+
+
+def real_seams(config: EngineConfig, facts: HostFacts) -> Seams:
+    """conmon + crun, overlayfs and the on-disk container store under the engine's roots.
+
+    The data root holds image content, container root filesystems and their setuid
+    binaries, so only root may enter it (CVE-2021-41091); the exec root may be crossed
+    to reach a socket inside it, never listed.
+    """
+    for directory, mode in ((config.data_root, DATA_ROOT_MODE), (config.exec_root, EXEC_ROOT_MODE)):
+        directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(directory, mode)
+    runtime = ConmonRuntime(
+        config.exec_root, crun_path=facts.crun_path, conmon_path=facts.conmon_path
+    )
+    store = ContainerStore(config.data_root / "containers")
+    return Seams(runtime, OverlayMounter(), store)
+
+
+def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
+    """Build every service, in dependency order; nothing here talks to the network."""
+    bus = EventBus()
+    images = ImageService.open(config, seams.registry_transport)
+    context = ContainerContext(seams.container_store, bus)
+    runtime = seams.runtime
+    runs = Runs(context, runtime, seams.mounter)
+    removal = ContainerRemoval(context, runs)
+    exits = ExitRecorder(context, runtime, runs, removal)
+    settings = RunSettings.docker_defaults(facts.nofile_limit, config.cgroup_parent)
+    bundles = BundleWriter(images, seams.mounter, settings)
+    containers = ContainerService(
+        context=context,
+        creation=ContainerCreation(context, images),
+        lifecycle=ContainerLifecycle(context, runtime, runs, exits, removal, bundles),
+        removal=removal,
+        queries=ContainerQueries(context),
+        streams=ContainerStreams(context),
+        recovery=ContainerRecovery(context, runtime, runs, exits, removal),
+    )
+    images.set_usage_lookup(context.users_of_image)
+    images.set_layer_usage_lookup(context.layers_in_use)
+    system = SystemService(config, facts, context, images)
+    return Services(images, containers, system, EventFeed(bus))
+
+
+def build_app(services: Services) -> web.Application:
+    """Mount the routes of every service; start-up recovers containers and collects garbage."""
     app = web.Application(
         middlewares=[error_middleware, version_middleware],
         client_max_size=16 * 1024 * 1024,  # JSON bodies; tar uploads are streamed
     )
     routes = [
-        *SystemRoutes(state.system, state.events).routes(),
-        *ContainerRoutes(state.containers, streams, queries).routes(),
-        *ImageRoutes(state.images).routes(),
+        *SystemRoutes(services.system, services.events).routes(),
+        *ContainerRoutes(services.containers).routes(),
+        *ImageRoutes(services.images).routes(),
     ]
     app.add_routes(with_version_prefix(routes))
     headers = common_headers(tuibox.__version__)
@@ -72,14 +155,14 @@ def build_app(config: EngineConfig, facts: HostFacts) -> web.Application:
         response.headers.update(headers)
 
     async def recover(_: web.Application) -> None:
-        await state.containers.recover()
-        collected = await state.images.collect_garbage()
+        await services.containers.recovery.recover()
+        collected = await services.images.collect_garbage()
         log.info(
             "garbage collection removed %d blobs and %d layers", collected.blobs, collected.layers
         )
 
     async def close_clients(_: web.Application) -> None:
-        await state.images.aclose()
+        await services.images.aclose()
 
     app.on_response_prepare.append(add_headers)
     app.on_startup.append(recover)
@@ -102,7 +185,7 @@ def _take_lock(exec_root: Path) -> IO[str]:
 
 async def serve(config: EngineConfig, facts: HostFacts) -> None:
     """Serve until SIGTERM or SIGINT; containers keep running after the engine stops."""
-    app = build_app(config, facts)
+    app = build_app(compose(config, facts, real_seams(config, facts)))
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
     await runner.setup()
     config.socket.parent.mkdir(parents=True, exist_ok=True)

@@ -16,9 +16,8 @@ from tuibox.engine.api.common import (
 )
 from tuibox.engine.api.streams import MULTIPLEXED, RAW, encode, hijack
 from tuibox.engine.domain.errors import InvalidArgument
-from tuibox.engine.services.container_queries import ContainerQueries
-from tuibox.engine.services.container_streams import ContainerStreams, LogQuery
 from tuibox.engine.services.containers import ContainerService
+from tuibox.engine.services.containers.streams import LogQuery
 
 REPLAY_GRACE_SECONDS = 0.05
 
@@ -26,12 +25,12 @@ REPLAY_GRACE_SECONDS = 0.05
 class ContainerRoutes:
     """Thin handlers: parse, call one service method, serialise."""
 
-    def __init__(
-        self, containers: ContainerService, streams: ContainerStreams, queries: ContainerQueries
-    ) -> None:
-        self.containers = containers
-        self.streams = streams
-        self.queries = queries
+    def __init__(self, containers: ContainerService) -> None:
+        self.creation = containers.creation
+        self.lifecycle = containers.lifecycle
+        self.removal = containers.removal
+        self.streams = containers.streams
+        self.queries = containers.queries
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -58,34 +57,34 @@ class ContainerRoutes:
 
     async def create(self, request: web.Request) -> web.Response:
         body = await read_json_body(request)
-        result = await self.containers.create(body, request.query.get("name"))
+        result = await self.creation.create(body, request.query.get("name"))
         return json_response(result, status=201)
 
     async def inspect(self, request: web.Request) -> web.Response:
         return json_response(self.queries.inspect(request.match_info["id"]))
 
     async def start(self, request: web.Request) -> web.Response:
-        await self.containers.start(request.match_info["id"])
+        await self.lifecycle.start(request.match_info["id"])
         return web.Response(status=204)
 
     async def stop(self, request: web.Request) -> web.Response:
-        await self.containers.stop(
+        await self.lifecycle.stop(
             request.match_info["id"], query_int(request, "t"), request.query.get("signal")
         )
         return web.Response(status=204)
 
     async def restart(self, request: web.Request) -> web.Response:
-        await self.containers.restart(
+        await self.lifecycle.restart(
             request.match_info["id"], query_int(request, "t"), request.query.get("signal")
         )
         return web.Response(status=204)
 
     async def kill(self, request: web.Request) -> web.Response:
-        await self.containers.kill(request.match_info["id"], request.query.get("signal"))
+        await self.lifecycle.kill(request.match_info["id"], request.query.get("signal"))
         return web.Response(status=204)
 
     async def remove(self, request: web.Request) -> web.Response:
-        await self.containers.remove(request.match_info["id"], query_bool(request, "force"))
+        await self.removal.remove(request.match_info["id"], query_bool(request, "force"))
         return web.Response(status=204)
 
     async def wait(self, request: web.Request) -> web.StreamResponse:

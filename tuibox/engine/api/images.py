@@ -10,7 +10,7 @@ from aiohttp import web
 
 from tuibox.engine.api.common import json_response, query_bool, query_filters, stream_json
 from tuibox.engine.domain.errors import InvalidArgument
-from tuibox.engine.services.images import ImageService
+from tuibox.engine.services.images.service import ImageService
 
 _BODY_CHUNK = 256 * 1024
 

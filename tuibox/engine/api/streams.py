@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from tuibox.engine.services.container_streams import LogRecord
+from tuibox.engine.services.containers.streams import LogRecord
 
 STREAM_CODES = {"stdout": 1, "stderr": 2}
 MULTIPLEXED = "application/vnd.docker.multiplexed-stream"

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 
 from aiohttp import web
 
 from tuibox.engine.api.common import json_response, query_filters, query_int
-from tuibox.engine.services.events import Event, EventBus
-from tuibox.engine.services.system import SystemService
+from tuibox.engine.services.system.events import EventFeed
+from tuibox.engine.services.system.info import SystemService
 
 PING_HEADERS = {
     "Cache-Control": "no-cache, no-store, must-revalidate",
@@ -23,7 +21,7 @@ PING_HEADERS = {
 class SystemRoutes:
     """Handlers for the system endpoints; each calls one service method."""
 
-    def __init__(self, system: SystemService, events: EventBus) -> None:
+    def __init__(self, system: SystemService, events: EventFeed) -> None:
         self.system = system
         self.events = events
 
@@ -48,50 +46,18 @@ class SystemRoutes:
 
     async def stream_events(self, request: web.Request) -> web.StreamResponse:
         """Stream events as they happen, after replaying those since `since`."""
-        filters = query_filters(request)
-        since = query_int(request, "since")
-        until = query_int(request, "until")
-
-        def wanted(event: Event) -> bool:
-            checks = {
-                "type": event.type,
-                "event": event.action,
-                "container": event.actor_id,
-            }
-            for key, values in filters.items():
-                actual = checks.get(key)
-                if actual is None or not values:
-                    continue
-                if key == "container":
-                    name = event.attributes.get("name", "")
-                    if not any(actual.startswith(v) or name == v for v in values):
-                        return False
-                elif actual not in values:
-                    return False
-            return True
-
-        queue = self.events.subscribe(wanted)
+        stream = self.events.open(
+            query_filters(request), query_int(request, "since"), query_int(request, "until")
+        )
         try:
             response = web.StreamResponse()
             response.content_type = "application/json"
             response.enable_chunked_encoding()
             await response.prepare(request)
-            replayed: set[int] = set()
-            if since is not None:
-                for event in list(self.events.recent):
-                    if event.time_ns // 1_000_000_000 >= since and wanted(event):
-                        replayed.add(id(event))
-                        await response.write(json.dumps(event.to_docker()).encode() + b"\n")
-            while True:
-                remaining = None if until is None else until - time.time()
-                if remaining is not None and remaining <= 0:
-                    break
-                event = await asyncio.wait_for(queue.get(), remaining)
-                if id(event) in replayed:
-                    continue
-                await response.write(json.dumps(event.to_docker()).encode() + b"\n")
-        except (TimeoutError, ConnectionError):
+            async for message in stream.messages():
+                await response.write(json.dumps(message).encode() + b"\n")
+        except ConnectionError:
             pass
         finally:
-            self.events.unsubscribe(queue)
+            stream.close()
         return response

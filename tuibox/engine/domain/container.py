@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from tuibox import timestamps
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotModified
 from tuibox.humanize import human_duration
+from tuibox.timestamps import ZERO_TIME
 
-ZERO_TIME = "0001-01-01T00:00:00Z"
 NAME_PATTERN = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
 
@@ -159,32 +160,21 @@ def validate_name(name: str) -> str:
     return name.lstrip("/")
 
 
-def now_rfc3339() -> str:
-    """The current time in Docker's RFC3339Nano form (UTC, 9 fractional digits)."""
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond * 1000:09d}Z"
-
-
-def parse_rfc3339(text: str) -> datetime | None:
-    """Parse a time this engine wrote; None for Docker's zero time."""
-    if text == ZERO_TIME:
-        return None
-    main, _, frac = text.rstrip("Z").partition(".")
-    micro = int((frac + "000000")[:6]) if frac else 0
-    return datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(microsecond=micro, tzinfo=UTC)
-
-
 def status_text(state: ContainerState, now: datetime) -> str:
     """The human Status column of `docker ps` (moby State.String)."""
+    now_seconds = now.timestamp()
     if state.status is Status.RUNNING:
-        started = parse_rfc3339(state.started_at)
-        return "Up " + human_duration((now - started).total_seconds() if started else 0)
+        return "Up " + human_duration(_seconds_since(state.started_at, now_seconds))
     if state.status is Status.REMOVING:
         return "Removal In Progress"
     if state.status is Status.DEAD:
         return "Dead"
     if state.status is Status.CREATED or state.finished_at == ZERO_TIME:
         return "Created"
-    finished = parse_rfc3339(state.finished_at)
-    ago = human_duration((now - finished).total_seconds() if finished else 0)
+    ago = human_duration(_seconds_since(state.finished_at, now_seconds))
     return f"Exited ({state.exit_code}) {ago} ago"
+
+
+def _seconds_since(moment: str, now_seconds: float) -> float:
+    nanos = None if moment == ZERO_TIME else timestamps.parse_ns(moment)
+    return 0.0 if nanos is None else now_seconds - nanos / 1_000_000_000

@@ -1,1 +1,1 @@
-"""Container networking (loopback only for now)."""
+"""Container networking: empty so far; containers get a network namespace with loopback only."""

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import Protocol
 
 from tuibox.engine.domain.container import ContainerRecord
 from tuibox.engine.store.atomic import write_json_atomic
@@ -17,12 +18,35 @@ RECORD_FILE = "container.json"
 TRASH_PREFIX = ".removing-"
 
 
+class ContainerRecordStore(Protocol):
+    """Where container records live, and the directory that holds each one's files.
+
+    Lifecycle: `load_all` once at engine start, `save` after every state change, `delete`
+    once the container is removed (its directory goes with it).
+    """
+
+    def container_dir(self, container_id: str) -> Path:
+        """The directory of the container's files (root filesystem, bundle, log)."""
+        ...
+
+    def load_all(self) -> list[ContainerRecord]:
+        """Every saved record; unreadable ones are skipped."""
+        ...
+
+    def save(self, record: ContainerRecord) -> None:
+        """Write the record so it survives an engine crash."""
+        ...
+
+    def delete(self, container_id: str) -> None:
+        """Remove the record and the container's directory; a missing one is fine."""
+        ...
+
+
 class ContainerStore:
     """Keeps container records under <data-root>/containers/<id>/, written atomically.
 
-    Lifecycle: `load_all` once at engine start, `save` after every state change, `delete`
-    once the container is removed. The directory also holds the container's overlay
-    upper/work dirs, rootfs mount point, OCI bundle and log file (see `paths`).
+    The directory also holds the container's overlay upper/work dirs, rootfs mount
+    point, OCI bundle and log file (see ContainerPaths).
     """
 
     def __init__(self, root: Path) -> None:

@@ -7,12 +7,12 @@ import re
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from tuibox import timestamps
 from tuibox.engine.domain.config import EngineConfig
 from tuibox.engine.domain.errors import InvalidArgument, NotFound
 from tuibox.engine.domain.image import ImageRecord
@@ -21,11 +21,11 @@ from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.unpack import UnpackLimits
 from tuibox.engine.registry.auth import decode_registry_auth
 from tuibox.engine.registry.client import RegistryClient
-from tuibox.engine.services import images_json
-from tuibox.engine.services.images_import import ImageImporter, parse_changes
-from tuibox.engine.services.images_pull import ImagePuller
-from tuibox.engine.services.images_remove import ImageRemover, RemoveRequest
-from tuibox.engine.services.images_retention import Collected, Retention
+from tuibox.engine.services.images import views
+from tuibox.engine.services.images.importer import ImageImporter, parse_changes
+from tuibox.engine.services.images.pull import ImagePuller
+from tuibox.engine.services.images.removal import ImageRemover, RemoveRequest
+from tuibox.engine.services.images.retention import Collected, Retention
 from tuibox.engine.store.content import ContentStore
 from tuibox.engine.store.images import ImageStore
 
@@ -216,14 +216,14 @@ class ImageService:
             NotFound: a before/since filter names an unknown image.
         """
         del all_images  # no intermediate images exist here
-        images_json.check_filters(filters)
+        views.check_filters(filters)
         since = max((self.resolve(v).created for v in filters.get("since", [])), default=0)
         before = min((self.resolve(v).created for v in filters.get("before", [])), default=0)
         records = sorted(self.images.all(), key=lambda r: (r.created, r.id), reverse=True)
         return [
-            images_json.image_summary(r, len(self._usage(r.id)))
+            views.image_summary(r, len(self._usage(r.id)))
             for r in records
-            if images_json.matches_filters(r, filters, (since, before))
+            if views.matches_filters(r, filters, (since, before))
         ]
 
     async def inspect(self, name: str) -> dict[str, Any]:
@@ -237,7 +237,7 @@ class ImageService:
             lower_dirs = [str(p) for p in self.layer_dirs(record.id)]
         except NotFound:
             lower_dirs = []
-        return images_json.image_inspect(record, lower_dirs)
+        return views.image_inspect(record, lower_dirs)
 
     async def tag(self, source: str, repo: str, tag: str | None) -> None:
         """Point repo:tag (tag defaults to latest) at the image `source` names.
@@ -255,7 +255,7 @@ class ImageService:
         async with self._lock:
             await asyncio.to_thread(self.images.set_ref, target, record.id)
             stamped = replace(
-                record, last_tag_time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                record, last_tag_time=timestamps.now()
             )
             await asyncio.to_thread(self.images.save, stamped.with_tags((), ()))
 

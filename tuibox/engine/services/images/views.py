@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
-import re
-from datetime import UTC, datetime
 from typing import Any
 
+from tuibox import timestamps
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.domain.image import ImageRecord
 
-_RFC3339_RE = re.compile(
-    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII
-)
-_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
 SUPPORTED_FILTERS = ("reference", "dangling", "label", "before", "since")
 _EMPTY_CONTAINER_CONFIG: dict[str, Any] = {
     "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False,
@@ -21,41 +16,6 @@ _EMPTY_CONTAINER_CONFIG: dict[str, Any] = {
     "StdinOnce": False, "Env": None, "Cmd": None, "Image": "", "Volumes": None,
     "WorkingDir": "", "Entrypoint": None, "OnBuild": None, "Labels": None,
 }  # fmt: skip
-
-
-def human_size(size: float) -> str:
-    """go-units HumanSize: decimal units, 4 significant digits (`1.2MB`, `527B`)."""
-    unit = 0
-    while size >= 1000 and unit < len(_UNITS) - 1:
-        size /= 1000
-        unit += 1
-    return f"{size:.4g}{_UNITS[unit]}"
-
-
-def parse_rfc3339(text: str) -> int | None:
-    """Unix seconds of an RFC 3339 time (nanoseconds allowed); None when not a valid time."""
-    match = _RFC3339_RE.fullmatch(text.strip())
-    if not match:
-        return None
-    base, _, zone = match.groups()
-    zone = "+00:00" if zone == "Z" else zone
-    try:
-        return int(datetime.fromisoformat(base + zone).timestamp())
-    except (ValueError, OverflowError):  # 2024-02-30, hour 25, year 0...
-        return None
-
-
-def rfc3339_to_unix(text: str) -> int:
-    """Unix seconds of an RFC 3339 time; 0 when empty or not a valid time."""
-    seconds = parse_rfc3339(text)
-    return 0 if seconds is None else seconds
-
-
-def unix_to_rfc3339(seconds: int) -> str:
-    """RFC 3339 UTC text of unix seconds, `0001-01-01T00:00:00Z` for 0."""
-    if seconds <= 0:
-        return "0001-01-01T00:00:00Z"
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def image_summary(record: ImageRecord, containers: int) -> dict[str, Any]:
@@ -78,7 +38,7 @@ def image_inspect(record: ImageRecord, lower_dirs: list[str]) -> dict[str, Any]:
     """Docker's image inspect JSON (API 1.44 shape)."""
     config = record.config
     container_config = {**_EMPTY_CONTAINER_CONFIG, **record.container_config}
-    created = str(config.get("created") or "") or unix_to_rfc3339(record.created)
+    created = str(config.get("created") or "") or timestamps.format_seconds(record.created)
     graph_data: dict[str, str] = {}
     if lower_dirs:
         graph_data = {"LowerDir": ":".join(lower_dirs[1:]), "UpperDir": lower_dirs[0]}
@@ -101,7 +61,7 @@ def image_inspect(record: ImageRecord, lower_dirs: list[str]) -> dict[str, Any]:
         "Size": record.size,
         "GraphDriver": {"Name": "overlay2", "Data": graph_data},
         "RootFS": {"Type": "layers", "Layers": record.diff_ids},
-        "Metadata": {"LastTagTime": record.last_tag_time or "0001-01-01T00:00:00Z"},
+        "Metadata": {"LastTagTime": record.last_tag_time or timestamps.ZERO_TIME},
     }
 
 

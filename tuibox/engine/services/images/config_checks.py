@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tuibox import timestamps
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.domain.reference import is_sha256_digest
-from tuibox.engine.services.images_json import parse_rfc3339
 
 _STRING_LISTS = ("Cmd", "Entrypoint", "Env", "Shell", "OnBuild")
 _STRING_MAPS = ("Labels",)
@@ -33,7 +33,7 @@ def validate_image_config(config: dict[str, Any], layer_count: int) -> list[str]
         _expect(isinstance(config.get(key, ""), str | None), f"{key} is not a string")
     created = config.get("created")
     if created is not None:
-        _expect(isinstance(created, str) and parse_rfc3339(created) is not None,
+        _expect(isinstance(created, str) and timestamps.parse_ns(created) is not None,
                 f"created {str(created)[:64]!r} is not a valid RFC 3339 time")  # fmt: skip
     section = config.get("config")
     _expect(section is None or isinstance(section, dict), "config is not an object")

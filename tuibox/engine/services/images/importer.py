@@ -11,13 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tuibox import timestamps
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.domain.image import ImageRecord
 from tuibox.engine.domain.platform import go_arch
 from tuibox.engine.domain.reference import Reference
 from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.unpack import UnpackLimits, unpack_layer
-from tuibox.engine.services.images_retention import Retention
+from tuibox.engine.services.images.retention import Retention
 from tuibox.engine.store.content import ContentStore
 from tuibox.engine.store.images import ImageStore
 
@@ -99,7 +100,7 @@ def _pairs(value: str, keyword: str) -> list[str]:
 
 def import_config(diff_id: str, section: dict[str, Any], message: str | None) -> bytes:
     """The config JSON bytes of an imported image; its sha256 is the image ID."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    now = timestamps.now()
     comment = message or "Imported from -"
     document = {
         "architecture": go_arch(),

@@ -17,6 +17,7 @@ from tuibox.engine.cgroups.layout import (
     fix_hybrid_controllers,
 )
 from tuibox.engine.domain.errors import RuntimeFailure
+from tuibox.engine.domain.host import HostFacts
 from tuibox.engine.layers.overlay import mount_overlay, unmount
 
 MAX_NOFILE = 1048576
@@ -33,18 +34,6 @@ class HostProblem:
     def line(self) -> str:
         """The one line the engine prints for this problem."""
         return f"{self.what} -- fix: {self.remedy}"
-
-
-@dataclass(frozen=True)
-class HostFacts:
-    """What the engine learnt about the host and passes on to the runtime."""
-
-    crun_path: str
-    conmon_path: str
-    nofile_limit: int
-    cgroup_layout: str
-    crun_version: str = ""
-    conmon_version: str = ""
 
 
 def check_host(exec_root: Path) -> tuple[HostFacts | None, list[HostProblem]]:

@@ -1,4 +1,4 @@
-"""System facts for /version and /info: engine, host and registry configuration."""
+"""Provides SystemService: /version and /info, from the engine, host and registry settings."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typing import Any
 import tuibox
 from tuibox.engine.domain.config import API_VERSION, MIN_API_VERSION, EngineConfig
 from tuibox.engine.domain.container import Status
+from tuibox.engine.domain.host import HostFacts
 from tuibox.engine.domain.platform import go_arch
-from tuibox.engine.services.containers import ContainerService
-from tuibox.engine.services.host_check import HostFacts
-from tuibox.engine.services.images import ImageService
+from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.images.service import ImageService
 
 ENGINE_ID = "tuibox"
 
@@ -28,7 +28,7 @@ class SystemService:
         self,
         config: EngineConfig,
         facts: HostFacts,
-        containers: ContainerService,
+        containers: ContainerContext,
         images: ImageService,
     ) -> None:
         self.config = config

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tuibox import timestamps
 from tuibox.engine.domain.errors import InvalidArgument, RuntimeFailure
 from tuibox.engine.domain.image import ImageRecord, chain_ids
 from tuibox.engine.domain.reference import Reference
@@ -20,11 +21,11 @@ from tuibox.engine.layers.unpack import UnpackLimits, unpack_layer
 from tuibox.engine.registry.auth import Credentials
 from tuibox.engine.registry.client import RegistryClient, RepositorySession, ResolvedImage
 from tuibox.engine.registry.manifests import MAX_CONFIG_BYTES, Descriptor
-from tuibox.engine.services.images_config import validate_image_config
-from tuibox.engine.services.images_json import human_size, rfc3339_to_unix
-from tuibox.engine.services.images_retention import Retention
+from tuibox.engine.services.images.config_checks import validate_image_config
+from tuibox.engine.services.images.retention import Retention
 from tuibox.engine.store.content import ContentStore
 from tuibox.engine.store.images import ImageStore
+from tuibox.humanize import human_size
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +231,7 @@ class ImagePuller:
             "platform_manifest": resolved.manifest_digest}  # fmt: skip
         self.images.save(ImageRecord(
             id=image_id, config=config, size=sum(self.layers.info(c).size for c in chains),
-            created=rfc3339_to_unix(str(config.get("created") or "")),
+            created=timestamps.parse_seconds(str(config.get("created") or "")) or 0,
             manifest_digest=resolved.digest, extra=extra,
             layer_digests=tuple(d.digest for d in resolved.manifest.layers),
         ))  # fmt: skip

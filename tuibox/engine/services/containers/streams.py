@@ -1,4 +1,4 @@
-"""Waiting on containers and reading their output: wait, logs, attach."""
+"""Provides ContainerStreams: waiting on containers and reading their output."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuibox.engine.domain.errors import InvalidArgument
-from tuibox.engine.runtime.logs import LogRecord, log_offset, read_log
-
-__all__ = ["ContainerStreams", "LogQuery", "LogRecord"]
 from tuibox.engine.domain.container import ContainerRecord
-from tuibox.engine.services.containers import ContainerService
-from tuibox.engine.services.events import EventBus, container_event
+from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.events import EventBus, container_event
+from tuibox.engine.runtime.logs import LogRecord, log_offset, read_log
+from tuibox.engine.services.containers.context import ContainerContext
+
+__all__ = ["ContainerStreams", "ContainerWaiter", "LogQuery", "LogRecord"]
 
 WAIT_CONDITIONS = {"not-running", "next-exit", "removed"}
 
@@ -55,10 +55,10 @@ class ContainerWaiter:
 
 
 class ContainerStreams:
-    """Wait, logs and attach for the containers a ContainerService owns."""
+    """Wait, logs and attach for the containers of a ContainerContext."""
 
-    def __init__(self, containers: ContainerService) -> None:
-        self.containers = containers
+    def __init__(self, context: ContainerContext) -> None:
+        self.context = context
 
     def wait(self, given: str, condition: str) -> ContainerWaiter:
         """Subscribe now (before any start the client sends next); the waiter gives the code.
@@ -69,8 +69,8 @@ class ContainerStreams:
         """
         if condition not in WAIT_CONDITIONS:
             raise InvalidArgument(f'invalid condition: "{condition}"')
-        record = self.containers.lookup(given)
-        return ContainerWaiter(self.containers.events, record, condition)
+        record = self.context.lookup(given)
+        return ContainerWaiter(self.context.events, record, condition)
 
     def logs(self, given: str, query: LogQuery) -> AsyncIterator[LogRecord]:
         """Check the request now, then yield the log records `docker logs` selects.
@@ -81,11 +81,11 @@ class ContainerStreams:
         """
         if not (query.stdout or query.stderr):
             raise InvalidArgument("Bad parameters: you must choose at least one stream")
-        record = self.containers.lookup(given)
+        record = self.context.lookup(given)
         return self._log_records(record.id, query)
 
     async def _log_records(self, container_id: str, query: LogQuery) -> AsyncIterator[LogRecord]:
-        path = self.containers.paths(container_id)["log"]
+        path = self.context.paths(container_id).log
         async with self._exit_signal(container_id, follow=query.follow) as exited:
             records = read_log(path, follow=query.follow, exited=exited, tail=query.tail)
             async for entry in records:
@@ -101,15 +101,15 @@ class ContainerStreams:
         Raises:
             NotFound: no such container.
         """
-        record = self.containers.lookup(given)
-        path = self.containers.paths(record.id)["log"]
+        record = self.context.lookup(given)
+        path = self.context.paths(record.id).log
         return self._attached_records(record.id, path, 0 if replay else log_offset(path))
 
     async def _attached_records(
         self, container_id: str, path: Path, start: int
     ) -> AsyncIterator[LogRecord]:
         async with (
-            self.containers.reader(container_id),
+            self.context.reader(container_id),
             self._exit_signal(container_id, follow=True, until_next_exit=True) as exited,
         ):
             async for entry in read_log(path, follow=True, exited=exited, start_offset=start):
@@ -121,13 +121,13 @@ class ContainerStreams:
     ) -> AsyncIterator[asyncio.Event]:
         """An event set when the container's run ends (at once if it is not running)."""
         exited = asyncio.Event()
-        record = self.containers.records.get(container_id)
+        record = self.context.records.get(container_id)
         running = record is not None and record.state.running
         if not follow or (not running and not until_next_exit):
             exited.set()
             yield exited
             return
-        bus = self.containers.events
+        bus = self.context.events
         queue = bus.subscribe(container_event(container_id, {"die", "destroy"}))
 
         async def set_on_exit() -> None:

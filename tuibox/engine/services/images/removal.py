@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tuibox.engine.domain.errors import Conflict, InvalidArgument
 from tuibox.engine.domain.image import ImageRecord
 from tuibox.engine.domain.reference import Reference, parse_reference
-from tuibox.engine.services.images_retention import Keep, Retention, blobs_of
+from tuibox.engine.services.images.retention import Keep, Retention, blobs_of
 from tuibox.engine.store.images import ImageStore
 
 _ID_LIKE_RE = re.compile(r"(?:sha256:)?[a-f0-9]{1,64}", re.ASCII)

@@ -1,4 +1,4 @@
-"""Docker JSON views of container records: `docker ps` summaries and `docker inspect`."""
+"""Docker JSON views of container records: `docker ps` summaries and filters, `docker inspect`."""
 
 from __future__ import annotations
 
@@ -7,20 +7,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from tuibox.engine.domain.container import (
-    ContainerRecord,
-    Status,
-    parse_rfc3339,
-    status_text,
-)
+from tuibox import timestamps
+from tuibox.engine.domain.container import ContainerRecord, Status, status_text
 from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.services.containers.context import ContainerPaths
 
 SUPPORTED_FILTERS = {"status", "name", "id", "ancestor", "exited", "label"}
 
 
 def summary(record: ContainerRecord, now: datetime | None = None) -> dict[str, Any]:
     """One ContainerSummary of GET /containers/json."""
-    created = parse_rfc3339(record.created)
+    created = timestamps.parse_seconds(record.created)
     network_mode = record.host_config.get("NetworkMode", "none")
     return {
         "Id": record.id,
@@ -28,7 +25,7 @@ def summary(record: ContainerRecord, now: datetime | None = None) -> dict[str, A
         "Image": record.image_ref,
         "ImageID": record.image_id,
         "Command": record.command,
-        "Created": int(created.timestamp()) if created else 0,
+        "Created": created or 0,
         "Ports": [],
         "Labels": dict(record.config.get("Labels") or {}),
         "State": record.state.status.value,
@@ -39,7 +36,7 @@ def summary(record: ContainerRecord, now: datetime | None = None) -> dict[str, A
     }
 
 
-def inspect(record: ContainerRecord, paths: dict[str, Any]) -> dict[str, Any]:
+def inspect(record: ContainerRecord, paths: ContainerPaths) -> dict[str, Any]:
     """The container inspect document (API 1.44 shape)."""
     state = record.state
     return {
@@ -64,7 +61,7 @@ def inspect(record: ContainerRecord, paths: dict[str, Any]) -> dict[str, Any]:
         "ResolvConfPath": "",
         "HostnamePath": "",
         "HostsPath": "",
-        "LogPath": str(paths["log"]),
+        "LogPath": str(paths.log),
         "Name": f"/{record.name}",
         "RestartCount": record.restart_count,
         "Driver": "overlay2",
@@ -77,9 +74,9 @@ def inspect(record: ContainerRecord, paths: dict[str, Any]) -> dict[str, Any]:
         "GraphDriver": {
             "Name": "overlay2",
             "Data": {
-                "MergedDir": str(paths["rootfs"]),
-                "UpperDir": str(paths["upper"]),
-                "WorkDir": str(paths["work"]),
+                "MergedDir": str(paths.rootfs),
+                "UpperDir": str(paths.upper),
+                "WorkDir": str(paths.work),
             },
         },
         "Mounts": [],

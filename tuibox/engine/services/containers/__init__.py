@@ -1,0 +1,34 @@
+"""Container verbs, composed: one ContainerContext shared by verb groups that never inherit.
+
+- context: records, locks, paths, owned tasks, events
+- creation, lifecycle (start, stop, kill, restart), removal, exits, recovery: the verbs
+- queries (ps, inspect) and streams (wait, logs, attach): the reads
+- create_rules, run_rules, users, views: pure rules and Docker JSON views
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.creation import ContainerCreation
+from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
+from tuibox.engine.services.containers.queries import ContainerQueries
+from tuibox.engine.services.containers.recovery import ContainerRecovery
+from tuibox.engine.services.containers.removal import ContainerRemoval
+from tuibox.engine.services.containers.streams import ContainerStreams
+
+__all__ = ["ContainerService"]
+
+
+@dataclass(frozen=True)
+class ContainerService:
+    """The container verb groups of one engine, as the routes and the start-up see them."""
+
+    context: ContainerContext
+    creation: ContainerCreation
+    lifecycle: ContainerLifecycle
+    removal: ContainerRemoval
+    queries: ContainerQueries
+    streams: ContainerStreams
+    recovery: ContainerRecovery

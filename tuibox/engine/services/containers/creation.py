@@ -1,0 +1,123 @@
+"""Provides ContainerCreation: `docker create`, from a Docker create body and an image."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from tuibox import timestamps
+from tuibox.engine.domain.container import ContainerRecord, validate_name
+from tuibox.engine.domain.errors import Conflict, RuntimeFailure
+from tuibox.engine.domain.names import random_name
+from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.create_rules import (
+    ProcessSettings,
+    merge_process,
+    normalise_host_config,
+    validate_create_body,
+)
+from tuibox.engine.services.images.service import ImageService
+
+RANDOM_NAME_TRIES = 100
+
+
+class ContainerCreation:
+    """Makes new container records and their directories; nothing runs yet."""
+
+    def __init__(self, context: ContainerContext, images: ImageService) -> None:
+        self.context = context
+        self.images = images
+
+    async def create(self, body: dict[str, Any], name: str | None) -> dict[str, Any]:
+        """Create a container; on failure nothing is left behind.
+
+        Returns:
+            Docker's ContainerCreateResponse: {"Id": ..., "Warnings": []}.
+
+        Raises:
+            InvalidArgument: a field of the body is wrong or not supported, named.
+            NotFound: no such image.
+            Conflict: the name is taken.
+        """
+        host_config = validate_create_body(body)
+        image_ref: str = body["Image"]
+        final_name = self._choose_name(name)
+        image = self.images.resolve(image_ref)
+        image_config = dict(image.config.get("config") or {})
+        process = merge_process(body, image_config)
+        container_id = secrets.token_hex(32)
+        record = ContainerRecord(
+            id=container_id,
+            name=final_name,
+            created=timestamps.now(),
+            image_ref=image_ref,
+            image_id=image.id,
+            path=process.path,
+            args=process.args,
+            config=_container_config(body, image_ref, image_config, process, container_id),
+            host_config=normalise_host_config(host_config),
+            layer_chain=self.images.chain_ids(image.id),
+        )
+        context = self.context
+        paths = context.paths(container_id)
+        try:
+            for directory in paths.dirs():
+                directory.mkdir(parents=True)
+            paths.log.touch()
+            context.save(record)
+        except OSError as err:
+            context.store.delete(container_id)
+            raise RuntimeFailure(f"cannot create container files: {err}") from err
+        context.records[container_id] = record
+        context.publish(record, "create")
+        return {"Id": container_id, "Warnings": []}
+
+    def _choose_name(self, name: str | None) -> str:
+        records = self.context.records.values()
+        if name:
+            final = validate_name(name)
+            for record in records:
+                if record.name == final:
+                    raise Conflict(
+                        f'Conflict. The container name "/{final}" is already in use by '
+                        f'container "{record.id}". You have to remove (or rename) that '
+                        "container to be able to reuse that name."
+                    )
+            return final
+        taken = {r.name for r in records}
+        for _ in range(RANDOM_NAME_TRIES):
+            candidate = random_name()
+            if candidate not in taken:
+                return candidate
+        return f"{random_name()}_{secrets.token_hex(3)}"
+
+
+def _container_config(
+    body: dict[str, Any],
+    image_ref: str,
+    image_config: dict[str, Any],
+    process: ProcessSettings,
+    container_id: str,
+) -> dict[str, Any]:
+    """The Config section of inspect: what was asked, with the image's defaults applied."""
+    return {
+        "Hostname": body.get("Hostname") or container_id[:12],
+        "Domainname": "",
+        "User": body.get("User") or image_config.get("User", ""),
+        "AttachStdin": bool(body.get("AttachStdin")),
+        "AttachStdout": bool(body.get("AttachStdout")),
+        "AttachStderr": bool(body.get("AttachStderr")),
+        "Tty": False,
+        "OpenStdin": False,
+        "StdinOnce": False,
+        "Env": process.env,
+        "Cmd": process.cmd,
+        "Image": image_ref,
+        "Volumes": body.get("Volumes") or None,
+        "WorkingDir": process.working_dir,
+        "Entrypoint": process.entrypoint,
+        "OnBuild": None,
+        "Labels": dict(body.get("Labels") or {}),
+        "StopSignal": body.get("StopSignal") or image_config.get("StopSignal"),
+        "StopTimeout": body.get("StopTimeout"),
+    }

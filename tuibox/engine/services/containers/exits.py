@@ -1,0 +1,71 @@
+"""Provides ExitRecorder: one watcher per running container records how its run ended."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from tuibox import timestamps
+from tuibox.engine.domain.container import Status
+from tuibox.engine.domain.errors import RuntimeFailure
+from tuibox.engine.runtime.protocol import Runtime
+from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.removal import ContainerRemoval
+from tuibox.engine.services.containers.runs import Runs
+
+log = logging.getLogger(__name__)
+
+LOST_EXIT_CODE = 255
+"""The exit code recorded when the monitor vanished without writing one."""
+
+
+class ExitRecorder:
+    """Waits on the runtime for each run's end, records it, publishes die, auto-removes."""
+
+    def __init__(
+        self,
+        context: ContainerContext,
+        runtime: Runtime,
+        runs: Runs,
+        removal: ContainerRemoval,
+    ) -> None:
+        self.context = context
+        self.runtime = runtime
+        self.runs = runs
+        self.removal = removal
+
+    def watch(self, container_id: str) -> None:
+        """Start watching a running container's run."""
+        task = asyncio.get_running_loop().create_task(self._watch_exit(container_id))
+        self.context.watchers[container_id] = task
+
+    async def _watch_exit(self, container_id: str) -> None:
+        try:
+            exit_code = await self.runtime.wait_exit(container_id)
+        except RuntimeFailure as err:
+            log.error("lost track of container %s: %s", container_id[:12], err)
+            exit_code = LOST_EXIT_CODE
+        await self.record_exit(container_id, exit_code)
+
+    async def record_exit(
+        self, container_id: str, exit_code: int, finished_at: str | None = None
+    ) -> None:
+        """Record how a run ended, publish die, free the run, and auto-remove if asked."""
+        context = self.context
+        context.watchers.pop(container_id, None)
+        record = context.records.get(container_id)
+        if record is None:
+            return
+        removing = record.auto_remove and container_id not in context.restarting
+        async with context.lock(container_id):
+            if record.state.status is not Status.RUNNING:
+                return
+            state = record.state
+            state.status, state.pid, state.exit_code = Status.EXITED, 0, exit_code
+            state.finished_at = finished_at or timestamps.now()
+            context.save(record)
+            context.publish(record, "die", exitCode=str(exit_code), exit_code=exit_code)
+            if not removing:  # a removal releases it right after the destroy event
+                await self.runs.release(record)
+        if removing:
+            await self.removal.auto_remove(record)

@@ -1,0 +1,166 @@
+"""Provides ContainerLifecycle: start, stop, kill and restart, each under the container's lock."""
+
+from __future__ import annotations
+
+import asyncio
+import signal as signals
+
+from tuibox import timestamps
+from tuibox.engine.domain.container import ContainerRecord, Status
+from tuibox.engine.domain.errors import Conflict, EngineError, RuntimeFailure
+from tuibox.engine.runtime.protocol import Runtime
+from tuibox.engine.services.containers.bundle import BundleWriter
+from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.exits import ExitRecorder
+from tuibox.engine.services.containers.removal import ContainerRemoval
+from tuibox.engine.services.containers.run_rules import (
+    describe_start_failure,
+    parse_signal,
+    start_failure_exit_code,
+)
+from tuibox.engine.services.containers.runs import KILL_WAIT_SECONDS, Runs
+
+DEFAULT_STOP_TIMEOUT = 10
+
+
+class ContainerLifecycle:
+    """Runs containers: the verbs that start a run, signal it or end it."""
+
+    def __init__(
+        self,
+        context: ContainerContext,
+        runtime: Runtime,
+        runs: Runs,
+        exits: ExitRecorder,
+        removal: ContainerRemoval,
+        bundles: BundleWriter,
+    ) -> None:
+        self.context = context
+        self.runtime = runtime
+        self.runs = runs
+        self.exits = exits
+        self.removal = removal
+        self.bundles = bundles
+
+    # --- start --------------------------------------------------------------------
+
+    async def start(self, given: str) -> None:
+        """Mount the rootfs, write the bundle, run it, and watch for the exit.
+
+        Raises:
+            NotFound: no such container.
+            NotModified: it runs already.
+            Conflict: it is paused or being removed.
+            RuntimeFailure: the runtime refused; its words are in the message.
+        """
+        record = self.context.lookup(given)
+        await self.context.owned(self._start(record, given))
+
+    async def _start(self, record: ContainerRecord, given: str) -> None:
+        context = self.context
+        async with context.lock(record.id):
+            context.ensure_present(record, given)
+            record.state.check_can_start()
+            try:
+                await self.start_locked(record)
+            except EngineError as err:
+                failure: EngineError | None = err
+            else:
+                failure = None
+        if failure is None:
+            return
+        if record.auto_remove and record.id not in context.restarting:
+            await self.removal.auto_remove(record, drain=False)  # `docker run --rm` waits
+        raise failure
+
+    async def start_locked(self, record: ContainerRecord) -> None:
+        """Start a run (the container's lock held); a failure frees what it took."""
+        paths = self.context.paths(record.id)
+        try:
+            await asyncio.to_thread(self.bundles.prepare, record, paths)
+            pid = await self.runtime.create(record.id, paths.bundle, paths.log)
+            await self.runtime.start(record.id)
+        except Exception as err:
+            await self.runs.release(record)
+            message = describe_start_failure(str(err))
+            record.state.error = message
+            record.state.exit_code = start_failure_exit_code(message)
+            self.context.save(record)
+            if isinstance(err, EngineError):
+                raise type(err)(message) from err
+            raise RuntimeFailure(f"cannot start container {record.short_id}: {err}") from err
+        state = record.state
+        state.status, state.pid, state.error = Status.RUNNING, pid, ""
+        state.exit_code, state.started_at = 0, timestamps.now()
+        state.finished_at = timestamps.ZERO_TIME
+        self.context.save(record)
+        self.exits.watch(record.id)
+        self.context.publish(record, "start")
+
+    # --- stop, kill, restart --------------------------------------------------------
+
+    async def stop(self, given: str, timeout: int | None, signal_name: str | None) -> None:
+        """The stop signal, up to `timeout` seconds, then SIGKILL; 304 if not running."""
+        record = self.context.lookup(given)
+        await self.context.owned(self._stop(record, given, timeout, signal_name))
+
+    async def _stop(
+        self, record: ContainerRecord, given: str, timeout: int | None, sig: str | None
+    ) -> None:
+        default_signal = parse_signal(record.config.get("StopSignal"), signals.SIGTERM)
+        stop_signal = parse_signal(sig, default_signal)
+        if timeout is None:
+            configured = record.config.get("StopTimeout")
+            timeout = configured if isinstance(configured, int) else DEFAULT_STOP_TIMEOUT
+        async with self.context.lock(record.id):
+            self.context.ensure_present(record, given)
+            record.state.check_can_stop()
+            await self.runs.signal(record, stop_signal)
+        if not await self.runs.wait_for_exit(record, None if timeout < 0 else float(timeout)):
+            await self.runs.signal(record, signals.SIGKILL)
+            await self.runs.wait_for_exit(record, KILL_WAIT_SECONDS)
+        self.context.publish(record, "stop")
+
+    async def kill(self, given: str, signal_name: str | None) -> None:
+        """Send a signal; for SIGKILL, return only once the exit is recorded (docker-py)."""
+        record = self.context.lookup(given)
+        number = parse_signal(signal_name, signals.SIGKILL)
+        await self.context.owned(self._kill(record, given, number))
+
+    async def _kill(self, record: ContainerRecord, given: str, number: int) -> None:
+        async with self.context.lock(record.id):
+            self.context.ensure_present(record, given)
+            record.state.check_can_kill(given, record.id)
+            try:
+                await self.runtime.kill(record.id, number)
+            except RuntimeFailure:
+                failed = True
+            else:
+                failed = False
+                self.context.publish(record, "kill", signal=str(number))
+        if failed:  # the runtime has no live process: it is exiting right now
+            await self.runs.wait_for_exit(record, KILL_WAIT_SECONDS)
+            raise Conflict(f"cannot kill container: {given}: container {record.id} is not running")
+        if number == signals.SIGKILL:
+            await self.runs.wait_for_exit(record, KILL_WAIT_SECONDS)
+
+    async def restart(self, given: str, timeout: int | None, signal_name: str | None) -> None:
+        """Stop if running, then start again; a `--rm` container is not removed meanwhile."""
+        record = self.context.lookup(given)
+        await self.context.owned(self._restart(record, given, timeout, signal_name))
+
+    async def _restart(
+        self, record: ContainerRecord, given: str, timeout: int | None, sig: str | None
+    ) -> None:
+        context = self.context
+        context.restarting.add(record.id)
+        try:
+            if record.state.running:
+                await self._stop(record, given, timeout, sig)
+            async with context.lock(record.id):
+                context.ensure_present(record, given)
+                if not record.state.running:
+                    await self.start_locked(record)
+        finally:
+            context.restarting.discard(record.id)
+        context.publish(record, "restart")

@@ -1,0 +1,85 @@
+"""Provides ContainerRecovery: after an engine restart, reconcile records with the runtime."""
+
+from __future__ import annotations
+
+import contextlib
+import signal as signals
+
+from tuibox import timestamps
+from tuibox.engine.domain.container import ContainerRecord, Status
+from tuibox.engine.domain.errors import RuntimeFailure
+from tuibox.engine.runtime.protocol import Runtime
+from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.exits import LOST_EXIT_CODE, ExitRecorder
+from tuibox.engine.services.containers.removal import ContainerRemoval
+from tuibox.engine.services.containers.runs import Runs
+
+
+class ContainerRecovery:
+    """Loads the records once at engine start and settles each with what really happened.
+
+    A run that went on under its monitor is watched again; one that ended while no
+    engine ran gets its exit recorded; an interrupted start is adopted or freed; an
+    interrupted removal is finished.
+    """
+
+    def __init__(
+        self,
+        context: ContainerContext,
+        runtime: Runtime,
+        runs: Runs,
+        exits: ExitRecorder,
+        removal: ContainerRemoval,
+    ) -> None:
+        self.context = context
+        self.runtime = runtime
+        self.runs = runs
+        self.exits = exits
+        self.removal = removal
+
+    async def recover(self) -> None:
+        """Reload every record and reconcile it with the runtime."""
+        context = self.context
+        for loaded in context.store.load_all():
+            context.records[loaded.id] = loaded
+        for record in list(context.records.values()):
+            await self._recover_one(record)
+
+    async def _recover_one(self, record: ContainerRecord) -> None:
+        monitor_alive = self.runtime.conmon_alive(record.id)
+        status = record.state.status
+        if status is Status.REMOVING:
+            async with self.context.lock(record.id):
+                await self.removal.remove_locked(record)
+        elif status is Status.RUNNING and monitor_alive:
+            self.exits.watch(record.id)
+        elif status is Status.RUNNING:
+            code = self.runtime.exit_code(record.id)
+            finished = self.runtime.exit_time(record.id)
+            await self.exits.record_exit(
+                record.id,
+                LOST_EXIT_CODE if code is None else code,
+                timestamps.format_unix(finished) if finished else None,
+            )
+        elif monitor_alive:
+            await self._finish_interrupted_start(record)
+        else:
+            if self.runs.holds_resources(record):
+                await self.runs.release(record)
+            if record.auto_remove:
+                await self.removal.auto_remove(record)
+
+    async def _finish_interrupted_start(self, record: ContainerRecord) -> None:
+        """An engine that died between starting a run and saving the record left it live:
+        adopt it if it runs, otherwise free what the half-done start holds."""
+        runtime_state = await self.runtime.state(record.id)
+        if runtime_state is not None and runtime_state.status == "running":
+            state = record.state
+            state.status, state.pid = Status.RUNNING, runtime_state.pid
+            state.started_at = timestamps.now()
+            self.context.save(record)
+            self.exits.watch(record.id)
+            return
+        with contextlib.suppress(RuntimeFailure):
+            await self.runtime.kill(record.id, signals.SIGKILL)
+        await self.runs.release(record)

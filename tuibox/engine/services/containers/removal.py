@@ -1,0 +1,83 @@
+"""Provides ContainerRemoval: `docker rm` (forced or not) and the auto-remove of `--rm` runs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal as signals
+
+from tuibox.engine.domain.container import ContainerRecord, Status
+from tuibox.engine.domain.errors import Conflict, NotFound, RuntimeFailure
+from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.runs import KILL_WAIT_SECONDS, Runs
+
+log = logging.getLogger(__name__)
+
+READER_DRAIN_SECONDS = 5.0
+"""How long auto-remove waits for attached readers to take a run's last output."""
+
+
+class ContainerRemoval:
+    """Removes containers: 409 while running unless forced, which kills them first."""
+
+    def __init__(self, context: ContainerContext, runs: Runs) -> None:
+        self.context = context
+        self.runs = runs
+
+    async def remove(self, given: str, force: bool) -> None:
+        """Remove a container by name or ID.
+
+        Raises:
+            NotFound: no such container.
+            Conflict: it runs and `force` is not set.
+        """
+        record = self.context.lookup(given)
+        await self.context.owned(self.remove_record(record, given, force))
+
+    async def remove_record(self, record: ContainerRecord, given: str, force: bool) -> None:
+        """Remove a container already looked up; kills it first when forced."""
+        context = self.context
+        async with context.lock(record.id):
+            context.ensure_present(record, given)
+            record.state.check_can_remove(given, force)
+            was_running = record.state.running
+            if was_running:
+                context.publish(record, "kill", signal=str(int(signals.SIGKILL)))
+                with contextlib.suppress(RuntimeFailure):  # it may be exiting already
+                    await self.runs.runtime.kill(record.id, signals.SIGKILL)
+        if was_running:
+            await self.runs.wait_for_exit(record, KILL_WAIT_SECONDS)
+        async with context.lock(record.id):
+            if context.records.get(record.id) is not record:
+                return  # removed meanwhile (auto-remove): the wish is granted
+            if record.state.running:
+                raise Conflict(f"container {given} started again while being removed")
+            await self.remove_locked(record)
+
+    async def remove_locked(self, record: ContainerRecord) -> None:
+        """Mark the record removing, tell waiters, then free its files (lock held).
+
+        `docker run --rm` waits for the destroy event; the unmount and file removal that
+        follow need not delay it. An engine that dies before the end finishes the job
+        when it recovers, since the record on disk says removing.
+        """
+        context = self.context
+        record.state.status = Status.REMOVING
+        context.save(record)
+        context.records.pop(record.id, None)
+        context.publish(record, "destroy", exit_code=record.state.exit_code)
+        await self.runs.release(record)
+        await asyncio.to_thread(context.store.delete, record.id)
+        context.forget(record.id)
+
+    async def auto_remove(self, record: ContainerRecord, *, drain: bool = True) -> None:
+        """Remove a `--rm` container once attached readers have its last output."""
+        pending = self.context.readers_done(record.id) if drain else []
+        if pending:
+            try:
+                await asyncio.wait_for(asyncio.gather(*pending), READER_DRAIN_SECONDS)
+            except TimeoutError:
+                log.info("removing %s while a slow reader still reads", record.short_id)
+        with contextlib.suppress(NotFound, Conflict):
+            await self.remove_record(record, record.id, force=True)

@@ -1,0 +1,1 @@
+"""System verbs: /version, /info and the /events feed."""

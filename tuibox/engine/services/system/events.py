@@ -1,0 +1,115 @@
+"""Provides EventFeed: `docker events` with Docker's filters, replaying recent events first."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.events import Event, EventBus
+
+SUPPORTED_FILTERS = {"type", "event", "container", "image", "label"}
+"""Filters of `docker events` this engine applies; values of one key OR, keys AND."""
+DOCKER_FILTERS = {
+    "config", "container", "daemon", "event", "image", "label", "network", "node",
+    "plugin", "scope", "secret", "service", "type", "volume",
+}  # fmt: skip
+
+
+def check_event_filters(filters: dict[str, list[str]]) -> None:
+    """Refuse filters Docker does not know, and those of objects this engine does not have.
+
+    Raises:
+        InvalidArgument: naming the filter.
+    """
+    for key in filters:
+        if key not in DOCKER_FILTERS:
+            raise InvalidArgument(f"invalid filter '{key}'")
+        if key not in SUPPORTED_FILTERS:
+            raise InvalidArgument(
+                f"the events filter '{key}' is not supported by the tuibox engine yet"
+            )
+
+
+def event_matches(event: Event, filters: dict[str, list[str]]) -> bool:
+    """Whether an event passes `docker events --filter` semantics."""
+    attributes = event.attributes
+    for key, values in filters.items():
+        if not values:
+            continue
+        if key == "type" and event.type not in values:
+            return False
+        if key == "event" and event.action not in values:
+            return False
+        if key == "container" and not (
+            event.type == "container"
+            and any(event.actor_id.startswith(v) or attributes.get("name") == v for v in values)
+        ):
+            return False
+        if key == "image" and attributes.get("image") not in values:
+            return False
+        if key == "label" and not any(_has_label(attributes, v) for v in values):
+            return False
+    return True
+
+
+def _has_label(attributes: dict[str, str], wanted: str) -> bool:
+    key, sep, value = wanted.partition("=")
+    return key in attributes and (not sep or attributes[key] == value)
+
+
+class EventFeed:
+    """Opens event streams on the engine's bus."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+
+    def open(
+        self, filters: dict[str, list[str]], since: int | None, until: int | None
+    ) -> EventStream:
+        """Subscribe now, so nothing published from here on is missed.
+
+        Raises:
+            InvalidArgument: an unknown or unsupported filter.
+        """
+        check_event_filters(filters)
+        return EventStream(self.bus, filters, since, until)
+
+
+class EventStream:
+    """One client's events: the recent ones since `since`, then live ones until `until`."""
+
+    def __init__(
+        self, bus: EventBus, filters: dict[str, list[str]], since: int | None, until: int | None
+    ) -> None:
+        self.bus = bus
+        self.filters = filters
+        self.since = since
+        self.until = until
+        self.queue = bus.subscribe(lambda event: event_matches(event, filters))
+
+    async def messages(self) -> AsyncIterator[dict[str, Any]]:
+        """Docker's event objects, ending at `until` (never, without one)."""
+        replayed: set[int] = set()
+        if self.since is not None:
+            for event in list(self.bus.recent):
+                if event.time_ns // 1_000_000_000 >= self.since and event_matches(
+                    event, self.filters
+                ):
+                    replayed.add(id(event))
+                    yield event.to_docker()
+        while True:
+            remaining = None if self.until is None else self.until - time.time()
+            if remaining is not None and remaining <= 0:
+                return
+            try:
+                event = await asyncio.wait_for(self.queue.get(), remaining)
+            except TimeoutError:
+                return
+            if id(event) not in replayed:
+                yield event.to_docker()
+
+    def close(self) -> None:
+        self.bus.unsubscribe(self.queue)
