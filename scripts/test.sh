@@ -29,7 +29,7 @@ step() {
 
 step ruff "$BIN/ruff" check .
 step import-linter "$BIN/lint-imports"
-step mypy "$BIN/mypy" tuibox
+step mypy "$BIN/mypy" tuibox tests/conftest.py tests/tui tests/snapshot
 step pytest "$BIN/python" -m pytest -ra "$@"
 
 if [ "${#failed[@]}" -gt 0 ]; then

@@ -6,12 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_textual_snapshot
+from syrupy.location import PyTestLocation
 
 from tuibox.app import TuiboxApp
-from tuibox.client.errors import EngineError, EngineUnavailableError, NotFoundError
+from tuibox.client.errors import EngineUnavailableError, NotFoundError
 from tuibox.client.models import (
     ContainerStartResult,
     ContainerStopResult,
@@ -24,6 +26,7 @@ from tuibox.client.models import (
     RegistryConfig,
     VersionInfo,
 )
+from tuibox.client.protocol import EngineClientProtocol
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "snapshots"
 FROZEN_NOW = 1_750_000_000.0
@@ -34,12 +37,19 @@ class RootSnapshotsSVG(pytest_textual_snapshot.SVGImageExtension):
     """Store SVG snapshots under <repo>/snapshots/<test module>/."""
 
     @classmethod
-    def dirname(cls, *, test_location) -> str:  # type: ignore[no-untyped-def]
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        """The snapshot folder of the test module at `test_location`."""
         return str(SNAPSHOT_DIR / test_location.basename)
 
 
-# snap_compare looks this name up in its module each time it runs.
-pytest_textual_snapshot.SVGImageExtension = RootSnapshotsSVG  # type: ignore[misc]
+@pytest.fixture(autouse=True)
+def snapshots_under_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make snap_compare store its SVGs under <repo>/snapshots/.
+
+    snap_compare looks the extension class up in its module when it is set up, which is
+    after the autouse fixtures.
+    """
+    monkeypatch.setattr(pytest_textual_snapshot, "SVGImageExtension", RootSnapshotsSVG)
 
 
 def sample_containers() -> list[ContainerSummary]:
@@ -101,6 +111,9 @@ def sample_info() -> EngineInfo:
 class FakeEngineClient:
     """An in-memory engine for TUI tests; records calls and raises scripted errors.
 
+    It implements EngineClientProtocol structurally; make_app hands it to TuiboxApp as one,
+    so mypy checks every method against the protocol.
+
     `fail[method] = error` makes that method raise `error` until removed; `unavailable`
     makes every call raise EngineUnavailableError (a lost engine); `delays[method] = s`
     makes that method answer after `s` seconds (a slow engine); `log_source`, when set,
@@ -112,7 +125,7 @@ class FakeEngineClient:
         self.images = sample_images()
         self.engine_info = sample_info()
         self.calls: list[tuple[str, tuple[object, ...]]] = []
-        self.fail: dict[str, EngineError] = {}
+        self.fail: dict[str, Exception] = {}
         self.unavailable = False
         self.log_chunks: list[LogChunk] = []
         self.log_release = asyncio.Event()
@@ -145,9 +158,10 @@ class FakeEngineClient:
                 return container
         raise NotFoundError(f"No such container: {container_id}", 404)
 
-    def _replace(self, container_id: str, **changes: object) -> None:
+    def _set_state(self, container_id: str, state: str, status: str) -> None:
         self.containers = [
-            replace(c, **changes) if c.id == container_id else c for c in self.containers  # type: ignore[arg-type]
+            replace(c, state=state, status=status) if c.id == container_id else c
+            for c in self.containers
         ]
 
     async def ping(self) -> PingInfo:
@@ -173,19 +187,19 @@ class FakeEngineClient:
     async def start(self, container_id: str) -> ContainerStartResult:
         await self._answer("start", container_id)
         already = self._container(container_id).state == "running"
-        self._replace(container_id, state="running", status="Up Less than a second")
+        self._set_state(container_id, state="running", status="Up Less than a second")
         return ContainerStartResult(already_started=already)
 
     async def stop(self, container_id: str, timeout: int = 10) -> ContainerStopResult:
         await self._answer("stop", container_id, timeout)
         already = self._container(container_id).state != "running"
-        self._replace(container_id, state="exited", status="Exited (143) Less than a second ago")
+        self._set_state(container_id, state="exited", status="Exited (143) Less than a second ago")
         self._done("stop", container_id)
         return ContainerStopResult(already_stopped=already)
 
     async def restart(self, container_id: str, timeout: int = 10) -> None:
         await self._answer("restart", container_id, timeout)
-        self._replace(container_id, state="running", status="Up Less than a second")
+        self._set_state(container_id, state="running", status="Up Less than a second")
 
     async def kill(self, container_id: str, signal: str | None = None) -> None:
         await self._answer("kill", container_id, signal)
@@ -232,13 +246,18 @@ def fake_client() -> FakeEngineClient:
     return FakeEngineClient()
 
 
-@pytest.fixture
-def make_app(fake_client: FakeEngineClient) -> Callable[..., TuiboxApp]:
-    """Build a TuiboxApp on the fake client with a frozen clock."""
+MakeApp = Callable[..., TuiboxApp]
+"""Builds a TuiboxApp; its keyword arguments (poll_interval, ...) go to TuiboxApp."""
 
-    def build(**kwargs: object) -> TuiboxApp:
+
+@pytest.fixture
+def make_app(fake_client: FakeEngineClient) -> MakeApp:
+    """Build a TuiboxApp on the fake client with a frozen clock."""
+    client: EngineClientProtocol = fake_client
+
+    def build(**kwargs: Any) -> TuiboxApp:
         kwargs.setdefault("host_label", "unix:///run/tuibox/engine.sock")
-        return TuiboxApp(fake_client, clock=lambda: FROZEN_NOW, **kwargs)  # type: ignore[arg-type]
+        return TuiboxApp(client, clock=lambda: FROZEN_NOW, **kwargs)
 
     return build
 

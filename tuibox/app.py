@@ -1,4 +1,4 @@
-"""Provides TuiboxApp: composes the screens and routes engine state and errors to the user."""
+"""Provides TuiboxApp: composes the screens and turns what they report into what the user sees."""
 
 from __future__ import annotations
 
@@ -16,7 +16,14 @@ from textual.worker import Worker, WorkerState
 
 from tuibox.client.errors import EngineError, EngineUnavailableError
 from tuibox.client.protocol import EngineClientProtocol
-from tuibox.messages import EngineConnectionChanged, EngineStatusChanged
+from tuibox.messages import (
+    ActionFailed,
+    EngineConnectionChanged,
+    EngineReached,
+    EngineStatusChanged,
+    PollFailed,
+    WorkerCrashed,
+)
 from tuibox.screens.error import ErrorModal
 from tuibox.screens.main import MainScreen
 from tuibox.supervisor import EngineState, EngineStatus, EngineSupervisor
@@ -27,8 +34,11 @@ from tuibox.widgets.format import first_line
 class TuiboxApp(App[None]):
     """The tuibox TUI: lists and acts on one engine's containers, images and registries.
 
-    It reaches the engine only through `client`. With a `supervisor` it also owns the local
-    engine process: it runs the supervisor as a worker and stops it on quit.
+    It reaches the engine only through `client`, which it hands down to MainScreen (and so
+    to the panes) with the clock and the poll interval. The panes and screens report up in
+    messages (EngineReached, PollFailed, ActionFailed, WorkerCrashed) that the app turns into
+    the header's state, notifications and ErrorModals. With a `supervisor` it also owns the
+    local engine process: it runs the supervisor as a worker and stops it on quit.
     """
 
     CSS_PATH = "tuibox.tcss"
@@ -79,7 +89,7 @@ class TuiboxApp(App[None]):
 
     def get_default_screen(self) -> Screen[None]:
         """The lists."""
-        return MainScreen()
+        return MainScreen(self.client, clock=self.clock, poll_interval=self.poll_interval)
 
     def on_mount(self) -> None:
         """Start the supervisor (if any) and find out which engine this is."""
@@ -193,27 +203,47 @@ class TuiboxApp(App[None]):
         return any(isinstance(screen, ErrorModal) for screen in self.screen_stack)
 
     def report_worker_state(self, event: Worker.StateChanged) -> None:
+        """Show the failure of one of the app's own workers (see report_worker_failure)."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.report_worker_failure(event.worker.name, event.worker.error)
+
+    def report_worker_failure(self, worker_name: str, error: BaseException) -> None:
         """Show an unexpected worker failure in an ErrorModal instead of crashing.
 
         While one ErrorModal is open, later failures are only logged, so a failure that
         repeats on every poll does not stack up boxes.
         """
-        if event.state is WorkerState.ERROR and event.worker.error is not None:
-            if self.error_modal_open:
-                self.log.error(f"{event.worker.name} failed: {event.worker.error!r}")
-                return
-            self.push_screen(
-                ErrorModal(
-                    "Unexpected error",
-                    f"{event.worker.name or 'A background task'} failed. tuibox keeps running;"
-                    " please report this with the details below.",
-                    event.worker.error,
-                )
+        if self.error_modal_open:
+            self.log.error(f"{worker_name} failed: {error!r}")
+            return
+        self.push_screen(
+            ErrorModal(
+                "Unexpected error",
+                f"{worker_name or 'A background task'} failed. tuibox keeps running;"
+                " please report this with the details below.",
+                error,
             )
+        )
 
     @on(Worker.StateChanged)
     def _on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         self.report_worker_state(event)
+
+    @on(EngineReached)
+    def _on_engine_reached(self) -> None:
+        self.report_reachable()
+
+    @on(PollFailed)
+    def _on_poll_failed(self, message: PollFailed) -> None:
+        self.report_poll_error(message.error)
+
+    @on(ActionFailed)
+    def _on_action_failed(self, message: ActionFailed) -> None:
+        self.report_action_error(message.title, message.error)
+
+    @on(WorkerCrashed)
+    def _on_worker_crashed(self, message: WorkerCrashed) -> None:
+        self.report_worker_failure(message.worker_name, message.error)
 
     def action_show_engine_problem(self) -> None:
         """Open the full reason the engine is not up (its exit code and last stderr lines)."""

@@ -9,6 +9,8 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from tests.conftest import MakeApp
+
 TERMINAL_SIZE = (120, 36)
 
 
@@ -20,25 +22,25 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-def test_containers_pane(snap_compare: Callable[..., bool], make_app: Any) -> None:
+def test_containers_pane(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
     assert snap_compare(make_app(), run_before=settle, terminal_size=TERMINAL_SIZE)
 
 
-def test_images_pane(snap_compare: Callable[..., bool], make_app: Any) -> None:
+def test_images_pane(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
     assert snap_compare(make_app(), press=["2"], run_before=settle, terminal_size=TERMINAL_SIZE)
 
 
-def test_registries_pane(snap_compare: Callable[..., bool], make_app: Any) -> None:
+def test_registries_pane(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
     assert snap_compare(make_app(), press=["3"], run_before=settle, terminal_size=TERMINAL_SIZE)
 
 
-def test_help_screen(snap_compare: Callable[..., bool], make_app: Any) -> None:
+def test_help_screen(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
     assert snap_compare(
         make_app(), press=["question_mark"], run_before=settle, terminal_size=TERMINAL_SIZE
     )
 
 
-def test_delete_confirm_modal(snap_compare: Callable[..., bool], make_app: Any) -> None:
+def test_delete_confirm_modal(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
     assert snap_compare(
         make_app(), press=["j", "d"], run_before=settle, terminal_size=TERMINAL_SIZE
     )

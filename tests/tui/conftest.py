@@ -13,6 +13,7 @@ from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
+from tests.conftest import FakeEngineClient, MakeApp
 from tuibox.app import TuiboxApp
 
 LONG_LIVED_GROUPS = {"supervisor", "logs"}
@@ -25,7 +26,7 @@ class Session:
 
     app: TuiboxApp
     pilot: Pilot[None]
-    fake: object
+    fake: FakeEngineClient
     messages: list[Message] = field(default_factory=list)
 
     @property
@@ -66,7 +67,7 @@ RunApp = Callable[..., AbstractAsyncContextManager[Session]]
 
 
 @pytest.fixture
-def run_app(make_app: Callable[..., TuiboxApp], fake_client: object) -> RunApp:
+def run_app(make_app: MakeApp, fake_client: FakeEngineClient) -> RunApp:
     """Start the app on the fake engine: `async with run_app() as session:`."""
 
     @asynccontextmanager

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from textual.notifications import Notification
 from textual.widgets import Button
 
+from tests.conftest import FakeEngineClient
+from tests.tui.conftest import RunApp, Session
 from tuibox.client.errors import ConflictError, EngineError, NotFoundError, ServerError
 from tuibox.screens import ConfirmModal, MainScreen
 from tuibox.widgets import ContainerTable, ImageTable
@@ -15,12 +16,18 @@ WEB = "a1" * 32
 HELLO = "c3" * 32
 
 
-def last_notification(session: Any) -> Any:
+def focused_id(session: Session) -> str | None:
+    """The ID of the focused widget (None when nothing has focus)."""
+    focused = session.app.focused
+    return None if focused is None else focused.id
+
+
+def last_notification(session: Session) -> Notification:
     assert session.notifications, "no notification was raised"
     return session.notifications[-1]
 
 
-async def test_s_starts_the_selected_container(run_app: Any) -> None:
+async def test_s_starts_the_selected_container(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("j", "s")
         assert session.fake.called("start") == [(HELLO,)]
@@ -30,13 +37,13 @@ async def test_s_starts_the_selected_container(run_app: Any) -> None:
         assert table.get_row_at(1)[2].plain == "running"
 
 
-async def test_start_of_running_container_reports_already_started(run_app: Any) -> None:
+async def test_start_of_running_container_reports_already_started(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("s")
         assert last_notification(session).message == "web is already running."
 
 
-async def test_capital_s_stops_the_selected_container(run_app: Any) -> None:
+async def test_capital_s_stops_the_selected_container(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("S")
         assert session.fake.called("stop") == [(WEB, 10)]
@@ -45,20 +52,20 @@ async def test_capital_s_stops_the_selected_container(run_app: Any) -> None:
         assert table.get_row_at(0)[2].plain == "exited"
 
 
-async def test_stop_of_stopped_container_reports_already_stopped(run_app: Any) -> None:
+async def test_stop_of_stopped_container_reports_already_stopped(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("j", "S")
         note = last_notification(session)
         assert (note.message, note.severity) == ("hello is already stopped.", "information")
 
 
-async def test_capital_r_restarts(run_app: Any) -> None:
+async def test_capital_r_restarts(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("R")
         assert session.fake.called("restart") == [(WEB, 10)]
 
 
-async def test_delete_asks_with_focus_on_cancel_and_enter_cancels(run_app: Any) -> None:
+async def test_delete_asks_with_focus_on_cancel_and_enter_cancels(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("j", "d")
         modal = session.app.screen
@@ -70,17 +77,17 @@ async def test_delete_asks_with_focus_on_cancel_and_enter_cancels(run_app: Any) 
         assert session.fake.called("remove_container") == []
 
 
-async def test_delete_escape_cancels(run_app: Any) -> None:
+async def test_delete_escape_cancels(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("d", "escape")
         assert isinstance(session.app.screen, MainScreen)
         assert session.fake.called("remove_container") == []
 
 
-async def test_delete_confirmed_removes_the_container(run_app: Any) -> None:
+async def test_delete_confirmed_removes_the_container(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("j", "d", "tab")
-        assert session.app.focused.id == "confirm"
+        assert focused_id(session) == "confirm"
         await session.press("enter")
         assert session.fake.called("remove_container") == [(HELLO, False)]
         table = session.app.screen.query_one(ContainerTable)
@@ -88,13 +95,15 @@ async def test_delete_confirmed_removes_the_container(run_app: Any) -> None:
         assert last_notification(session).message == "Deleted hello."
 
 
-async def test_delete_of_running_container_warns_in_the_question(run_app: Any) -> None:
+async def test_delete_of_running_container_warns_in_the_question(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("d")
-        assert "It is running" in session.app.screen.question
+        modal = session.app.screen
+        assert isinstance(modal, ConfirmModal)
+        assert "It is running" in modal.question
 
 
-async def test_r_runs_the_selected_image_detached(run_app: Any) -> None:
+async def test_r_runs_the_selected_image_detached(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("2", "j", "r")
         assert session.fake.called("run_image") == [("busybox:latest",)]
@@ -102,17 +111,17 @@ async def test_r_runs_the_selected_image_detached(run_app: Any) -> None:
         assert len(session.fake.containers) == 4
 
 
-async def test_run_of_untagged_image_uses_its_id(run_app: Any) -> None:
+async def test_run_of_untagged_image_uses_its_id(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("2", "G", "r")
         assert session.fake.called("run_image") == [("sha256:" + "f" * 64,)]
 
 
-async def test_image_delete_confirmed_untags_the_reference(run_app: Any) -> None:
+async def test_image_delete_confirmed_untags_the_reference(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("2", "d")
         assert isinstance(session.app.screen, ConfirmModal)
-        assert session.app.focused.id == "cancel"
+        assert focused_id(session) == "cancel"
         await session.press("tab", "enter")
         assert session.fake.called("remove_image") == [("busybox:1.35", False)]
         assert session.app.screen.query_one(ImageTable).row_count == 4
@@ -131,7 +140,7 @@ async def test_image_delete_confirmed_untags_the_reference(run_app: Any) -> None
     ],
 )
 async def test_engine_refusal_becomes_a_notification_with_its_message(
-    run_app: Any, keys: tuple[str, ...], method: str, title: str
+    run_app: RunApp, keys: tuple[str, ...], method: str, title: str
 ) -> None:
     message = f"conflict: unable to {method} [web] (must force) - it is in use"
     async with run_app() as session:
@@ -147,7 +156,7 @@ async def test_engine_refusal_becomes_a_notification_with_its_message(
 
 @pytest.mark.parametrize("error", [NotFoundError("No such container: web", 404),
                                    ServerError("crun: exec failed", 500)])
-async def test_other_engine_errors_also_notify(run_app: Any, error: EngineError) -> None:
+async def test_other_engine_errors_also_notify(run_app: RunApp, error: EngineError) -> None:
     async with run_app() as session:
         session.fake.fail["start"] = error
         await session.press("s")
@@ -155,7 +164,7 @@ async def test_other_engine_errors_also_notify(run_app: Any, error: EngineError)
 
 
 async def test_stop_then_delete_of_one_container_both_complete_in_order(
-    run_app: Any, fake_client: Any
+    run_app: RunApp, fake_client: FakeEngineClient
 ) -> None:
     fake_client.delays["stop"] = 0.5
     async with run_app() as session:
@@ -169,7 +178,7 @@ async def test_stop_then_delete_of_one_container_both_complete_in_order(
 
 
 async def test_two_quick_runs_both_create_and_start_a_container(
-    run_app: Any, fake_client: Any
+    run_app: RunApp, fake_client: FakeEngineClient
 ) -> None:
     fake_client.delays["run_image"] = 0.3
     async with run_app() as session:

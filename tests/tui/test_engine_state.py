@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.widgets import Static
 
+from tests.conftest import FakeEngineClient
+from tests.tui.conftest import RunApp, Session
 from tuibox.client.errors import InvalidArgumentError
 from tuibox.messages import EngineStatusChanged
 from tuibox.screens import ErrorModal, MainScreen
@@ -13,11 +13,11 @@ from tuibox.supervisor import EngineState, EngineStatus
 from tuibox.widgets import ContainerTable, EngineHeader
 
 
-def header(session: Any) -> EngineHeader:
+def header(session: Session) -> EngineHeader:
     return session.app.screen_stack[0].query_one(EngineHeader)
 
 
-async def test_lost_engine_shows_in_header_and_recovers(run_app: Any) -> None:
+async def test_lost_engine_shows_in_header_and_recovers(run_app: RunApp) -> None:
     async with run_app(poll_interval=0.05) as session:
         session.fake.unavailable = True
         await session.wait_until(lambda: header(session).view.badge == "lost")
@@ -33,7 +33,7 @@ async def test_lost_engine_shows_in_header_and_recovers(run_app: Any) -> None:
         assert not session.app.has_class("-engine-down")
 
 
-async def test_repeated_poll_error_notifies_once(run_app: Any) -> None:
+async def test_repeated_poll_error_notifies_once(run_app: RunApp) -> None:
     async with run_app(poll_interval=0.05) as session:
         session.fake.fail["list_images"] = InvalidArgumentError("bad filter [x]", 400)
         await session.wait_until(lambda: bool(session.notifications))
@@ -50,7 +50,7 @@ CRUN_CAUSE = "crun is not installed (not on PATH) -- fix: apt-get install crun c
 CRUN_DETAILS = f"engine exited with code 1\ntuibox engine: {CRUN_CAUSE}"
 
 
-async def test_supervisor_states_show_in_header_with_the_cause(run_app: Any) -> None:
+async def test_supervisor_states_show_in_header_with_the_cause(run_app: RunApp) -> None:
     async with run_app() as session:
         app = session.app
         app.post_message(EngineStatusChanged(EngineStatus(EngineState.STARTING)))
@@ -74,7 +74,7 @@ async def test_supervisor_states_show_in_header_with_the_cause(run_app: Any) -> 
         await session.wait_until(lambda: header(session).view.badge == "up")
 
 
-async def test_e_opens_the_full_reason_the_engine_is_down(run_app: Any) -> None:
+async def test_e_opens_the_full_reason_the_engine_is_down(run_app: RunApp) -> None:
     async with run_app() as session:
         session.app.post_message(
             EngineStatusChanged(EngineStatus(EngineState.DOWN, CRUN_CAUSE, details=CRUN_DETAILS))
@@ -92,7 +92,7 @@ async def test_e_opens_the_full_reason_the_engine_is_down(run_app: Any) -> None:
         assert isinstance(session.app.screen, MainScreen)
 
 
-async def test_e_with_the_engine_up_says_so(run_app: Any) -> None:
+async def test_e_with_the_engine_up_says_so(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("e")
         assert isinstance(session.app.screen, MainScreen)
@@ -100,7 +100,7 @@ async def test_e_with_the_engine_up_says_so(run_app: Any) -> None:
 
 
 async def test_engine_answering_after_down_brings_header_back_up_and_renames_it(
-    run_app: Any, fake_client: Any
+    run_app: RunApp, fake_client: FakeEngineClient
 ) -> None:
     async with run_app(poll_interval=0.05) as session:
         session.fake.unavailable = True
@@ -116,12 +116,14 @@ async def test_engine_answering_after_down_brings_header_back_up_and_renames_it(
         assert not session.app.has_class("-engine-down")
 
 
-async def test_unexpected_worker_failure_opens_error_modal(run_app: Any) -> None:
+async def test_unexpected_worker_failure_opens_error_modal(run_app: RunApp) -> None:
     async with run_app() as session:
         session.fake.fail["start"] = RuntimeError("bug in tuibox")  # not an EngineError
         await session.pilot.press("s")
         await session.wait_until(lambda: isinstance(session.app.screen, ErrorModal))
-        assert "bug in tuibox" in str(session.app.screen.error)
+        modal = session.app.screen
+        assert isinstance(modal, ErrorModal)
+        assert "bug in tuibox" in str(modal.error)
         await session.pilot.press("escape")
         await session.wait_until(lambda: isinstance(session.app.screen, MainScreen))
         assert session.app.is_running
@@ -129,7 +131,7 @@ async def test_unexpected_worker_failure_opens_error_modal(run_app: Any) -> None
         assert all(not w.is_running for w in failed)
 
 
-async def test_repeated_unexpected_failure_opens_one_error_modal(run_app: Any) -> None:
+async def test_repeated_unexpected_failure_opens_one_error_modal(run_app: RunApp) -> None:
     async with run_app(poll_interval=0.05) as session:
         session.fake.fail["list_images"] = ValueError("not Docker JSON")  # not an EngineError
         await session.wait_until(lambda: isinstance(session.app.screen, ErrorModal))

@@ -9,6 +9,7 @@ from typing import Any
 
 from textual.widgets import Log
 
+from tests.tui.conftest import RunApp
 from tuibox.client.models import LogChunk
 from tuibox.screens import LogsScreen, MainScreen
 from tuibox.screens.logs import MAX_LOG_LINES
@@ -28,7 +29,7 @@ async def flood() -> AsyncIterator[LogChunk]:
         await asyncio.sleep(0)
 
 
-async def test_log_flood_is_batched_capped_and_escape_answers_at_once(run_app: Any) -> None:
+async def test_log_flood_is_batched_capped_and_escape_answers_at_once(run_app: RunApp) -> None:
     async with run_app() as session:
         session.fake.log_source = flood
         await session.pilot.press("l")
@@ -57,7 +58,7 @@ async def test_log_flood_is_batched_capped_and_escape_answers_at_once(run_app: A
         )
 
 
-async def test_log_lines_lose_terminal_control_sequences(run_app: Any) -> None:
+async def test_log_lines_lose_terminal_control_sequences(run_app: RunApp) -> None:
     async with run_app() as session:
         session.fake.log_chunks = [
             LogChunk("stdout", "\x1b[2J\x1b[H\x1b]52;c;SGVsbG8=\x07cleared?\n"),

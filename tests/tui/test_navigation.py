@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from rich.text import Text
-from textual.widgets import Log, TabbedContent
+from textual.widgets import DataTable, Log, TabbedContent
 
+from tests.conftest import FakeEngineClient
+from tests.tui.conftest import RunApp, Session
 from tuibox.client.models import LogChunk
 from tuibox.screens import HelpScreen, LogsScreen, MainScreen
 from tuibox.widgets import ContainerTable, EngineHeader, ImageTable, RegistryTable
 
 
-def active_pane(session: Any) -> str:
+def active_pane(session: Session) -> str:
     return session.app.screen.query_one(TabbedContent).active
 
 
-async def test_panes_switch_with_tab_shift_tab_and_numbers(run_app: Any) -> None:
+def selected_name(table: ContainerTable) -> str | None:
+    """The name of the container under the cursor (None when there is none)."""
+    container = table.selected_item
+    return None if container is None else container.name
+
+
+async def test_panes_switch_with_tab_shift_tab_and_numbers(run_app: RunApp) -> None:
     async with run_app() as session:
         assert active_pane(session) == "containers"
         assert isinstance(session.app.focused, ContainerTable)
@@ -39,7 +46,7 @@ async def test_panes_switch_with_tab_shift_tab_and_numbers(run_app: Any) -> None
         assert active_pane(session) == "registries"
 
 
-async def test_lists_show_the_engine_objects(run_app: Any) -> None:
+async def test_lists_show_the_engine_objects(run_app: RunApp) -> None:
     async with run_app() as session:
         screen = session.app.screen
         containers = screen.query_one(ContainerTable)
@@ -55,44 +62,44 @@ async def test_lists_show_the_engine_objects(run_app: Any) -> None:
         assert registries.get_row_at(1)[0].plain == "http://127.0.0.1:5000"
 
 
-async def test_arrows_and_j_k_move_the_selection(run_app: Any) -> None:
+async def test_arrows_and_j_k_move_the_selection(run_app: RunApp) -> None:
     async with run_app() as session:
         table = session.app.screen.query_one(ContainerTable)
-        assert table.selected_item.name == "web"
+        assert selected_name(table) == "web"
         await session.press("j")
-        assert table.selected_item.name == "hello"
+        assert selected_name(table) == "hello"
         await session.press("down")
-        assert table.selected_item.name == "db"
+        assert selected_name(table) == "db"
         await session.press("k")
-        assert table.selected_item.name == "hello"
+        assert selected_name(table) == "hello"
         await session.press("up")
-        assert table.selected_item.name == "web"
+        assert selected_name(table) == "web"
 
 
-async def test_lists_refresh_in_place_and_keep_the_selection(run_app: Any) -> None:
+async def test_lists_refresh_in_place_and_keep_the_selection(run_app: RunApp) -> None:
     async with run_app(poll_interval=0.05) as session:
         fake = session.fake
         table = session.app.screen.query_one(ContainerTable)
         await session.press("j")
-        assert table.selected_item.name == "hello"
+        assert selected_name(table) == "hello"
         fake.containers[1] = replace(fake.containers[1], state="running", status="Up 1 second")
         await session.wait_until(lambda: table.get_row_at(1)[2].plain == "running")
-        assert table.selected_item.name == "hello"
+        assert selected_name(table) == "hello"
         fake.containers.insert(0, replace(fake.containers[0], id="99" * 32, names=("/new",),
                                           created=fake.containers[0].created + 60))
         await session.wait_until(lambda: table.row_count == 4)
         assert table.get_row_at(0)[0].plain == "new"
-        assert table.selected_item.name == "hello"
+        assert selected_name(table) == "hello"
         fake.containers = [c for c in fake.containers if c.names != ("/web",)]
         await session.wait_until(lambda: table.row_count == 3)
-        assert table.selected_item.name == "hello"
+        assert selected_name(table) == "hello"
 
 
-async def test_help_lists_every_binding(run_app: Any) -> None:
+async def test_help_lists_every_binding(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("question_mark")
         assert isinstance(session.app.screen, HelpScreen)
-        table = session.app.screen.query_one("#help-table")
+        table = session.app.screen.query_one("#help-table", DataTable)
         rows = [tuple(cell.plain for cell in table.get_row_at(i)) for i in range(table.row_count)]
         actions = {action for _, _, action in rows}
         for expected in ("Quit", "Next pane", "Previous pane", "Containers", "Images",
@@ -105,7 +112,7 @@ async def test_help_lists_every_binding(run_app: Any) -> None:
         assert isinstance(session.app.screen, MainScreen)
 
 
-async def test_logs_follow_in_their_own_screen_and_escape_goes_back(run_app: Any) -> None:
+async def test_logs_follow_in_their_own_screen_and_escape_goes_back(run_app: RunApp) -> None:
     async with run_app() as session:
         fake = session.fake
         fake.log_chunks = [LogChunk("stdout", "listening on :8080\nfirst req"),
@@ -125,7 +132,7 @@ async def test_logs_follow_in_their_own_screen_and_escape_goes_back(run_app: Any
         assert all(not w.is_running for w in logs_workers)
 
 
-async def test_logs_stream_end_is_shown(run_app: Any) -> None:
+async def test_logs_stream_end_is_shown(run_app: RunApp) -> None:
     async with run_app() as session:
         session.fake.log_chunks = [LogChunk("stdout", "bye")]
         session.fake.log_release.set()
@@ -135,7 +142,7 @@ async def test_logs_stream_end_is_shown(run_app: Any) -> None:
         assert log.lines == ["bye", "— end of log stream —"]
 
 
-async def test_header_names_engine_and_socket(run_app: Any) -> None:
+async def test_header_names_engine_and_socket(run_app: RunApp) -> None:
     async with run_app() as session:
         header = session.app.screen.query_one(EngineHeader)
         assert header.view.badge == "up"
@@ -143,7 +150,7 @@ async def test_header_names_engine_and_socket(run_app: Any) -> None:
         assert header.view.host == "unix:///run/tuibox/engine.sock"
 
 
-async def test_q_quits_and_closes_the_client(run_app: Any) -> None:
+async def test_q_quits_and_closes_the_client(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.pilot.press("q")
         await session.pilot.pause()
@@ -152,7 +159,7 @@ async def test_q_quits_and_closes_the_client(run_app: Any) -> None:
 
 
 async def test_list_slower_than_the_poll_interval_still_fills_the_table(
-    run_app: Any, fake_client: Any
+    run_app: RunApp, fake_client: FakeEngineClient
 ) -> None:
     fake_client.delays["list_containers"] = 0.25
     async with run_app(poll_interval=0.05) as session:

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Log, Static
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from tuibox.client.errors import EngineError
 from tuibox.client.models import ContainerSummary, LogChunk, LogStream
+from tuibox.client.protocol import EngineClientProtocol
+from tuibox.messages import ActionFailed, WorkerCrashed
 from tuibox.widgets.format import terminal_safe
-
-if TYPE_CHECKING:
-    from tuibox.app import TuiboxApp
 
 MAX_LOG_LINES = 10_000
 """Lines kept on screen (and waiting for the next flush); older ones are dropped."""
@@ -63,8 +62,15 @@ class LogsScreen(Screen[None]):
     ]
     """Esc returns to the lists; c clears what is shown."""
 
-    def __init__(self, container: ContainerSummary) -> None:
+    def __init__(self, client: EngineClientProtocol, container: ContainerSummary) -> None:
+        """Build the screen.
+
+        Args:
+            client: How the screen reaches the engine.
+            container: The container whose logs are followed.
+        """
         super().__init__()
+        self.client = client
         self.container = container
         self._pending: deque[str] = deque(maxlen=MAX_LOG_LINES)
 
@@ -88,16 +94,15 @@ class LogsScreen(Screen[None]):
     @work(exclusive=True, group="logs", exit_on_error=False)
     async def follow_logs(self) -> None:
         """Stream the logs into the buffer; ends when the container stops or Esc is pressed."""
-        client = cast("TuiboxApp", self.app).client
         assembler = LineAssembler()
         try:
-            async for chunk in client.logs(self.container.id, follow=True, tail=1000):
+            async for chunk in self.client.logs(self.container.id, follow=True, tail=1000):
                 self._collect(assembler.feed(chunk))
                 await asyncio.sleep(0)
         except EngineError as err:
             self._collect(assembler.flush())
             self.flush_pending()
-            cast("TuiboxApp", self.app).report_action_error("Logs failed", err)
+            self.post_message(ActionFailed("Logs failed", err))
             return
         self._collect(assembler.flush())
         self._pending.append(END_OF_STREAM)
@@ -121,5 +126,7 @@ class LogsScreen(Screen[None]):
 
     @on(Worker.StateChanged)
     def forward_worker_failure(self, event: Worker.StateChanged) -> None:
-        """Hand failed workers to the app."""
-        cast("TuiboxApp", self.app).report_worker_state(event)
+        """Post a failed worker up to the app (Textual's worker messages do not bubble)."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
+            self.post_message(WorkerCrashed(worker.name, worker.error))

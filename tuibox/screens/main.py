@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on
@@ -10,12 +11,13 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
+from tuibox.client.protocol import EngineClientProtocol
+from tuibox.panes.containers import ContainersPane
+from tuibox.panes.images import ImagesPane
+from tuibox.panes.registries import RegistriesPane
 from tuibox.screens.confirm import ConfirmModal
-from tuibox.screens.containers import ContainersPane
 from tuibox.screens.help import MOVEMENT_ENTRIES, HelpEntry, HelpScreen, binding_entries
-from tuibox.screens.images import ImagesPane
 from tuibox.screens.logs import LogsScreen
-from tuibox.screens.registries import RegistriesPane
 from tuibox.widgets.engine_header import EngineHeader
 
 PANE_IDS = ("containers", "images", "registries")
@@ -34,16 +36,40 @@ class MainScreen(Screen[None]):
     ]
     """Pane switching and help."""
 
+    def __init__(
+        self,
+        client: EngineClientProtocol,
+        *,
+        clock: Callable[[], float],
+        poll_interval: float,
+    ) -> None:
+        """Build the screen; the panes get the same client, clock and poll interval.
+
+        Args:
+            client: How the panes reach the engine.
+            clock: The current Unix time, for the ages shown.
+            poll_interval: Seconds between two refreshes of a list.
+        """
+        super().__init__()
+        self.client = client
+        self.clock = clock
+        self.poll_interval = poll_interval
+
     def compose(self) -> ComposeResult:
         """Header, tabs, footer."""
+        client, clock, interval = self.client, self.clock, self.poll_interval
         yield EngineHeader(id="engine-header")
         with TabbedContent(initial="containers", id="panes"):
             with TabPane("1 Containers", id="containers"):
-                yield ContainersPane(id="containers-pane")
+                yield ContainersPane(
+                    client, clock=clock, poll_interval=interval, id="containers-pane"
+                )
             with TabPane("2 Images", id="images"):
-                yield ImagesPane(id="images-pane")
+                yield ImagesPane(client, clock=clock, poll_interval=interval, id="images-pane")
             with TabPane("3 Registries", id="registries"):
-                yield RegistriesPane(id="registries-pane")
+                yield RegistriesPane(
+                    client, clock=clock, poll_interval=interval, id="registries-pane"
+                )
         yield Footer()
 
     @property
@@ -89,7 +115,15 @@ class MainScreen(Screen[None]):
 
 
 def help_entries(app_bindings: list[BindingType]) -> list[HelpEntry]:
-    """Collect the help lines from the BINDINGS of the app, screens and panes."""
+    """Collect the help lines from the BINDINGS of the app, its screens and its panes.
+
+    Args:
+        app_bindings: The app's BINDINGS (keys that work anywhere).
+
+    Returns:
+        The lines in the order shown: the app, MainScreen, the lists, the panes (from
+        tuibox.panes), then LogsScreen and ConfirmModal (from tuibox.screens).
+    """
     return [
         *binding_entries("Anywhere", app_bindings),
         *binding_entries("Main", MainScreen.BINDINGS),

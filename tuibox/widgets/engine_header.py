@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from rich.text import Text
 from textual.widget import Widget
-
-if TYPE_CHECKING:
-    from textual.app import RenderResult
 
 Badge = Literal["connecting", "starting", "up", "restarting", "down", "lost"]
 BADGE_COMPONENTS: dict[str, str] = {
@@ -72,7 +69,7 @@ class EngineHeader(Widget):
             self._view = view
             self.refresh()
 
-    def render(self) -> RenderResult:
+    def render(self) -> Text:
         """Draw the line; engine text is never parsed as markup."""
         view = self._view
         line = Text(" tuibox ", style=self.get_component_rich_style("engineheader--title"))

@@ -8,8 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
 from tuibox.client.errors import EngineError
+from tuibox.messages import EngineReached, PollFailed
+from tuibox.panes.engine_pane import EnginePane
 from tuibox.screens.confirm import ConfirmModal
-from tuibox.screens.pane import EnginePane
 from tuibox.widgets.format import short_id
 from tuibox.widgets.image_table import ImageRow, ImageTable
 
@@ -35,12 +36,12 @@ class ImagesPane(EnginePane):
     async def fetch_and_show(self) -> None:
         """Fetch the images and update the table in place."""
         try:
-            images = await self.tuibox.client.list_images()
+            images = await self.client.list_images()
         except EngineError as err:
-            self.tuibox.report_poll_error(err)
+            self.post_message(PollFailed(err))
             return
-        self.tuibox.report_reachable()
-        self.query_one(ImageTable).show(images, self.tuibox.clock())
+        self.post_message(EngineReached())
+        self.query_one(ImageTable).show(images, self.clock())
 
     def _require_selection(self) -> ImageRow | None:
         row = self.selected
@@ -54,7 +55,7 @@ class ImagesPane(EnginePane):
             return
 
         async def run() -> str:
-            container_id = await self.tuibox.client.run_image(row.target)
+            container_id = await self.client.run_image(row.target)
             return f"Started container {short_id(container_id)} from {row.reference}."
 
         self.run_engine_action(row.image.id, "Run failed", run)
@@ -70,7 +71,7 @@ class ImagesPane(EnginePane):
                 return
 
             async def remove() -> str:
-                await self.tuibox.client.remove_image(row.target)
+                await self.client.remove_image(row.target)
                 return f"Deleted {row.reference}."
 
             self.run_engine_action(row.image.id, "Delete failed", remove)

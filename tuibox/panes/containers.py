@@ -9,9 +9,10 @@ from textual.binding import Binding, BindingType
 
 from tuibox.client.errors import EngineError
 from tuibox.client.models import ContainerSummary
+from tuibox.messages import EngineReached, PollFailed
+from tuibox.panes.engine_pane import EnginePane
 from tuibox.screens.confirm import ConfirmModal
 from tuibox.screens.logs import LogsScreen
-from tuibox.screens.pane import EnginePane
 from tuibox.widgets.container_table import ContainerTable
 
 
@@ -39,12 +40,12 @@ class ContainersPane(EnginePane):
     async def fetch_and_show(self) -> None:
         """Fetch the containers and update the table in place."""
         try:
-            containers = await self.tuibox.client.list_containers(all=True)
+            containers = await self.client.list_containers(all=True)
         except EngineError as err:
-            self.tuibox.report_poll_error(err)
+            self.post_message(PollFailed(err))
             return
-        self.tuibox.report_reachable()
-        self.query_one(ContainerTable).show(containers, self.tuibox.clock())
+        self.post_message(EngineReached())
+        self.query_one(ContainerTable).show(containers, self.clock())
 
     def _require_selection(self) -> ContainerSummary | None:
         container = self.selected
@@ -58,7 +59,7 @@ class ContainersPane(EnginePane):
             return
 
         async def start() -> str:
-            result = await self.tuibox.client.start(container.id)
+            result = await self.client.start(container.id)
             if result.already_started:
                 return f"{container.name} is already running."
             return f"Started {container.name}."
@@ -71,7 +72,7 @@ class ContainersPane(EnginePane):
             return
 
         async def stop() -> str:
-            result = await self.tuibox.client.stop(container.id)
+            result = await self.client.stop(container.id)
             if result.already_stopped:
                 return f"{container.name} is already stopped."
             return f"Stopped {container.name}."
@@ -85,7 +86,7 @@ class ContainersPane(EnginePane):
             return
 
         async def restart() -> str:
-            await self.tuibox.client.restart(container.id)
+            await self.client.restart(container.id)
             return f"Restarted {container.name}."
 
         self.run_engine_action(container.id, "Restart failed", restart)
@@ -103,7 +104,7 @@ class ContainersPane(EnginePane):
                 return
 
             async def remove() -> str:
-                await self.tuibox.client.remove_container(container.id)
+                await self.client.remove_container(container.id)
                 return f"Deleted {container.name}."
 
             self.run_engine_action(container.id, "Delete failed", remove)
@@ -114,4 +115,4 @@ class ContainersPane(EnginePane):
         """Follow the selected container's output in its own screen."""
         if (container := self._require_selection()) is None:
             return
-        self.app.push_screen(LogsScreen(container))
+        self.app.push_screen(LogsScreen(self.client, container))

@@ -7,7 +7,8 @@ from textual.widgets import Static
 
 from tuibox.client.errors import EngineError
 from tuibox.client.models import EngineInfo
-from tuibox.screens.pane import EnginePane
+from tuibox.messages import EngineReached, PollFailed
+from tuibox.panes.engine_pane import EnginePane
 from tuibox.widgets.registry_list import RegistryTable
 
 INFO_POLL_FACTOR = 5
@@ -37,15 +38,15 @@ class RegistriesPane(EnginePane):
     @property
     def poll_interval(self) -> float:
         """/info is polled every few seconds."""
-        return self.tuibox.poll_interval * INFO_POLL_FACTOR
+        return super().poll_interval * INFO_POLL_FACTOR
 
     async def fetch_and_show(self) -> None:
         """Fetch /info and show its registry configuration."""
         try:
-            info = await self.tuibox.client.info()
+            info = await self.client.info()
         except EngineError as err:
-            self.tuibox.report_poll_error(err)
+            self.post_message(PollFailed(err))
             return
-        self.tuibox.report_reachable()
+        self.post_message(EngineReached())
         self.query_one("#registries-summary", Static).update(engine_summary(info))
         self.query_one(RegistryTable).show(info)

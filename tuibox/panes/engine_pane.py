@@ -1,49 +1,61 @@
-"""Provides EnginePane: the base of the list panes (polling, actions, error routing)."""
+"""Provides EnginePane: the base of the list panes (polling, actions, reporting failures up)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, cast
 
 from textual import on
 from textual.containers import Vertical
 from textual.worker import Worker, WorkerState
 
 from tuibox.client.errors import EngineError
-
-if TYPE_CHECKING:
-    from tuibox.app import TuiboxApp
+from tuibox.client.protocol import EngineClientProtocol
+from tuibox.messages import ActionFailed, WorkerCrashed
 
 
 class EnginePane(Vertical):
-    """A pane that polls the engine once a second and runs actions on what is selected.
+    """A pane that polls the engine every `poll_interval` and runs actions on what is selected.
 
-    Subclasses implement fetch_and_show(). Polling never cancels a poll in flight: a tick
-    that finds one running is skipped, and a refresh asked for meanwhile (after an action)
-    runs once that poll ends, so a slow engine still fills the pane. Actions run in their
-    own non-exclusive workers, queued per object, so every requested action completes and
-    reports (STYLE.md's exclusive action workers let `S` then `d` cancel the stop); an
-    EngineError becomes a notification with the engine's own message, and any
-    other failure is shown by the app's ErrorModal.
+    Subclasses implement fetch_and_show(), and post EngineReached or PollFailed with its
+    outcome. Polling never cancels a poll in flight: a tick that finds one running is
+    skipped, and a refresh asked for meanwhile (after an action) runs once that poll ends,
+    so a slow engine still fills the pane. Actions run in their own non-exclusive workers,
+    queued per object, so every requested action completes and reports (an exclusive worker
+    per object would let `S` then `d` cancel the stop). An EngineError is posted up as
+    ActionFailed, which the app shows with the engine's own message; any other failure is
+    posted up as WorkerCrashed, which the app shows in its ErrorModal.
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        client: EngineClientProtocol,
+        *,
+        clock: Callable[[], float],
+        poll_interval: float,
+        id: str | None = None,
+    ) -> None:
+        """Build the pane.
+
+        Args:
+            client: How the pane reaches the engine.
+            clock: The current Unix time, for the ages shown.
+            poll_interval: Seconds between two polls (a subclass may poll less often).
+            id: The widget ID.
+        """
         super().__init__(id=id)
+        self.client = client
+        self.clock = clock
+        self._poll_interval = poll_interval
         self._poll_worker: Worker[None] | None = None
         self._refresh_again = False
         self._action_locks: dict[str, asyncio.Lock] = {}
         self._actions_waiting: dict[str, int] = {}
 
     @property
-    def tuibox(self) -> TuiboxApp:
-        """The app, typed."""
-        return cast("TuiboxApp", self.app)
-
-    @property
     def poll_interval(self) -> float:
         """Seconds between two polls of this pane."""
-        return self.tuibox.poll_interval
+        return self._poll_interval
 
     def on_mount(self) -> None:
         """Load now, then poll."""
@@ -117,7 +129,7 @@ class EnginePane(Vertical):
         try:
             message = await call()
         except EngineError as err:
-            self.tuibox.report_action_error(failure_title, err)
+            self.post_message(ActionFailed(failure_title, err))
             return
         if message:
             self.notify(message, markup=False)
@@ -125,5 +137,7 @@ class EnginePane(Vertical):
 
     @on(Worker.StateChanged)
     def forward_worker_failure(self, event: Worker.StateChanged) -> None:
-        """Hand failed workers to the app (worker messages do not bubble)."""
-        self.tuibox.report_worker_state(event)
+        """Post a failed worker up to the app (Textual's worker messages do not bubble)."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
+            self.post_message(WorkerCrashed(worker.name, worker.error))
