@@ -20,7 +20,9 @@ import pytest
 from tuibox.demo.push import seed_registry
 from tuibox.demo.registry import LocalRegistry
 
-REQUIRED_TOOLS = ("crun", "conmon", "docker-registry")
+# docker is the CLI the tests drive (any 20.10 or newer; the install script brings Debian's
+# docker.io when there is none): the `client` fixture pulls with it, most tests run it.
+REQUIRED_TOOLS = ("crun", "conmon", "docker-registry", "docker")
 # A closed loopback port as the proxy for everything but loopback: a pull that falls back
 # from the mirror to Docker Hub fails here at once instead of leaving the machine.
 OFFLINE_PROXY_ENV = {
