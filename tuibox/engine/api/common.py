@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from tuibox.engine.domain.errors import EngineError, InvalidArgument
+from tuibox.engine.domain.json_input import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,7 @@ def query_filters(request: web.Request) -> dict[str, list[str]]:
     raw = request.query.get("filters")
     if not raw:
         return {}
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        raise InvalidArgument(f"invalid filters: {raw!r} is not JSON") from None
+    parsed = parse_json(raw, f"invalid filters: {raw[:64]!r}")
     if not isinstance(parsed, dict):
         raise InvalidArgument("invalid filters: expected a JSON object")
     filters: dict[str, list[str]] = {}
@@ -74,10 +72,7 @@ async def read_json_body(request: web.Request, *, required: bool = True) -> dict
         if required:
             raise InvalidArgument("request body is empty; a JSON object was expected")
         return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as err:
-        raise InvalidArgument(f"malformed JSON body: {err}") from None
+    body = parse_json(raw, "malformed JSON body: the request body")
     if not isinstance(body, dict):
         raise InvalidArgument("malformed JSON body: expected an object")
     return body

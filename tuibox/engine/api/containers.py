@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -57,7 +58,9 @@ class ContainerRoutes:
 
     async def create(self, request: web.Request) -> web.Response:
         body = await read_json_body(request)
-        result = await self.creation.create(body, request.query.get("name"))
+        result = await self.creation.create(
+            body, request.query.get("name"), request.query.get("platform") or None
+        )
         return json_response(result, status=201)
 
     async def inspect(self, request: web.Request) -> web.Response:
@@ -144,9 +147,9 @@ class ContainerRoutes:
             stdout=query_bool(request, "stdout"),
             stderr=query_bool(request, "stderr"),
             follow=query_bool(request, "follow"),
-            tail=None if tail_text in ("", "all") else _non_negative(tail_text),
-            since_ns=_unix_ns(request.query.get("since")) or 0,
-            until_ns=_unix_ns(request.query.get("until")),
+            tail=_tail(tail_text),
+            since_ns=_unix_ns("since", request.query.get("since")) or 0,
+            until_ns=_unix_ns("until", request.query.get("until")) or None,
         )
         timestamps = query_bool(request, "timestamps")
         records = self.streams.logs(container_id, query)
@@ -161,18 +164,31 @@ class ContainerRoutes:
         return response
 
 
-def _non_negative(text: str) -> int:
+_UNIX_TIME = re.compile(r"(-?\d{1,12})(?:\.(\d{1,9}))?", re.ASCII)
+
+
+def _tail(text: str) -> int | None:
+    """Docker's `tail`: all (or empty, or any negative number) means every line."""
+    if text in ("", "all"):
+        return None
     try:
         value = int(text)
     except ValueError:
-        raise InvalidArgument(f"invalid tail value: {text!r}") from None
-    return max(value, 0)
+        shown = text[:64]
+        raise InvalidArgument(f"invalid value for tail: {shown!r} is not a number or all") from None
+    return None if value < 0 else value
 
 
-def _unix_ns(text: str | None) -> int | None:
+def _unix_ns(key: str, text: str | None) -> int | None:
+    """A `since`/`until` time: Unix seconds with up to nine decimals, as the CLI sends it."""
     if not text:
         return None
-    try:
-        return int(float(text) * 1_000_000_000)
-    except ValueError:
-        raise InvalidArgument(f"invalid time value: {text!r}") from None
+    match = _UNIX_TIME.fullmatch(text)
+    if match is None:
+        raise InvalidArgument(
+            f"invalid value for {key}: {text[:64]!r} is not a Unix time (seconds[.nanoseconds])"
+        )
+    seconds, fraction = match.groups()
+    nanos = int((fraction or "0").ljust(9, "0"))
+    sign = -1 if seconds.startswith("-") else 1
+    return int(seconds) * 1_000_000_000 + sign * nanos

@@ -42,7 +42,10 @@ class ImageRoutes:
         messages: AsyncGenerator[dict[str, Any], None]
         if from_image:
             messages = self.images.pull(
-                from_image, query.get("tag") or None, request.headers.get("X-Registry-Auth")
+                from_image,
+                query.get("tag") or None,
+                request.headers.get("X-Registry-Auth"),
+                query.get("platform") or None,
             )
         elif from_src == "-":
             messages = self.images.import_rootfs(
@@ -51,6 +54,7 @@ class ImageRoutes:
                 query.get("tag") or None,
                 query.get("message") or None,
                 query.getall("changes", []),
+                query.get("platform") or None,
             )
         elif from_src:
             raise InvalidArgument(

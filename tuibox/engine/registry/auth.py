@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from dataclasses import dataclass
 
 import httpx
 
-from tuibox.engine.domain.errors import Unauthorized, Unavailable
+from tuibox.engine.domain.errors import InvalidArgument, Unauthorized, Unavailable
+from tuibox.engine.domain.json_input import parse_json
 
 _PARAM_RE = re.compile(r'([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]+))')
 _MAX_TOKEN_BYTES = 1024 * 1024
@@ -31,8 +31,8 @@ def decode_registry_auth(header: str | None) -> Credentials | None:
         return None
     padded = header.strip() + "=" * (-len(header.strip()) % 4)
     try:
-        data = json.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, binascii.Error):
+        data = parse_json(base64.urlsafe_b64decode(padded), "X-Registry-Auth")
+    except (InvalidArgument, ValueError, binascii.Error):
         return None
     if not isinstance(data, dict):
         return None
@@ -83,9 +83,9 @@ async def fetch_token(
     except httpx.HTTPError as err:
         raise Unavailable(f"the registry's token server {realm} is unreachable: {err}") from None
     try:
-        body = json.loads(data)
-    except ValueError:
-        raise Unauthorized("the registry's token server sent something that is not JSON") from None
+        body = parse_json(data, "the token server's answer")
+    except InvalidArgument as err:
+        raise Unauthorized(f"the registry's token server sent something unusable: {err}") from None
     token = body.get("access_token") or body.get("token") if isinstance(body, dict) else None
     if not token or not isinstance(token, str):
         raise Unauthorized("the registry's token server answered without a token")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from tuibox.engine.domain.errors import InvalidArgument, NotFound
+from tuibox.engine.domain.json_input import parse_json
 from tuibox.engine.domain.platform import go_arch
 from tuibox.engine.domain.reference import validate_digest
 
@@ -74,9 +74,9 @@ def parse_document(body: bytes, content_type: str) -> tuple[str, dict[str, Any]]
         InvalidArgument: not JSON, a schema1 manifest, an unknown type, or a mixed document.
     """
     try:
-        document = json.loads(body)
-    except ValueError:
-        raise InvalidArgument("invalid manifest: the registry sent non-JSON content") from None
+        document = parse_json(body, "the manifest")
+    except InvalidArgument as err:
+        raise InvalidArgument(f"invalid manifest from the registry: {err}") from None
     if not isinstance(document, dict):
         raise InvalidArgument("invalid manifest: expected a JSON object")
     header_type = content_type.split(";", 1)[0].strip()

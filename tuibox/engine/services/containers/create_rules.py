@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.services.containers.create_fields import check_fields
+from tuibox.engine.services.containers.run_rules import parse_signal
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -45,7 +47,8 @@ def merge_process(body: dict[str, Any], image_config: dict[str, Any]) -> Process
         entrypoint = list(image_config.get("Entrypoint") or []) or None
         if cmd is None:
             cmd = list(image_config.get("Cmd") or []) or None
-    words = (entrypoint or []) + (cmd or [])
+    # `--entrypoint ""` arrives as [""]: no entrypoint at all, not an empty program name.
+    words = [w for w in entrypoint or [] if entrypoint != [""]] + (cmd or [])
     if not words:
         raise InvalidArgument("No command specified")
     env = _merge_env(list(image_config.get("Env") or []), _string_list(body, "Env") or [])
@@ -69,20 +72,43 @@ def merge_process(body: dict[str, Any], image_config: dict[str, Any]) -> Process
 def _merge_env(image_env: list[str], given_env: list[str]) -> list[str]:
     merged: dict[str, str] = {}
     for entry in [*image_env, *given_env]:
-        key = entry.split("=", 1)[0]
+        key, sep, _ = entry.partition("=")
         if not key:
             raise InvalidArgument(f"invalid environment variable: {entry!r}")
-        merged[key] = entry
+        if sep:
+            merged[key] = entry
+        else:  # a bare name (`-e NAME` with NAME unset on the client) unsets the variable
+            merged.pop(key, None)
     if "PATH" not in merged:
         merged = {"PATH": DEFAULT_PATH, **merged}
     return list(merged.values())
 
 
+MAX_ARG_BYTES = 128 * 1024 - 1
+"""Longest single argument or environment entry: the kernel's MAX_ARG_STRLEN, less the NUL."""
+MAX_EXEC_BYTES = 2 * 1024 * 1024
+"""Arguments and environment together: what execve takes with the usual 8 MiB stack."""
+MAX_PATH_BYTES = 4095
+"""PATH_MAX less the NUL, for the working directory."""
+MAX_HOSTNAME = 64
+"""HOST_NAME_MAX: sethostname refuses longer names."""
+MAX_LABELS_BYTES = 256 * 1024
+"""All label keys and values together (Kubernetes caps annotations the same way)."""
+MAX_SHORT_STRING = 256
+"""User, StopSignal: longer values cannot be a user name, uid:gid or signal."""
+_STRINGS = ("User", "WorkingDir", "Hostname", "Domainname", "StopSignal")
+_KERNEL_STRINGS = ("Image", "User", "WorkingDir", "Hostname", "Domainname", "StopSignal")
+
+
 def validate_create_body(body: dict[str, Any]) -> dict[str, Any]:
-    """Check the fields of a create body this engine uses; returns the HostConfig.
+    """Check a create body: types, sizes, NUL bytes, and that every field can be honoured.
+
+    Returns:
+        The HostConfig section ({} when absent).
 
     Raises:
-        InvalidArgument: a field of the wrong type, named in the message.
+        InvalidArgument: a field of the wrong type or size, or one the engine does not
+            honour, named in the message (with the docker flag for the latter).
     """
     image_ref = body.get("Image")
     if not isinstance(image_ref, str) or not image_ref:
@@ -92,19 +118,67 @@ def validate_create_body(body: dict[str, Any]) -> dict[str, Any]:
             "interactive containers (-i, -t) are not supported by the tuibox engine yet; "
             "run without -i and -t"
         )
-    _expect(body, "Labels", dict, "an object of strings")
-    if not all(isinstance(v, str) for v in (body.get("Labels") or {}).values()):
-        raise InvalidArgument("Labels must be an object of strings")
-    for key in ("User", "WorkingDir", "Hostname", "StopSignal"):
+    _check_labels(body)
+    for key in _STRINGS:
         _expect(body, key, str, "a string")
     _expect(body, "StopTimeout", int, "an integer")
+    for key in ("Cmd", "Entrypoint", "Env"):
+        _string_list(body, key)
+    for key in _KERNEL_STRINGS:
+        _check_no_nul(key, [body.get(key) or ""])
+    _check_sizes(body)
+    if body.get("StopSignal"):
+        parse_signal(body["StopSignal"], 0)
     host_config = body.get("HostConfig") or {}
     if not isinstance(host_config, dict):
         raise InvalidArgument("HostConfig must be an object")
     _expect(host_config, "AutoRemove", bool, "true or false", prefix="HostConfig.")
     _expect(host_config, "LogConfig", dict, "an object", prefix="HostConfig.")
     _expect(host_config, "NetworkMode", str, "a string", prefix="HostConfig.")
+    _expect(body, "NetworkingConfig", dict, "an object")
+    check_fields(body)
     return host_config
+
+
+def _check_labels(body: dict[str, Any]) -> None:
+    _expect(body, "Labels", dict, "an object of strings")
+    labels = body.get("Labels") or {}
+    if not all(isinstance(v, str) for v in labels.values()):
+        raise InvalidArgument("Labels must be an object of strings")
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in labels.items())
+    if size > MAX_LABELS_BYTES:
+        raise InvalidArgument(
+            f"Labels take {size} bytes; the tuibox engine takes at most {MAX_LABELS_BYTES}"
+        )
+
+
+def _check_sizes(body: dict[str, Any]) -> None:
+    words = [w for key in ("Entrypoint", "Cmd", "Env") for w in _string_list(body, key) or []]
+    for key in ("Entrypoint", "Cmd", "Env"):
+        values = _string_list(body, key) or []
+        _check_no_nul(key, values)
+        if any(len(v.encode()) > MAX_ARG_BYTES for v in values):
+            raise InvalidArgument(
+                f"{key} has an entry longer than {MAX_ARG_BYTES} bytes, the kernel's limit "
+                "for one argument or variable"
+            )
+    total = sum(len(w.encode()) + 1 + 8 for w in words)
+    if total > MAX_EXEC_BYTES:
+        raise InvalidArgument(
+            f"the command and environment take {total} bytes; the kernel runs at most "
+            f"{MAX_EXEC_BYTES} (argument list too long)"
+        )
+    limits = {"WorkingDir": MAX_PATH_BYTES, "Hostname": MAX_HOSTNAME, "Domainname": MAX_HOSTNAME,
+              "User": MAX_SHORT_STRING, "StopSignal": MAX_SHORT_STRING}  # fmt: skip
+    for key, limit in limits.items():
+        value = body.get(key) or ""
+        if len(value.encode()) > limit:
+            raise InvalidArgument(f"{key} is longer than {limit} bytes")
+
+
+def _check_no_nul(key: str, values: list[str]) -> None:
+    if any("\0" in value for value in values):
+        raise InvalidArgument(f"{key} must not contain NUL bytes")
 
 
 def _expect(fields: dict[str, Any], key: str, kind: type, wording: str, prefix: str = "") -> None:

@@ -7,9 +7,11 @@ from typing import Any
 
 from tuibox import timestamps
 from tuibox.engine.domain.container import ContainerRecord, validate_name
-from tuibox.engine.domain.errors import Conflict, RuntimeFailure
+from tuibox.engine.domain.errors import Conflict, NotFound, RuntimeFailure
 from tuibox.engine.domain.names import random_name
+from tuibox.engine.domain.platform import Platform, parse_platform, require_linux
 from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.create_fields import canonical_body
 from tuibox.engine.services.containers.create_rules import (
     ProcessSettings,
     merge_process,
@@ -28,21 +30,31 @@ class ContainerCreation:
         self.context = context
         self.images = images
 
-    async def create(self, body: dict[str, Any], name: str | None) -> dict[str, Any]:
+    async def create(
+        self, body: dict[str, Any], name: str | None, platform: str | None = None
+    ) -> dict[str, Any]:
         """Create a container; on failure nothing is left behind.
+
+        Args:
+            body: Docker's create body (Config with HostConfig and NetworkingConfig).
+            name: The container's name; a random one when None.
+            platform: The `platform` the image must be for (os[/arch[/variant]]), if any.
 
         Returns:
             Docker's ContainerCreateResponse: {"Id": ..., "Warnings": []}.
 
         Raises:
             InvalidArgument: a field of the body is wrong or not supported, named.
-            NotFound: no such image.
+            NotFound: no such image (for that platform).
             Conflict: the name is taken.
         """
+        body = canonical_body(body)
         host_config = validate_create_body(body)
         image_ref: str = body["Image"]
         final_name = self._choose_name(name)
         image = self.images.resolve(image_ref)
+        if platform:
+            _check_platform(image_ref, image.config, require_linux(parse_platform(platform)))
         image_config = dict(image.config.get("config") or {})
         process = merge_process(body, image_config)
         container_id = secrets.token_hex(32)
@@ -121,3 +133,18 @@ def _container_config(
         "StopSignal": body.get("StopSignal") or image_config.get("StopSignal"),
         "StopTimeout": body.get("StopTimeout"),
     }
+
+
+def _check_platform(image_ref: str, config: dict[str, Any], wanted: Platform) -> None:
+    """Refuse an image made for another platform than the one asked for (as Docker does)."""
+    actual = Platform(
+        str(config.get("os") or "linux"),
+        parse_platform(str(config.get("architecture") or "amd64")).architecture,
+        str(config.get("variant") or ""),
+    )
+    variant_differs = bool(wanted.variant) and wanted.variant != actual.variant
+    if (wanted.os, wanted.architecture) != (actual.os, actual.architecture) or variant_differs:
+        raise NotFound(
+            f"image with reference {image_ref} was found but does not match the specified "
+            f"platform: wanted {wanted}, actual: {actual}"
+        )

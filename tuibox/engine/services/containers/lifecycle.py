@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import signal as signals
+from pathlib import Path
 
 from tuibox import timestamps
 from tuibox.engine.domain.container import ContainerRecord, Status
-from tuibox.engine.domain.errors import Conflict, EngineError, RuntimeFailure
+from tuibox.engine.domain.errors import Conflict, EngineError, InvalidArgument, RuntimeFailure
 from tuibox.engine.runtime.protocol import Runtime
 from tuibox.engine.services.containers.bundle import BundleWriter
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.exits import ExitRecorder
 from tuibox.engine.services.containers.removal import ContainerRemoval
-from tuibox.engine.services.containers.run_rules import (
-    describe_start_failure,
-    parse_signal,
-    start_failure_exit_code,
-)
+from tuibox.engine.services.containers.run_rules import classify_start_failure, parse_signal
 from tuibox.engine.services.containers.runs import KILL_WAIT_SECONDS, Runs
 
 DEFAULT_STOP_TIMEOUT = 10
+MAX_PATH = 4095
 
 
 class ContainerLifecycle:
@@ -81,13 +79,16 @@ class ContainerLifecycle:
             pid = await self.runtime.create(record.id, paths.bundle, paths.log)
             await self.runtime.start(record.id)
         except Exception as err:
+            is_dir = await asyncio.to_thread(_names_dir, paths.rootfs, record.path)
             await self.runs.release(record)
-            message = describe_start_failure(str(err))
-            record.state.error = message
-            record.state.exit_code = start_failure_exit_code(message)
+            failure = classify_start_failure(record.path, str(err), is_dir=is_dir)
+            record.state.error = failure.message
+            record.state.exit_code = failure.exit_code
             self.context.save(record)
+            if failure.bad_command:
+                raise InvalidArgument(failure.message) from err
             if isinstance(err, EngineError):
-                raise type(err)(message) from err
+                raise type(err)(failure.message) from err
             raise RuntimeFailure(f"cannot start container {record.short_id}: {err}") from err
         state = record.state
         state.status, state.pid, state.error = Status.RUNNING, pid, ""
@@ -164,3 +165,13 @@ class ContainerLifecycle:
         finally:
             context.restarting.discard(record.id)
         context.publish(record, "restart")
+
+
+def _names_dir(rootfs: Path, command: str) -> bool:
+    """Whether an absolute command names a directory in the (still mounted) rootfs."""
+    if not command.startswith("/") or len(command) > MAX_PATH:
+        return False
+    try:
+        return (rootfs / command.lstrip("/")).is_dir()
+    except OSError:
+        return False

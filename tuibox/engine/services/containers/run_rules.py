@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+from dataclasses import dataclass
 
 from tuibox.engine.domain.errors import InvalidArgument
 
@@ -51,3 +52,46 @@ def start_failure_exit_code(message: str) -> int:
     if "permission denied" in lowered or "is a directory" in lowered:
         return 126
     return 128
+
+
+@dataclass(frozen=True)
+class StartFailure:
+    """How a failed start is reported: Docker's words, its exit code, and whose fault it is."""
+
+    message: str
+    exit_code: int
+    bad_command: bool
+    """The container's own command cannot run (a 400, as Docker answers), not the engine."""
+
+
+_CANNOT_OPEN = "open executable: operation not permitted"
+_TOO_LONG = "file name too long"
+_SHOWN_COMMAND = 80
+
+
+def classify_start_failure(command: str, runtime_text: str, *, is_dir: bool) -> StartFailure:
+    """Turn the runtime's complaint about a start into what Docker reports.
+
+    A command that is missing, empty, too long a path, a directory or not executable is
+    the user's to fix: Docker answers 400 and records 127 (cannot be found) or 126 (cannot
+    be run), in words the docker CLI reads to exit with the same code.
+
+    Args:
+        command: The container's executable as configured (first word of the command).
+        runtime_text: What the runtime said.
+        is_dir: Whether `command` names a directory in the container's root filesystem.
+    """
+    lowered = runtime_text.lower()
+    shown = command if len(command) <= _SHOWN_COMMAND else command[:_SHOWN_COMMAND] + "..."
+    if not command:
+        message = f'exec: "": executable file not found in $PATH ({runtime_text})'
+    elif _TOO_LONG in lowered:
+        message = f'exec: "{shown}": no such file or directory: the file name is too long'
+    elif is_dir and (_CANNOT_OPEN in lowered or "permission denied" in lowered):
+        message = f'exec: "{shown}": is a directory: permission denied'
+    elif _CANNOT_OPEN in lowered:
+        message = f'exec: "{shown}": permission denied ({runtime_text})'
+    else:
+        message = describe_start_failure(runtime_text)
+    exit_code = start_failure_exit_code(message)
+    return StartFailure(message, exit_code, bad_command=exit_code in (126, 127))

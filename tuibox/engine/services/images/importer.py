@@ -14,7 +14,8 @@ from typing import Any
 from tuibox import timestamps
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.domain.image import ImageRecord
-from tuibox.engine.domain.platform import go_arch
+from tuibox.engine.domain.json_input import parse_json
+from tuibox.engine.domain.platform import Platform, host_platform
 from tuibox.engine.domain.reference import Reference
 from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.unpack import UnpackLimits, unpack_layer
@@ -78,8 +79,10 @@ def _apply_change(section: dict[str, Any], keyword: str, value: str) -> None:
 def _command(value: str) -> list[str]:
     if value.startswith("["):
         try:
-            parsed = json.loads(value)
-        except ValueError:
+            parsed = parse_json(value, "the change's JSON form")
+        except InvalidArgument as err:
+            if "nested too deeply" in str(err):
+                raise InvalidArgument(f"changes: {err}") from None
             parsed = None
         if isinstance(parsed, list) and all(isinstance(v, str) for v in parsed):
             return parsed
@@ -98,15 +101,18 @@ def _pairs(value: str, keyword: str) -> list[str]:
     return words
 
 
-def import_config(diff_id: str, section: dict[str, Any], message: str | None) -> bytes:
+def import_config(
+    diff_id: str, section: dict[str, Any], message: str | None, platform: Platform | None = None
+) -> bytes:
     """The config JSON bytes of an imported image; its sha256 is the image ID."""
     now = timestamps.now()
     comment = message or "Imported from -"
     document = {
-        "architecture": go_arch(),
+        "architecture": (platform or host_platform()).architecture,
         "os": "linux",
         "created": now,
         "comment": comment,
+        **({"variant": platform.variant} if platform and platform.variant else {}),
         "config": section,
         "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         "history": [{"created": now, "comment": comment}],
@@ -131,7 +137,7 @@ class ImageImporter:
 
     async def import_rootfs(
         self, body: AsyncIterator[bytes], target: Reference | None, config: dict[str, Any],
-        message: str | None,
+        message: str | None, platform: Platform | None = None,
     ) -> str:  # fmt: skip
         """Unpack the tar `body` and record it as a one-layer image; returns the image ID.
 
@@ -144,7 +150,7 @@ class ImageImporter:
         except BaseException:
             await asyncio.to_thread(self.layers.discard, staging)
             raise
-        config_bytes = import_config(diff_id, config, message)
+        config_bytes = import_config(diff_id, config, message, platform)
         async with self.store_lock:
             try:
                 created = await asyncio.to_thread(self.layers.commit, staging, diff_id, diff_id,

@@ -15,6 +15,7 @@ from typing import Any
 from tuibox import timestamps
 from tuibox.engine.domain.errors import InvalidArgument, RuntimeFailure
 from tuibox.engine.domain.image import ImageRecord, chain_ids
+from tuibox.engine.domain.json_input import parse_json
 from tuibox.engine.domain.reference import Reference
 from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.unpack import UnpackLimits, unpack_layer
@@ -134,10 +135,7 @@ class ImagePuller:
         if descriptor.size > MAX_CONFIG_BYTES:
             raise InvalidArgument(f"image config is {descriptor.size} bytes, too large")
         data = await session.fetch_blob(descriptor)
-        try:
-            config = json.loads(data)
-        except ValueError:
-            raise InvalidArgument("image config is not valid JSON") from None
+        config = parse_json(data, "the image config")
         if not isinstance(config, dict):
             raise InvalidArgument("image config is not a JSON object")
         job.diff_ids = validate_image_config(config, len(job.resolved.manifest.layers))

@@ -16,6 +16,7 @@ from tuibox import timestamps
 from tuibox.engine.domain.config import EngineConfig
 from tuibox.engine.domain.errors import InvalidArgument, NotFound
 from tuibox.engine.domain.image import ImageRecord
+from tuibox.engine.domain.platform import host_platform, parse_platform, require_linux
 from tuibox.engine.domain.reference import Reference, parse_reference, validate_tag
 from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.unpack import UnpackLimits
@@ -171,14 +172,25 @@ class ImageService:
         return self.layer_dirs_for_chains(self.chain_ids(image_id))
 
     async def pull(
-        self, from_image: str, tag: str | None, auth_header: str | None
+        self,
+        from_image: str,
+        tag: str | None,
+        auth_header: str | None,
+        platform: str | None = None,
     ) -> AsyncGenerator[dict[str, Any], None]:
-        """Pull an image, yielding Docker's JSON progress messages.
+        """Pull an image for this host's platform, yielding Docker's JSON progress messages.
 
         Raises:
             InvalidArgument, NotFound, Unavailable: before the first message when the
-                reference is invalid or the registry refuses.
+                reference or platform is invalid or the registry refuses.
         """
+        if platform:
+            wanted = require_linux(parse_platform(platform))
+            if wanted != host_platform():
+                raise InvalidArgument(
+                    f"pulling for another platform ({wanted}) is not supported by the tuibox "
+                    f"engine yet; this host runs {host_platform()}"
+                )
         reference = parse_reference(from_image)
         if tag:
             reference = reference.with_digest(tag) if ":" in tag else reference.with_tag(tag)
@@ -195,15 +207,23 @@ class ImageService:
         tag: str | None,
         message: str | None,
         changes: list[str],
+        platform: str | None = None,
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Import a (possibly gzipped) rootfs tar as a one-layer image; last message its ID.
 
+        `platform` (os/arch[/variant], linux only) is written into the image config; the
+        host's by default.
+
         Raises:
-            InvalidArgument: a bad reference, change or tar stream (before any message).
+            InvalidArgument: a bad reference, change, platform or tar stream (before any
+                message).
         """
+        target_platform = require_linux(parse_platform(platform)) if platform else None
         section = parse_changes(changes)
         target = _import_target(repo, tag)
-        image_id = await self._importer.import_rootfs(body, target, section, message)
+        image_id = await self._importer.import_rootfs(
+            body, target, section, message, target_platform
+        )
         yield {"status": image_id}
 
     async def list_images(

@@ -95,9 +95,9 @@ class EventStream:
         replayed: set[int] = set()
         if self.since is not None:
             for event in list(self.bus.recent):
-                if event.time_ns // 1_000_000_000 >= self.since and event_matches(
-                    event, self.filters
-                ):
+                seconds = event.time_ns // 1_000_000_000
+                in_window = seconds >= self.since and (self.until is None or seconds <= self.until)
+                if in_window and event_matches(event, self.filters):
                     replayed.add(id(event))
                     yield event.to_docker()
         while True:

@@ -1,0 +1,1 @@
+"""Fakes of the engine's real components, for unit tests that run without root."""

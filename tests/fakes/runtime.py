@@ -1,0 +1,220 @@
+"""FakeRuntime: a fake of conmon + crun that keeps containers in memory and runs no process.
+
+It reads the bundle's config.json as crun would and plays the container's command with a
+tiny interpreter, so the services' rules meet the outcomes a real run has:
+
+- `true`, `false`, `sh -c "exit N"` and `echo WORDS` end on their own right after start
+  (`echo` writes a k8s-file log line, as conmon would);
+- `sleep ...` (and `sh` without `-c`) runs until a signal ends it; as PID 1 it ignores
+  SIGTERM and other signals without a handler, so only SIGKILL ends it, unless the test
+  sets `handles_term` (or puts the signal in `handled_signals`);
+- any other program is "not found", with crun's own wording, when the container is created.
+
+As with crun, a created container's init can be killed (only SIGKILL ends it), `delete
+--force` kills a live init first, and a create is refused while the runtime still keeps
+state of an earlier run that was not deleted. The monitor (conmon) records the exit code
+and ends with the run; it survives an engine restart: a test that builds new services on
+the same FakeRuntime sees the runs as a restarted engine sees them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tuibox import timestamps
+from tuibox.engine.domain.errors import RuntimeFailure
+from tuibox.engine.runtime.crun import RuntimeState, RuntimeStatus
+
+ENDS_AT_ONCE = {"true", "false", "sh", "echo"}
+RUNS_UNTIL_KILLED = {"sleep", "sh"}
+
+
+@dataclass
+class FakeRun:
+    """One container as the fake runtime and its monitor know it."""
+
+    args: list[str]
+    log: Path
+    pid: int
+    status: RuntimeStatus = "created"
+    monitor_alive: bool = True
+    exit_code: int | None = None
+    exit_time: float | None = None
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    signals: list[int] = field(default_factory=list)
+    deleted: bool = False
+
+
+class FakeRuntime:
+    """A fake runtime satisfying the Runtime protocol; see the module docstring.
+
+    `fail_create[container_id or "*"] = text` makes the next creates fail with crun's
+    `text`; `calls` records every call as (method, container id, extra), and
+    `signals_sent` reads the kill calls of one container back from it.
+    """
+
+    def __init__(self) -> None:
+        self.runs: dict[str, FakeRun] = {}
+        self.calls: list[tuple[str, str, object]] = []
+        self.fail_create: dict[str, str] = {}
+        self.handles_term = False
+        self.handled_signals: set[int] = set()
+        """Signals the init process has a handler for: each ends the run with 128 + N."""
+        self._pids = itertools.count(4000)
+
+    def _run(self, container_id: str) -> FakeRun:
+        run = self.runs.get(container_id)
+        if run is None:
+            raise RuntimeFailure(f"container `{container_id}` does not exist")
+        return run
+
+    async def create(self, container_id: str, bundle: Path, log_path: Path) -> int:
+        self.calls.append(("create", container_id, None))
+        config = json.loads((bundle / "config.json").read_text())
+        args: list[str] = config["process"]["args"]
+        failure = self.fail_create.get(container_id) or self.fail_create.get("*")
+        if failure is None and args[0].rsplit("/", 1)[-1] not in ENDS_AT_ONCE | RUNS_UNTIL_KILLED:
+            failure = f"executable file `{args[0]}` not found in $PATH: No such file or directory"
+        if failure is not None:
+            raise RuntimeFailure(f"cannot create container {container_id}: {failure}")
+        earlier = self.runs.get(container_id)
+        if earlier is not None and not earlier.deleted:
+            raise RuntimeFailure(
+                f"cannot create container {container_id}: container `{container_id}` already exists"
+            )
+        run = FakeRun(args=args, log=log_path, pid=next(self._pids))
+        self.runs[container_id] = run
+        return run.pid
+
+    async def start(self, container_id: str) -> None:
+        self.calls.append(("start", container_id, None))
+        run = self._run(container_id)
+        if run.status != "created":
+            raise RuntimeFailure(f"container `{container_id}` is not in created state")
+        run.status = "running"
+        program = run.args[0].rsplit("/", 1)[-1]
+        if program == "true":
+            self.end(container_id, 0)
+        elif program == "false":
+            self.end(container_id, 1)
+        elif program == "echo":
+            self._log(run, "stdout", " ".join(run.args[1:]))
+            self.end(container_id, 0)
+        elif program == "sh" and run.args[1:2] == ["-c"]:
+            self.end(container_id, _exit_status(run.args[2] if len(run.args) > 2 else ""))
+
+    async def kill(self, container_id: str, signal_number: int) -> None:
+        self.calls.append(("kill", container_id, signal_number))
+        run = self._run(container_id)
+        if run.status not in ("created", "running"):
+            raise RuntimeFailure("kill: container not running")
+        run.signals.append(signal_number)
+        handled = run.status == "running" and (
+            signal_number in self.handled_signals
+            or (signal_number == signal.SIGTERM and self.handles_term)
+        )
+        if signal_number == signal.SIGKILL or handled:
+            self.end(container_id, 128 + signal_number)
+
+    async def delete(self, container_id: str, *, force: bool = False) -> None:
+        self.calls.append(("delete", container_id, force))
+        run = self.runs.get(container_id)
+        if run is None:
+            return
+        if run.status == "running" and not force:
+            raise RuntimeFailure(f"container `{container_id}` is running")
+        if run.status in ("created", "running"):  # crun kills the live init first
+            self.end(container_id, 128 + signal.SIGKILL)
+        run.status = "stopped"
+        run.pid = 0
+        run.deleted = True
+
+    async def state(self, container_id: str) -> RuntimeState | None:
+        run = self.runs.get(container_id)
+        if run is None or run.deleted:
+            return None
+        return RuntimeState(run.status, run.pid if run.status != "stopped" else 0)
+
+    async def wait_exit(self, container_id: str) -> int:
+        run = self._run(container_id)
+        while run.exit_code is None:
+            if not run.monitor_alive:
+                raise RuntimeFailure(
+                    f"the monitor (conmon) of container {container_id} is gone "
+                    "without recording an exit code"
+                )
+            waiter = asyncio.ensure_future(run.ended.wait())
+            await waiter
+            run.ended.clear()
+        return run.exit_code
+
+    def exit_code(self, container_id: str) -> int | None:
+        run = self.runs.get(container_id)
+        return None if run is None else run.exit_code
+
+    def exit_time(self, container_id: str) -> float | None:
+        run = self.runs.get(container_id)
+        return None if run is None else run.exit_time
+
+    def conmon_alive(self, container_id: str) -> bool:
+        run = self.runs.get(container_id)
+        return run is not None and run.monitor_alive
+
+    def has_state(self, container_id: str) -> bool:
+        run = self.runs.get(container_id)
+        return run is not None and not run.deleted
+
+    def cleanup(self, container_id: str) -> None:
+        self.calls.append(("cleanup", container_id, None))
+        run = self.runs.get(container_id)
+        if run is not None and not run.monitor_alive:
+            del self.runs[container_id]
+
+    # --- what tests make happen or look at -------------------------------------------
+
+    def signals_sent(self, container_id: str) -> list[int]:
+        """The signal numbers of every kill call for the container, in order."""
+        return [
+            int(str(extra))
+            for method, cid, extra in self.calls
+            if method == "kill" and cid == container_id
+        ]
+
+    def end(self, container_id: str, exit_code: int) -> None:
+        """The container's process exits with `exit_code`; its monitor records it and ends.
+
+        A run that ended already is left as it is: a process exits once.
+        """
+        run = self._run(container_id)
+        if run.status == "stopped":
+            return
+        run.status = "stopped"
+        run.exit_code = exit_code
+        run.exit_time = time.time()
+        run.monitor_alive = False
+        run.ended.set()
+
+    def lose_monitor(self, container_id: str) -> None:
+        """The monitor dies without recording an exit code (OOM-killed conmon, say)."""
+        run = self._run(container_id)
+        run.status = "stopped"
+        run.monitor_alive = False
+        run.ended.set()
+
+    @staticmethod
+    def _log(run: FakeRun, stream: str, text: str) -> None:
+        with run.log.open("a") as log:
+            log.write(f"{timestamps.now()} {stream} F {text}\n")
+
+
+def _exit_status(script: str) -> int:
+    words = script.split()
+    if len(words) == 2 and words[0] == "exit" and words[1].isdigit():
+        return int(words[1]) % 256
+    return 0
