@@ -61,3 +61,52 @@ def test_bad_files_are_refused_with_the_key(tmp_path: Path, content: str, messag
 def test_a_named_file_that_is_missing_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument, match="does not exist"):
         load_config(tmp_path / "absent.json")
+
+
+def test_unknown_keys_are_refused_with_dockerds_words(tmp_path: Path) -> None:
+    path = tmp_path / "engine.json"
+    path.write_text(json.dumps({"bogus-key": 1, "registry-mirrors": [], "Debug": True}))
+    with pytest.raises(InvalidArgument) as refused:
+        load_config(path)
+    assert str(refused.value).endswith(
+        "the following directives don't match any configuration option: Debug, bogus-key"
+    )
+
+
+def test_dockerd_keys_the_engine_does_not_honour_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "engine.json"
+    path.write_text(json.dumps({"bip": "10.9.0.1/24", "default-address-pools": [],
+                                "live-restore": False, "data-root": "/srv"}))  # fmt: skip
+    with pytest.raises(InvalidArgument) as refused:
+        load_config(path)
+    assert str(refused.value).endswith(
+        "the following directives are not supported by the tuibox engine yet: "
+        "bip, default-address-pools, live-restore=false"
+    )
+
+
+def test_debug_exec_root_and_the_values_the_engine_always_has(tmp_path: Path) -> None:
+    path = tmp_path / "engine.json"
+    keys = {"debug": True, "exec-root": "/run/other", "live-restore": True,
+            "storage-driver": "overlay2", "log-driver": "json-file"}  # fmt: skip
+    path.write_text(json.dumps(keys))
+    config = load_config(path)
+    assert config.log_level == "debug"
+    assert config.exec_root == Path("/run/other")
+    assert load_config(path, exec_root=tmp_path).exec_root == tmp_path
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"log-level": "loud"}', "log-level must be one of"),
+        ('{"debug": "yes"}', "debug must be true or false"),
+        ('{"storage-driver": "btrfs"}', 'storage-driver="btrfs"'),
+        ('{"exec-root": 5}', "exec-root must be a string"),
+    ],
+)
+def test_bad_values_of_honoured_keys(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "engine.json"
+    path.write_text(content)
+    with pytest.raises(InvalidArgument, match=message):
+        load_config(path)

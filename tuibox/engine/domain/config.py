@@ -1,4 +1,4 @@
-"""Engine configuration: paths and daemon.json-style keys, with the defaults of DESIGN.md."""
+"""Engine configuration: paths and the keys of Docker's daemon.json that apply, with defaults."""
 
 from __future__ import annotations
 
@@ -14,6 +14,45 @@ DEFAULT_SOCKET = Path("/run/tuibox/engine.sock")
 DEFAULT_DATA_ROOT = Path("/var/lib/tuibox")
 DEFAULT_EXEC_ROOT = Path("/run/tuibox")
 DEFAULT_CONFIG_FILE = Path("/etc/tuibox/engine.json")
+
+
+SUPPORTED_KEYS = frozenset({
+    "registry-mirrors", "insecure-registries", "data-root", "exec-root", "cgroup-parent",
+    "log-level", "debug", "live-restore", "storage-driver", "log-driver",
+})  # fmt: skip
+"""daemon.json keys the engine honours."""
+
+ONLY_VALUES: dict[str, tuple[object, ...]] = {
+    "live-restore": (True,),
+    "storage-driver": ("overlay2",),
+    "log-driver": ("json-file",),
+}
+"""Keys the engine honours with one value only: what it always does."""
+
+DOCKER_KEYS = frozenset({
+    "allow-direct-routing", "allow-nondistributable-artifacts", "api-cors-header",
+    "authorization-plugins", "bip", "bip6", "bridge", "bridge-accept-fwmark", "builder",
+    "cdi-spec-dirs", "cgroup-parent", "cluster-advertise", "cluster-store",
+    "cluster-store-opts", "containerd", "containerd-namespace", "containerd-plugin-namespace",
+    "containerd-plugins-namespace", "cpu-rt-period", "cpu-rt-runtime", "cri-containerd",
+    "data-root", "debug", "default-address-pools", "default-cgroupns-mode", "default-gateway",
+    "default-gateway-v6", "default-init", "default-ipc-mode", "default-network-opts",
+    "default-runtime", "default-shm-size", "default-stop-timeout", "default-ulimits",
+    "deprecated-key-path", "dns", "dns-opts", "dns-search", "exec-opts", "exec-root",
+    "experimental", "features", "firewall-backend", "fixed-cidr", "fixed-cidr-v6", "graph",
+    "group", "host-gateway-ip", "host-gateway-ips", "hosts", "icc", "init", "init-path",
+    "insecure-registries", "ip", "ip-forward", "ip-forward-no-drop", "ip-masq", "ip6tables",
+    "iptables", "ipv6", "labels", "live-restore", "log-driver", "log-format", "log-level",
+    "log-opts", "max-concurrent-downloads", "max-concurrent-uploads", "max-download-attempts",
+    "metrics-addr", "min-api-version", "mtu", "network-control-plane-mtu",
+    "network-diagnostic-port", "no-new-privileges", "node-generic-resources", "nri-opts",
+    "oom-score-adjust", "pidfile", "proxies", "raw-logs", "registry-mirrors", "resolv-conf",
+    "rootless", "runtimes", "seccomp-profile", "selinux-enabled", "shutdown-timeout",
+    "storage-driver", "storage-opts", "swarm-default-advertise-addr",
+    "swarm-raft-election-tick", "swarm-raft-heartbeat-tick", "tls", "tlscacert", "tlscert",
+    "tlskey", "tlsverify", "userland-proxy", "userland-proxy-path", "userns-remap",
+})  # fmt: skip
+"""Every key dockerd's daemon.json accepts on Linux (releases 20.10 to 29)."""
 
 
 @dataclass(frozen=True)
@@ -54,24 +93,33 @@ def load_config(
         raw = loaded
     elif config_file is not None:
         raise InvalidArgument(f"engine config {path} does not exist")
+    check_keys(raw, path)
     mirrors = _string_list(raw, "registry-mirrors", path)
     insecure = _string_list(raw, "insecure-registries", path)
     file_data_root = raw.get("data-root")
     if file_data_root is not None and not isinstance(file_data_root, str):
         raise InvalidArgument(f"engine config {path}: data-root must be a string")
     log_level = raw.get("log-level", "info")
-    if not isinstance(log_level, str):
-        raise InvalidArgument(f"engine config {path}: log-level must be a string")
+    if not isinstance(log_level, str) or log_level.lower() not in LOG_LEVELS:
+        raise InvalidArgument(
+            f"engine config {path}: log-level must be one of {', '.join(LOG_LEVELS)}"
+        )
+    debug = raw.get("debug", False)
+    if not isinstance(debug, bool):
+        raise InvalidArgument(f"engine config {path}: debug must be true or false")
+    file_exec_root = raw.get("exec-root")
+    if file_exec_root is not None and not isinstance(file_exec_root, str):
+        raise InvalidArgument(f"engine config {path}: exec-root must be a string")
     cgroup_parent = raw.get("cgroup-parent", "/tuibox")
     if not isinstance(cgroup_parent, str) or not cgroup_parent.strip("/"):
         raise InvalidArgument(f"engine config {path}: cgroup-parent must be a path like /tuibox")
     return EngineConfig(
         socket=socket or DEFAULT_SOCKET,
         data_root=data_root or (Path(file_data_root) if file_data_root else DEFAULT_DATA_ROOT),
-        exec_root=exec_root or DEFAULT_EXEC_ROOT,
+        exec_root=exec_root or (Path(file_exec_root) if file_exec_root else DEFAULT_EXEC_ROOT),
         registry_mirrors=tuple(m.rstrip("/") for m in mirrors),
         insecure_registries=tuple(insecure),
-        log_level=log_level,
+        log_level="debug" if debug else log_level.lower(),
         cgroup_parent="/" + cgroup_parent.strip("/"),
     )
 
@@ -81,3 +129,32 @@ def _string_list(raw: dict[str, object], key: str, path: Path) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidArgument(f"engine config {path}: {key} must be a list of strings")
     return list(value)
+
+
+LOG_LEVELS = ("debug", "info", "warn", "warning", "error", "fatal")
+
+
+def check_keys(raw: dict[str, object], path: Path) -> None:
+    """Refuse keys dockerd does not know, and dockerd's keys the engine does not honour.
+
+    Raises:
+        InvalidArgument: with dockerd's wording for unknown keys, and a list of the
+            known but unsupported ones otherwise.
+    """
+    unknown = sorted(key for key in raw if key not in DOCKER_KEYS)
+    if unknown:
+        raise InvalidArgument(
+            f"engine config {path}: the following directives don't match any configuration "
+            f"option: {', '.join(unknown)}"
+        )
+    unsupported = sorted(key for key in raw if key not in SUPPORTED_KEYS)
+    unsupported += sorted(
+        f"{key}={json.dumps(raw[key])}"
+        for key, allowed in ONLY_VALUES.items()
+        if key in raw and raw[key] not in allowed
+    )
+    if unsupported:
+        raise InvalidArgument(
+            f"engine config {path}: the following directives are not supported by the tuibox "
+            f"engine yet: {', '.join(unsupported)}"
+        )
