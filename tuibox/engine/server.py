@@ -20,6 +20,7 @@ from aiohttp import web
 import tuibox
 from tuibox.engine.api.containers import ContainerRoutes
 from tuibox.engine.api.errors import error_middleware
+from tuibox.engine.api.http_server import connection_limits, nofile_soft_limit, start_unix_site
 from tuibox.engine.api.images import ImageRoutes
 from tuibox.engine.api.system import SystemRoutes
 from tuibox.engine.api.versioning import common_headers, version_middleware, with_version_prefix
@@ -186,13 +187,16 @@ def _take_lock(exec_root: Path) -> IO[str]:
 async def serve(config: EngineConfig, facts: HostFacts) -> None:
     """Serve until SIGTERM or SIGINT; containers keep running after the engine stops."""
     app = build_app(compose(config, facts, real_seams(config, facts)))
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
-    await runner.setup()
     config.socket.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         config.socket.unlink()
-    site = web.UnixSite(runner, str(config.socket))
-    await site.start()
+    served = await start_unix_site(
+        app,
+        config.socket,
+        connection_limits(nofile_soft_limit()),
+        handler_cancellation=True,
+        access_log=None,
+    )
     os.chmod(config.socket, SOCKET_MODE)
     log.info("tuibox engine %s listening on %s", tuibox.__version__, config.socket)
     stop = asyncio.Event()
@@ -201,7 +205,7 @@ async def serve(config: EngineConfig, facts: HostFacts) -> None:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     log.info("tuibox engine stopping; containers keep running under conmon")
-    await runner.cleanup()
+    await served.stop()
     with contextlib.suppress(FileNotFoundError):
         config.socket.unlink()
 

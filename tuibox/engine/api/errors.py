@@ -7,7 +7,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
+from tuibox.engine.api.http_errors import describe_body_error
 from tuibox.engine.domain.errors import EngineError, NotModified
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except NotModified:
         return web.Response(status=304)
+    except (web.RequestPayloadError, HttpProcessingError) as err:
+        return error_response(400, describe_body_error(err))
     except EngineError as err:
         return error_response(err.status, str(err))
     except web.HTTPException as http_err:

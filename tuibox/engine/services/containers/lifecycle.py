@@ -155,6 +155,7 @@ class ContainerLifecycle:
     ) -> None:
         context = self.context
         context.restarting.add(record.id)
+        failure: EngineError | None = None
         try:
             if record.state.running:
                 await self._stop(record, given, timeout, sig)
@@ -162,8 +163,14 @@ class ContainerLifecycle:
                 context.ensure_present(record, given)
                 if not record.state.running:
                     await self.start_locked(record)
+        except EngineError as err:
+            failure = err
         finally:
             context.restarting.discard(record.id)
+        if failure is not None:
+            if record.auto_remove and context.records.get(record.id) is record:
+                await self.removal.auto_remove(record, drain=False)  # as a failed start does
+            raise failure
         context.publish(record, "restart")
 
 

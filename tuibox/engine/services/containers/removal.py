@@ -24,6 +24,7 @@ class ContainerRemoval:
     def __init__(self, context: ContainerContext, runs: Runs) -> None:
         self.context = context
         self.runs = runs
+        self._in_progress: set[str] = set()
 
     async def remove(self, given: str, force: bool) -> None:
         """Remove a container by name or ID.
@@ -36,24 +37,34 @@ class ContainerRemoval:
         await self.context.owned(self.remove_record(record, given, force))
 
     async def remove_record(self, record: ContainerRecord, given: str, force: bool) -> None:
-        """Remove a container already looked up; kills it first when forced."""
+        """Remove a container already looked up; kills it first when forced.
+
+        Raises:
+            Conflict: it runs and `force` is not set, or another removal of it is under way.
+        """
         context = self.context
         async with context.lock(record.id):
             context.ensure_present(record, given)
             record.state.check_can_remove(given, force)
+            if record.id in self._in_progress:
+                raise Conflict(f"removal of container {given} is already in progress")
+            self._in_progress.add(record.id)
             was_running = record.state.running
             if was_running:
                 context.publish(record, "kill", signal=str(int(signals.SIGKILL)))
                 with contextlib.suppress(RuntimeFailure):  # it may be exiting already
                     await self.runs.runtime.kill(record.id, signals.SIGKILL)
-        if was_running:
-            await self.runs.wait_for_exit(record, KILL_WAIT_SECONDS)
-        async with context.lock(record.id):
-            if context.records.get(record.id) is not record:
-                return  # removed meanwhile (auto-remove): the wish is granted
-            if record.state.running:
-                raise Conflict(f"container {given} started again while being removed")
-            await self.remove_locked(record)
+        try:
+            if was_running:
+                await self.runs.wait_for_exit(record, KILL_WAIT_SECONDS)
+            async with context.lock(record.id):
+                if context.records.get(record.id) is not record:
+                    return  # removed meanwhile (auto-remove): the wish is granted
+                if record.state.running:
+                    raise Conflict(f"container {given} started again while being removed")
+                await self.remove_locked(record)
+        finally:
+            self._in_progress.discard(record.id)
 
     async def remove_locked(self, record: ContainerRecord) -> None:
         """Mark the record removing, tell waiters, then free its files (lock held).
