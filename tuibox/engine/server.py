@@ -128,7 +128,7 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
         creation=ContainerCreation(context, images),
         lifecycle=ContainerLifecycle(context, runtime, runs, exits, removal, bundles),
         removal=removal,
-        queries=ContainerQueries(context),
+        queries=ContainerQueries(context, images),
         streams=ContainerStreams(context),
         recovery=ContainerRecovery(context, runtime, runs, exits, removal),
     )

@@ -48,13 +48,22 @@ class ContainerRoutes:
             web.delete("/containers/{id}", self.remove),
         ]
 
-    async def list_containers(self, request: web.Request) -> web.Response:
-        result = self.queries.list(
+    async def list_containers(self, request: web.Request) -> web.StreamResponse:
+        """Streamed in pieces: a long listing is never built whole in memory."""
+        records = self.queries.select(
             all_containers=query_bool(request, "all"),
             limit=query_int(request, "limit"),
             filters=query_filters(request),
         )
-        return json_response(result)
+        response = web.StreamResponse()
+        response.content_type = "application/json"
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        pieces = self.queries.encoded_list(records, sizes=query_bool(request, "size"))
+        async for piece in pieces:
+            await response.write(piece)
+        await response.write_eof()
+        return response
 
     async def create(self, request: web.Request) -> web.Response:
         body = await read_json_body(request)
@@ -64,7 +73,10 @@ class ContainerRoutes:
         return json_response(result, status=201)
 
     async def inspect(self, request: web.Request) -> web.Response:
-        return json_response(self.queries.inspect(request.match_info["id"]))
+        document = self.queries.inspect(request.match_info["id"])
+        if query_bool(request, "size"):
+            document.update(await self.queries.sizes_of(request.match_info["id"]))
+        return json_response(document)
 
     async def start(self, request: web.Request) -> web.Response:
         await self.lifecycle.start(request.match_info["id"])
@@ -87,6 +99,9 @@ class ContainerRoutes:
         return web.Response(status=204)
 
     async def remove(self, request: web.Request) -> web.Response:
+        """`v=1` has nothing to do (containers have no anonymous volumes); links do not exist."""
+        if query_bool(request, "link"):
+            raise InvalidArgument("links are not supported by the tuibox engine (link=1)")
         await self.removal.remove(request.match_info["id"], query_bool(request, "force"))
         return web.Response(status=204)
 

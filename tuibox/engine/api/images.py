@@ -32,7 +32,11 @@ class ImageRoutes:
         ]
 
     async def list_images(self, request: web.Request) -> web.Response:
-        result = await self.images.list_images(query_bool(request, "all"), query_filters(request))
+        result = await self.images.list_images(
+            query_bool(request, "all"),
+            query_filters(request),
+            shared_size=query_bool(request, "shared-size"),
+        )
         return json_response(result)
 
     async def create(self, request: web.Request) -> web.StreamResponse:

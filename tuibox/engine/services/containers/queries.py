@@ -1,25 +1,40 @@
-"""Provides ContainerQueries: `docker ps` with filters, `docker inspect`, TTY lookups."""
+"""Provides ContainerQueries: `docker ps` with filters and sizes, `docker inspect`, TTY lookups."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from tuibox.engine.domain.container import Status
+from tuibox.engine.domain.container import ContainerRecord, Status, status_text
 from tuibox.engine.services.containers import views
 from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.sizes import directory_size
+from tuibox.engine.services.images.service import ImageService
 
 
 class ContainerQueries:
-    """Answers `docker ps` and `docker inspect` from the container records."""
+    """Answers `docker ps` and `docker inspect` from the container records.
 
-    def __init__(self, context: ContainerContext) -> None:
+    A listing is streamed from entries encoded once per change of their container, so
+    many clients listing many containers cost the engine little time and memory.
+    """
+
+    def __init__(self, context: ContainerContext, images: ImageService) -> None:
         self.context = context
+        self.images = images
+        self._encoded: dict[str, tuple[tuple[Any, ...], bytes]] = {}
 
-    def list(
+    def select(
         self, *, all_containers: bool, limit: int | None, filters: dict[str, list[str]]
-    ) -> list[dict[str, Any]]:
-        """Newest first; without `all` (or a limit, as `ps -l`) only running ones."""
+    ) -> list[ContainerRecord]:
+        """Newest first; without `all` (or a limit, as `ps -l`) only running ones.
+
+        Raises:
+            InvalidArgument: an unknown filter or an invalid name pattern.
+        """
         views.validate_filters(filters)
         records = sorted(self.context.records.values(), key=lambda r: r.created, reverse=True)
         if not all_containers and not limit and not filters.get("status"):
@@ -27,12 +42,70 @@ class ContainerQueries:
         selected = [r for r in records if views.matches(r, filters)]
         if limit is not None and limit > 0:
             selected = selected[:limit]
+        return selected
+
+    def summaries(
+        self, *, all_containers: bool, limit: int | None, filters: dict[str, list[str]]
+    ) -> list[dict[str, Any]]:
+        """The ContainerSummary objects of GET /containers/json, as dicts."""
+        records = self.select(all_containers=all_containers, limit=limit, filters=filters)
         now = datetime.now(UTC)
-        return [views.summary(r, now) for r in selected]
+        return [views.summary(r, now) for r in records]
+
+    async def encoded_list(
+        self, records: list[ContainerRecord], *, sizes: bool
+    ) -> AsyncIterator[bytes]:
+        """The JSON array of GET /containers/json, in pieces; with `sizes`, SizeRw too."""
+        self._forget_removed()
+        now = datetime.now(UTC)
+        yield b"["
+        for index, record in enumerate(records):
+            entry = self._encoded_entry(record)
+            tail: dict[str, Any] = {"Status": status_text(record.state, now)}
+            if sizes:
+                tail.update(await self.sizes(record))
+            yield (b"," if index else b"") + entry + json.dumps(tail).encode()[1:]
+        yield b"]"
+
+    def _encoded_entry(self, record: ContainerRecord) -> bytes:
+        """The summary without its time-dependent Status, as an open JSON object."""
+        state = record.state
+        version = (record.name, state.status, state.exit_code, state.started_at,
+                   state.finished_at)  # fmt: skip
+        cached = self._encoded.get(record.id)
+        if cached is None or cached[0] != version:
+            fields = views.summary(record)
+            del fields["Status"]
+            cached = (version, json.dumps(fields).encode()[:-1] + b", ")
+            self._encoded[record.id] = cached
+        return cached[1]
+
+    def _forget_removed(self) -> None:
+        for container_id in [c for c in self._encoded if c not in self.context.records]:
+            del self._encoded[container_id]
+
+    async def sizes(self, record: ContainerRecord) -> dict[str, int]:
+        """SizeRw (what the container wrote) and SizeRootFs (that plus its image's layers)."""
+        written = await asyncio.to_thread(directory_size, self.context.paths(record.id).upper)
+        layers = self.images.layers_size(record.layer_chain)
+        return {"SizeRw": written, "SizeRootFs": written + layers}
 
     def inspect(self, given: str) -> dict[str, Any]:
+        """The inspect document.
+
+        Raises:
+            NotFound: no such container.
+        """
         record = self.context.lookup(given)
         return views.inspect(record, self.context.paths(record.id))
+
+    async def sizes_of(self, given: str) -> dict[str, int]:
+        """SizeRw and SizeRootFs of a container by name or ID (inspect's `size=1`).
+
+        Raises:
+            NotFound: no such container.
+        """
+        return await self.sizes(self.context.lookup(given))
 
     def has_tty(self, given: str) -> bool:
         return bool(self.context.lookup(given).config.get("Tty"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import replace
@@ -163,6 +164,10 @@ class ImageService:
             dirs.append(self.layers.diff_dir(chain_id))
         return dirs
 
+    def layers_size(self, chain_ids: list[str]) -> int:
+        """Bytes the given layers take unpacked (those still in the layer store)."""
+        return sum(self.layers.info(c).size for c in chain_ids if self.layers.has(c))
+
     def layer_dirs(self, image_id: str) -> list[Path]:
         """Overlay lower dirs of an image, topmost first.
 
@@ -227,9 +232,9 @@ class ImageService:
         yield {"status": image_id}
 
     async def list_images(
-        self, all_images: bool, filters: dict[str, list[str]]
+        self, all_images: bool, filters: dict[str, list[str]], shared_size: bool = False
     ) -> list[dict[str, Any]]:
-        """Docker ImageSummary objects, newest first.
+        """Docker ImageSummary objects, newest first; SharedSize only when asked (else -1).
 
         Raises:
             InvalidArgument: an unknown filter.
@@ -240,11 +245,20 @@ class ImageService:
         since = max((self.resolve(v).created for v in filters.get("since", [])), default=0)
         before = min((self.resolve(v).created for v in filters.get("before", [])), default=0)
         records = sorted(self.images.all(), key=lambda r: (r.created, r.id), reverse=True)
+        shared = self._shared_sizes(records) if shared_size else {}
         return [
-            views.image_summary(r, len(self._usage(r.id)))
+            views.image_summary(r, len(self._usage(r.id)), shared.get(r.id, -1))
             for r in records
             if views.matches_filters(r, filters, (since, before))
         ]
+
+    def _shared_sizes(self, records: list[ImageRecord]) -> dict[str, int]:
+        """Per image, the bytes of its layers that another image uses too."""
+        users = Counter(chain for record in records for chain in set(record.chain_ids))
+        return {
+            record.id: self.layers_size([c for c in set(record.chain_ids) if users[c] > 1])
+            for record in records
+        }
 
     async def inspect(self, name: str) -> dict[str, Any]:
         """Docker's image inspect JSON.

@@ -18,7 +18,7 @@ _EMPTY_CONTAINER_CONFIG: dict[str, Any] = {
 }  # fmt: skip
 
 
-def image_summary(record: ImageRecord, containers: int) -> dict[str, Any]:
+def image_summary(record: ImageRecord, containers: int, shared_size: int = -1) -> dict[str, Any]:
     """Docker's ImageSummary for GET /images/json."""
     return {
         "Id": record.id,
@@ -27,7 +27,7 @@ def image_summary(record: ImageRecord, containers: int) -> dict[str, Any]:
         "RepoDigests": list(record.repo_digests),
         "Created": record.created,
         "Size": record.size,
-        "SharedSize": -1,
+        "SharedSize": shared_size,
         "VirtualSize": record.size,
         "Labels": record.container_config.get("Labels") or {},
         "Containers": containers,
