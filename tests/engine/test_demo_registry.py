@@ -109,6 +109,6 @@ def test_setup_and_stop_demo(tmp_path: Path) -> None:
 def _still_running(pid: int) -> bool:
     """True while the process lives; a zombie waiting for init to reap it has ended."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.services.conftest import Engine
-from tuibox.engine.services.containers.create_fields import (
+from tuibox.engine.services.containers.rules.fields import (
     ENDPOINT_FLAGS,
     NOT_YET,
     UNSET_VALUES,

@@ -69,7 +69,7 @@ async def client() -> AsyncIterator[TestClient[web.Request, web.Application]]:
     ("kind", "status"), [("notfound", 404), ("conflict", 409), ("invalid", 400), ("crash", 500)]
 )
 async def test_errors_map_to_status_and_exact_json(
-    client: TestClient, kind: str, status: int
+    client: TestClient[Any, Any], kind: str, status: int
 ) -> None:
     response = await client.get(f"/v1.44/raise/{kind}")
     assert response.status == status
@@ -80,13 +80,13 @@ async def test_errors_map_to_status_and_exact_json(
     )
 
 
-async def test_not_modified_has_no_body(client: TestClient) -> None:
+async def test_not_modified_has_no_body(client: TestClient[Any, Any]) -> None:
     response = await client.get("/raise/notmodified")
     assert response.status == 304
     assert await response.read() == b""
 
 
-async def test_versioned_and_plain_paths_reach_the_same_route(client: TestClient) -> None:
+async def test_versioned_and_plain_paths_reach_the_same_route(client: TestClient[Any, Any]) -> None:
     plain = await (await client.get("/echo")).json()
     versioned = await (await client.get("/v1.41/echo")).json()
     assert plain["version"] is None and versioned["version"] == "1.41"
@@ -94,7 +94,7 @@ async def test_versioned_and_plain_paths_reach_the_same_route(client: TestClient
     assert image["name"] == "docker.io/library/busybox:1.36"
 
 
-async def test_unknown_route_and_too_old_version(client: TestClient) -> None:
+async def test_unknown_route_and_too_old_version(client: TestClient[Any, Any]) -> None:
     missing = await client.get("/v1.44/nowhere")
     assert missing.status == 404
     assert await missing.json() == {"message": "page not found"}
@@ -107,12 +107,14 @@ async def test_unknown_route_and_too_old_version(client: TestClient) -> None:
     ("raw", "expected"),
     [("1", True), ("True", True), ("0", False), ("false", False), ("no", False), ("", False)],
 )
-async def test_query_bool_follows_moby(client: TestClient, raw: str, expected: bool) -> None:
+async def test_query_bool_follows_moby(
+    client: TestClient[Any, Any], raw: str, expected: bool
+) -> None:
     body = await (await client.get("/echo", params={"flag": raw})).json()
     assert body["flag"] is expected
 
 
-async def test_filters_accept_map_and_list_forms(client: TestClient) -> None:
+async def test_filters_accept_map_and_list_forms(client: TestClient[Any, Any]) -> None:
     map_form = json.dumps({"status": {"running": True, "exited": False}})
     list_form = json.dumps({"status": ["running"]})
     for raw in (map_form, list_form):
@@ -122,7 +124,7 @@ async def test_filters_accept_map_and_list_forms(client: TestClient) -> None:
     assert bad.status == 400
 
 
-async def test_stream_errors_after_start_go_in_band(client: TestClient) -> None:
+async def test_stream_errors_after_start_go_in_band(client: TestClient[Any, Any]) -> None:
     response = await client.get("/progress")
     assert response.status == 200
     lines = [json.loads(line) for line in (await response.text()).splitlines()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from tuibox.engine.domain.errors import HostNotReady
 DATA = Path(__file__).resolve().parent.parent / "data" / "cgroup"
 
 
-def controllers_reader(text: str):
+def controllers_reader(text: str) -> Callable[[object], str]:
     """Return a read_controllers callable that answers ``text`` for any mount point."""
     return lambda _point: text
 

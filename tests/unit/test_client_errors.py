@@ -24,7 +24,9 @@ def ping_headers() -> dict[str, str]:
     return {"Api-Version": "1.44", "Ostype": "linux", "Server": "tuibox/0.1.0 (linux)"}
 
 
-def client_answering(status: int, body: bytes = b"", path_seen: list[str] | None = None):
+def client_answering(
+    status: int, body: bytes = b"", path_seen: list[str] | None = None
+) -> EngineClient:
     """An EngineClient whose engine pings fine and answers every other call with `status`."""
 
     def handler(request: httpx.Request) -> httpx.Response:

@@ -15,7 +15,7 @@ from tuibox.engine.domain.container import (
     validate_name,
 )
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotModified
-from tuibox.engine.services.containers.create_rules import DEFAULT_PATH, merge_process
+from tuibox.engine.services.containers.rules.create import DEFAULT_PATH, merge_process
 
 
 def test_start_guard_answers_not_modified_for_running() -> None:

@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from tuibox.engine.domain.errors import InvalidArgument
-from tuibox.engine.services.containers.create_rules import (
+from tuibox.engine.services.containers.rules.create import (
     normalise_host_config,
     validate_create_body,
 )
-from tuibox.engine.services.containers.run_rules import (
+from tuibox.engine.services.containers.rules.start import (
     describe_start_failure,
     parse_signal,
     start_failure_exit_code,
 )
-from tuibox.engine.services.containers.users import ProcessUser, read_user_files, resolve_user
+from tuibox.engine.services.containers.rules.users import ProcessUser, read_user_files, resolve_user
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n"
 GROUP = "root:x:0:\nstaff:x:1001:\nwheel:x:10:app,root\naudio:x:29:app\n"

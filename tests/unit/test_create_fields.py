@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 
 from tuibox.engine.domain.errors import InvalidArgument
-from tuibox.engine.services.containers.create_fields import (
+from tuibox.engine.services.containers.rules.create import validate_create_body
+from tuibox.engine.services.containers.rules.fields import (
     HONOURED,
     NOT_YET,
     canonical_body,
     check_fields,
     is_unset,
 )
-from tuibox.engine.services.containers.create_rules import validate_create_body
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "docker" / "create-bodies.json.gz"
 CAPTURED: dict[str, dict[str, dict[str, Any]]] = json.loads(gzip.decompress(DATA.read_bytes()))

@@ -18,7 +18,8 @@ def modules_loaded_after(statement: str, candidates: list[str]) -> list[str]:
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    loaded: list[str] = json.loads(result.stdout.strip().splitlines()[-1])
+    return loaded
 
 
 def test_tui_never_loads_engine_side_modules() -> None:

@@ -117,7 +117,7 @@ def test_thermal_throttle_paths_are_found_per_cpu(tmp_path: Path) -> None:
 
 
 def compiled_default(goarch: str = "amd64", caps: tuple[str, ...] = DEFAULT_CAPABILITIES,
-                     kernel: tuple[int, int] = (6, 1)) -> dict[str, object]:  # fmt: skip
+                     kernel: tuple[int, int] = (6, 1)) -> dict[str, Any]:  # fmt: skip
     return compile_profile(
         load_default_profile(), goarch=goarch, capabilities=caps, kernel=kernel
     )

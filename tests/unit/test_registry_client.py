@@ -20,7 +20,9 @@ from tuibox.engine.registry.manifests import DOCKER_MANIFEST, OCI_INDEX
 IMAGE = build_image([{"bin/hello": b"hi"}])
 
 
-def client_for(network: Network, mirrors: tuple[str, ...] = (), insecure=()) -> RegistryClient:
+def client_for(
+    network: Network, mirrors: tuple[str, ...] = (), insecure: tuple[str, ...] = ()
+) -> RegistryClient:
     return RegistryClient(mirrors, insecure, transport=network.transport())
 
 

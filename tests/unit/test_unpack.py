@@ -48,7 +48,7 @@ def build_tar(entries: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
 
 
 def file(name: str, data: bytes = b"x", **fields: object) -> tuple[tarfile.TarInfo, bytes]:
-    return _info(name, **fields), data
+    return _info(name, tarfile.REGTYPE, **fields), data
 
 
 def directory(name: str) -> tuple[tarfile.TarInfo, None]:

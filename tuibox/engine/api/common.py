@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -40,6 +41,29 @@ def query_int(request: web.Request, key: str, default: int | None = None) -> int
         return int(raw)
     except ValueError:
         raise InvalidArgument(f"invalid value for {key}: {raw!r} is not an integer") from None
+
+
+_UNIX_TIME = re.compile(r"(-?\d{1,12})(?:\.(\d{1,9}))?", re.ASCII)
+
+
+def query_unix_ns(request: web.Request, key: str) -> int | None:
+    """A time given as Docker's clients send it: Unix seconds with up to nine decimals.
+
+    Raises:
+        InvalidArgument: naming the key, for anything else (inf, 1e400, 400 digits...).
+    """
+    text = request.query.get(key)
+    if not text:
+        return None
+    match = _UNIX_TIME.fullmatch(text)
+    if match is None:
+        raise InvalidArgument(
+            f"invalid value for {key}: {text[:64]!r} is not a Unix time (seconds[.nanoseconds])"
+        )
+    seconds, fraction = match.groups()
+    nanos = int((fraction or "0").ljust(9, "0"))
+    sign = -1 if seconds.startswith("-") else 1
+    return int(seconds) * 1_000_000_000 + sign * nanos
 
 
 def query_filters(request: web.Request) -> dict[str, list[str]]:

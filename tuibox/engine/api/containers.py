@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -13,9 +12,10 @@ from tuibox.engine.api.common import (
     query_bool,
     query_filters,
     query_int,
+    query_unix_ns,
     read_json_body,
 )
-from tuibox.engine.api.streams import MULTIPLEXED, RAW, encode, hijack
+from tuibox.engine.api.streams import MULTIPLEXED, RAW, encode, hijack, start_stream
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.containers import ContainerService
 from tuibox.engine.services.containers.streams import LogQuery
@@ -114,8 +114,7 @@ class ContainerRoutes:
             response = web.StreamResponse()
             response.content_type = "application/json"
             response.enable_chunked_encoding()
-            await response.prepare(request)
-            await response.drain()
+            await start_stream(request, response)
             code = await waiter.exit_code()
         finally:
             waiter.close()
@@ -163,23 +162,19 @@ class ContainerRoutes:
             stderr=query_bool(request, "stderr"),
             follow=query_bool(request, "follow"),
             tail=_tail(tail_text),
-            since_ns=_unix_ns("since", request.query.get("since")) or 0,
-            until_ns=_unix_ns("until", request.query.get("until")) or None,
+            since_ns=query_unix_ns(request, "since") or 0,
+            until_ns=query_unix_ns(request, "until") or None,
         )
         timestamps = query_bool(request, "timestamps")
         records = self.streams.logs(container_id, query)
         response = web.StreamResponse()
         response.content_type = RAW if tty else MULTIPLEXED
         response.enable_chunked_encoding()
-        await response.prepare(request)
-        await response.drain()
+        await start_stream(request, response)
         async for entry in records:
             await response.write(encode(entry, tty=tty, timestamps=timestamps))
         await response.write_eof()
         return response
-
-
-_UNIX_TIME = re.compile(r"(-?\d{1,12})(?:\.(\d{1,9}))?", re.ASCII)
 
 
 def _tail(text: str) -> int | None:
@@ -192,18 +187,3 @@ def _tail(text: str) -> int | None:
         shown = text[:64]
         raise InvalidArgument(f"invalid value for tail: {shown!r} is not a number or all") from None
     return None if value < 0 else value
-
-
-def _unix_ns(key: str, text: str | None) -> int | None:
-    """A `since`/`until` time: Unix seconds with up to nine decimals, as the CLI sends it."""
-    if not text:
-        return None
-    match = _UNIX_TIME.fullmatch(text)
-    if match is None:
-        raise InvalidArgument(
-            f"invalid value for {key}: {text[:64]!r} is not a Unix time (seconds[.nanoseconds])"
-        )
-    seconds, fraction = match.groups()
-    nanos = int((fraction or "0").ljust(9, "0"))
-    sign = -1 if seconds.startswith("-") else 1
-    return int(seconds) * 1_000_000_000 + sign * nanos

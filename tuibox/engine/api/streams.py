@@ -36,6 +36,16 @@ def format_timestamp(time_ns: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos:09d}Z"
 
 
+async def start_stream(request: web.Request, response: web.StreamResponse) -> None:
+    """Prepare a streamed response and send its headers now, before any body.
+
+    aiohttp holds the headers back until the first body write; a client that waits on
+    the headers (docker-py's wait, `docker logs -f` of a quiet container) must get them.
+    """
+    await response.prepare(request)
+    request._payload_writer.send_headers()
+
+
 class HijackedConnection:
     """The client's connection after attach: raw bytes after a 101, chunks after a 200."""
 
@@ -85,8 +95,7 @@ async def hijack(request: web.Request, *, tty: bool) -> HijackedConnection:
         headers={"Content-Type": content_type, "Connection": "Upgrade", "Upgrade": "tcp"},
     )
     response.force_close()
-    await response.prepare(request)
-    request._payload_writer.send_headers()
+    await start_stream(request, response)
     transport = request.transport
     if isinstance(transport, asyncio.WriteTransport) and request.protocol is not None:
         transport.set_protocol(_HijackedProtocol(request.protocol))

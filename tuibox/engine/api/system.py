@@ -6,7 +6,7 @@ import json
 
 from aiohttp import web
 
-from tuibox.engine.api.common import json_response, query_filters, query_int
+from tuibox.engine.api.common import json_response, query_filters, query_unix_ns
 from tuibox.engine.services.system.events import EventFeed
 from tuibox.engine.services.system.info import SystemService
 
@@ -47,7 +47,9 @@ class SystemRoutes:
     async def stream_events(self, request: web.Request) -> web.StreamResponse:
         """Stream events as they happen, after replaying those since `since`."""
         stream = self.events.open(
-            query_filters(request), query_int(request, "since"), query_int(request, "until")
+            query_filters(request),
+            query_unix_ns(request, "since"),
+            query_unix_ns(request, "until"),
         )
         try:
             response = web.StreamResponse()

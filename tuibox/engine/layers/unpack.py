@@ -6,8 +6,10 @@ escape, device nodes; sparse files and oversized headers are refused too. Symlin
 are stored as they are (nothing is followed here; the runtime resolves them in the
 container's root). OCI whiteouts become overlayfs whiteouts (char 0:0 nodes) and opaque
 directories (trusted.overlay.opaque=y). The uncompressed stream is hashed on the way and
-must equal the expected diff ID. Python 3.11's extraction filters are not used: see
-oci-security.md §2.5.
+must equal the expected diff ID. Python 3.11's extraction filters are not used: they
+resolve paths by name after the fact (races with symlinks made earlier in the same
+archive) and have no notion of whiteouts, so every operation here goes through directory
+file descriptors instead.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 - context: records, locks, paths, owned tasks, events
 - creation, lifecycle (start, stop, kill, restart), removal, exits, recovery: the verbs
 - queries (ps, inspect) and streams (wait, logs, attach): the reads
-- create_rules, run_rules, users, views: pure rules and Docker JSON views
+- rules/ (fields honoured, create-body checks, users, failed starts) and views: pure rules
+  and Docker JSON views
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from tuibox.engine.runtime.oci_spec import (
 )
 from tuibox.engine.runtime.seccomp import default_seccomp
 from tuibox.engine.services.containers.context import ContainerPaths
-from tuibox.engine.services.containers.users import read_user_files, resolve_user
+from tuibox.engine.services.containers.rules.users import read_user_files, resolve_user
 from tuibox.engine.services.images.service import ImageService
 from tuibox.engine.store.atomic import write_json_atomic
 

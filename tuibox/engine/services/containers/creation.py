@@ -11,13 +11,13 @@ from tuibox.engine.domain.errors import Conflict, NotFound, RuntimeFailure
 from tuibox.engine.domain.names import random_name
 from tuibox.engine.domain.platform import Platform, parse_platform, require_linux
 from tuibox.engine.services.containers.context import ContainerContext
-from tuibox.engine.services.containers.create_fields import canonical_body
-from tuibox.engine.services.containers.create_rules import (
+from tuibox.engine.services.containers.rules.create import (
     ProcessSettings,
     merge_process,
     normalise_host_config,
     validate_create_body,
 )
+from tuibox.engine.services.containers.rules.fields import canonical_body
 from tuibox.engine.services.images.service import ImageService
 
 RANDOM_NAME_TRIES = 100

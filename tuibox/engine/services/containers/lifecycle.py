@@ -14,7 +14,7 @@ from tuibox.engine.services.containers.bundle import BundleWriter
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.exits import ExitRecorder
 from tuibox.engine.services.containers.removal import ContainerRemoval
-from tuibox.engine.services.containers.run_rules import classify_start_failure, parse_signal
+from tuibox.engine.services.containers.rules.start import classify_start_failure, parse_signal
 from tuibox.engine.services.containers.runs import KILL_WAIT_SECONDS, Runs
 
 DEFAULT_STOP_TIMEOUT = 10

@@ -67,41 +67,53 @@ class EventFeed:
         self.bus = bus
 
     def open(
-        self, filters: dict[str, list[str]], since: int | None, until: int | None
+        self, filters: dict[str, list[str]], since_ns: int | None, until_ns: int | None
     ) -> EventStream:
         """Subscribe now, so nothing published from here on is missed.
+
+        Args:
+            filters: Docker's event filters.
+            since_ns: Replay the recent events from this time on (ns since the epoch).
+            until_ns: End the stream at this time (ns since the epoch); never without one.
 
         Raises:
             InvalidArgument: an unknown or unsupported filter.
         """
         check_event_filters(filters)
-        return EventStream(self.bus, filters, since, until)
+        return EventStream(self.bus, filters, since_ns, until_ns)
 
 
 class EventStream:
     """One client's events: the recent ones since `since`, then live ones until `until`."""
 
     def __init__(
-        self, bus: EventBus, filters: dict[str, list[str]], since: int | None, until: int | None
+        self,
+        bus: EventBus,
+        filters: dict[str, list[str]],
+        since_ns: int | None,
+        until_ns: int | None,
     ) -> None:
         self.bus = bus
         self.filters = filters
-        self.since = since
-        self.until = until
+        self.since_ns = since_ns
+        self.until_ns = until_ns
         self.queue = bus.subscribe(lambda event: event_matches(event, filters))
 
     async def messages(self) -> AsyncIterator[dict[str, Any]]:
         """Docker's event objects, ending at `until` (never, without one)."""
         replayed: set[int] = set()
-        if self.since is not None:
+        since_ns, until_ns = self.since_ns, self.until_ns
+        if since_ns is not None:
             for event in list(self.bus.recent):
+                # Docker compares whole seconds: --since <the second of the event> shows it.
                 seconds = event.time_ns // 1_000_000_000
-                in_window = seconds >= self.since and (self.until is None or seconds <= self.until)
-                if in_window and event_matches(event, self.filters):
+                after = seconds >= since_ns // 1_000_000_000
+                before = until_ns is None or seconds <= until_ns // 1_000_000_000
+                if after and before and event_matches(event, self.filters):
                     replayed.add(id(event))
                     yield event.to_docker()
         while True:
-            remaining = None if self.until is None else self.until - time.time()
+            remaining = None if until_ns is None else (until_ns - time.time_ns()) / 1e9
             if remaining is not None and remaining <= 0:
                 return
             try:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuibox.engine.domain.errors import InvalidArgument
-from tuibox.engine.services.containers.create_fields import check_fields
-from tuibox.engine.services.containers.run_rules import parse_signal
+from tuibox.engine.services.containers.rules.fields import check_fields
+from tuibox.engine.services.containers.rules.start import parse_signal
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

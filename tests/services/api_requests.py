@@ -1,0 +1,161 @@
+"""Hypothesis strategies for requests to every route the engine serves, valid or hostile.
+
+Paths, query parameters and bodies mix what clients really send (existing names, the
+create-body fields, Docker's filters) with what they should not: huge and negative
+numbers, infinities, deep JSON, NUL bytes, unknown keys, garbage bodies.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+from tuibox.engine.services.containers.rules.fields import HONOURED, NOT_YET
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One HTTP request: method, path, query, and a body (raw bytes or JSON)."""
+
+    method: str
+    path: str
+    query: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    json_body: Any = None
+
+    def __str__(self) -> str:
+        shown = repr(self.body[:80]) if self.body is not None else json.dumps(self.json_body)[:200]
+        return f"{self.method} {self.path} {self.query} {shown}"
+
+
+NAMES = st.sampled_from(["busybox", "busybox:latest", "web", "x", "", "..", "%2e%2e",
+                         "a" * 300, "sha256:" + "0" * 64, "nope/nope:tag", "UPPER"])  # fmt: skip
+NUMBERS = st.sampled_from(["0", "1", "-1", "10", "inf", "-inf", "nan", "1e400", "9" * 400,
+                           "1.5", "", " ", "abc", "0x10", "1_000", "\u0663"])  # fmt: skip
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=40),
+    st.sampled_from(["\x00", "a\x00b", "-1", "default", "none", "host", "bridge", "json-file"]),
+)
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+
+
+def _deep(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+QUERY_VALUES = st.one_of(
+    NUMBERS,
+    st.text(max_size=30),
+    st.sampled_from(["1", "true", "false", "yes", "all", "not-running", "next-exit", "removed",
+                     "KILL", "SIGTERM", "99", "-", "linux/amd64", "windows/amd64", "a/b/c/d",
+                     '{"status": ["running"]}', '{"label": {"a=b": true}}', '{"bogus": ["x"]}',
+                     '["status"]', "{", '{"name": ["["]}', '{"label": ' + _deep(1_000) + "}"]),
+)  # fmt: skip
+
+CREATE_KEYS = sorted({path.rpartition(".")[2] for path in [*HONOURED, *NOT_YET]})
+
+
+@st.composite
+def create_bodies(draw: st.DrawFn) -> dict[str, Any]:
+    """Create bodies: a real image and command, plus any create fields with any values."""
+    body: dict[str, Any] = {"Image": draw(st.sampled_from(["busybox", "busybox", "nope", ""]))}
+    if draw(st.booleans()):
+        body["Cmd"] = draw(st.sampled_from([["true"], ["sleep", "5"], ["v"], [""], None]))
+    for key in draw(st.lists(st.sampled_from(CREATE_KEYS), max_size=4)):
+        body[key] = draw(JSON_VALUES)
+    if draw(st.booleans()):
+        host_config = {key: draw(JSON_VALUES) for key in draw(
+            st.lists(st.sampled_from(CREATE_KEYS), max_size=3))}  # fmt: skip
+        body["HostConfig"] = host_config if draw(st.booleans()) else draw(JSON_VALUES)
+    return body
+
+
+BODIES = st.one_of(
+    st.binary(max_size=200),
+    st.sampled_from([b"", b"{", b"[]", b"null", b'"x"', _deep(5_000).encode(),
+                     b'{"Image": "busybox", "Labels": ' + _deep(1_000).encode() + b"}",
+                     b'{"a": "\\ud800"}', b"\xff\xfe"]),
+)  # fmt: skip
+
+CONTAINER_VERBS = [
+    ("GET", "json", ["size"]),
+    ("POST", "start", ["detachKeys"]),
+    ("POST", "stop", ["t", "signal"]),
+    ("POST", "restart", ["t", "signal"]),
+    ("POST", "kill", ["signal"]),
+    ("POST", "wait", ["condition"]),
+    ("GET", "logs", ["stdout", "stderr", "since", "until", "tail", "timestamps", "follow"]),
+    ("POST", "attach", ["stdout", "stderr", "stream", "logs"]),
+    ("DELETE", "", ["force", "v", "link"]),
+]
+FIXED_ROUTES = [
+    ("GET", "/_ping", []),
+    ("HEAD", "/_ping", []),
+    ("GET", "/version", []),
+    ("GET", "/info", []),
+    ("GET", "/events", ["since", "until", "filters"]),
+    ("GET", "/containers/json", ["all", "limit", "size", "filters"]),
+    ("GET", "/images/json", ["all", "filters", "shared-size", "digests"]),
+]
+IMAGE_VERBS = [
+    ("GET", "json", []),
+    ("POST", "tag", ["repo", "tag"]),
+    ("DELETE", "", ["force", "noprune"]),
+]
+
+
+def _query(keys: list[str]) -> st.SearchStrategy[dict[str, str]]:
+    known = st.dictionaries(st.sampled_from(keys), QUERY_VALUES, max_size=4) if keys else st.just(
+        {})  # fmt: skip
+    unknown = st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=1)
+    return st.builds(lambda a, b: {**b, **a}, known, unknown)
+
+
+@st.composite
+def api_requests(draw: st.DrawFn) -> ApiRequest:
+    """Any request to any route, under an API version prefix or not."""
+    prefix = draw(st.sampled_from(["", "", "/v1.44", "/v1.24", "/v1.12", "/v9.99"]))
+    kind = draw(st.sampled_from(["fixed", "container", "image", "create", "pull", "import"]))
+    if kind == "fixed":
+        method, path, keys = draw(st.sampled_from(FIXED_ROUTES))
+        query = draw(_query(keys))
+        if path == "/events":
+            query["until"] = query.get("until") or "1"  # an event stream must end
+        return ApiRequest(method, prefix + path, query)
+    if kind == "container":
+        method, verb, keys = draw(st.sampled_from(CONTAINER_VERBS))
+        name = draw(NAMES)
+        query = draw(_query(keys))
+        query.pop("follow", None)
+        query["stream"] = "0"
+        path = f"/containers/{name}/{verb}".rstrip("/")
+        return ApiRequest(method, prefix + path, query)
+    if kind == "image":
+        method, verb, keys = draw(st.sampled_from(IMAGE_VERBS))
+        path = f"/images/{draw(NAMES)}/{verb}".rstrip("/")
+        return ApiRequest(method, prefix + path, draw(_query(keys)))
+    if kind == "create":
+        query = draw(_query(["name", "platform"]))
+        if draw(st.booleans()):
+            return ApiRequest("POST", prefix + "/containers/create", query, body=draw(BODIES))
+        return ApiRequest("POST", prefix + "/containers/create", query, json_body=draw(
+            create_bodies()))  # fmt: skip
+    if kind == "pull":
+        query = draw(_query(["fromImage", "tag", "platform"]))
+        query.setdefault("fromImage", draw(NAMES))
+        return ApiRequest("POST", prefix + "/images/create", query)
+    query = draw(_query(["repo", "tag", "message", "changes", "platform"]))
+    query["fromSrc"] = draw(st.sampled_from(["-", "-", "http://127.0.0.1:9/x.tar", ""]))
+    return ApiRequest("POST", prefix + "/images/create", query, body=draw(BODIES))
