@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import gzip
-import io
 import json
 import shutil
 import subprocess
-import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from tuibox.demo.images import build_demo_images
+from tuibox.engine.layers.unpack import unpack_layer
 from tuibox.engine.runtime.oci_spec import DEFAULT_CAPABILITIES, RuntimeSpec, build_oci_config
 from tuibox.engine.runtime.seccomp import default_seccomp
 
@@ -23,12 +21,15 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
 def unpack_busybox_rootfs(target: Path) -> None:
-    """Unpack the demo busybox image's layer (built here, so trusted) into ``target``."""
+    """Unpack the demo busybox image's layer into ``target`` as the engine unpacks layers."""
     busybox = next(image for image in build_demo_images() if image.name == "busybox")
-    plain = gzip.decompress(busybox.layers[0].data)
     target.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(plain)) as tar:
-        tar.extractall(target, filter="tar")
+    blob = target.parent / "busybox-layer.tar.gz"
+    blob.write_bytes(busybox.layers[0].data)
+    try:
+        unpack_layer(blob, target)
+    finally:
+        blob.unlink()
 
 
 def bundle_config(rootfs: Path, args: list[str], container_id: str) -> dict[str, Any]:

@@ -116,3 +116,9 @@ def test_merge_adds_default_path_and_refuses_bad_input() -> None:
         merge_process({"Cmd": [1]}, {})
     with pytest.raises(InvalidArgument, match="absolute path"):
         merge_process({"Cmd": ["true"], "WorkingDir": "rel"}, {})
+
+
+def test_names_longer_than_255_characters_are_refused() -> None:
+    assert validate_name("a" * 255) == "a" * 255
+    with pytest.raises(InvalidArgument, match="at most 255 characters"):
+        validate_name("a" * 256)

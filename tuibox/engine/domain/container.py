@@ -14,6 +14,8 @@ from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotModified
 from tuibox.humanize import human_duration
 from tuibox.timestamps import ZERO_TIME
 
+MAX_NAME_LENGTH = 255
+"""Longest container name: one file name's worth, so listings and events stay small."""
 NAME_PATTERN = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
 
@@ -153,6 +155,10 @@ class ContainerRecord:
 
 def validate_name(name: str) -> str:
     """Return the name without its leading slash, or raise InvalidArgument with Docker's text."""
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidArgument(
+            f"Invalid container name ({name[:64]}...): at most {MAX_NAME_LENGTH} characters"
+        )
     if not NAME_PATTERN.match(name):
         raise InvalidArgument(
             f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"

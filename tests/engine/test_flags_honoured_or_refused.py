@@ -1,0 +1,100 @@
+"""The docker CLI and docker-py against the engine: what is not honoured is refused by flag.
+
+A refused flag leaves no container behind; plain `docker run` and `containers.run` work.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+from docker.errors import APIError
+
+from tests.engine.conftest import EngineProcess
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture
+def cli(engine: EngineProcess) -> Iterator[EngineProcess]:
+    """The engine with busybox pulled; containers a test left are removed afterwards."""
+    assert engine.docker("pull", "busybox").returncode == 0
+    before = set(engine.docker("ps", "-aq", "--no-trunc").stdout.split())
+    yield engine
+    for leftover in set(engine.docker("ps", "-aq", "--no-trunc").stdout.split()) - before:
+        engine.docker("rm", "-f", leftover)
+
+
+def _all_containers(engine: EngineProcess) -> list[str]:
+    return engine.docker("ps", "-aq", "--no-trunc").stdout.split()
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["-v", "/tmp:/data"], "-v/--volume is not supported by the tuibox engine yet"),
+        (["-p", "8080:80"], "-p/--publish is not supported by the tuibox engine yet"),
+        (["--memory", "64m"], "-m/--memory is not supported by the tuibox engine yet"),
+        (["--pids-limit", "64"], "--pids-limit 64 is not supported by the tuibox engine yet"),
+        (["--restart", "always"], "--restart always is not supported by the tuibox engine yet"),
+        (["--network", "bridge"], "--network bridge is not supported by the tuibox engine yet"),
+    ],
+)
+def test_a_refused_flag_names_itself_and_leaves_nothing(
+    cli: EngineProcess, flags: list[str], named: str
+) -> None:
+    before = _all_containers(cli)
+    result = cli.docker("run", "--name", "refused", *flags, "busybox", "true")
+    assert result.returncode == 125, result.stderr
+    assert named in result.stderr
+    assert _all_containers(cli) == before
+
+
+def test_plain_docker_run_works(cli: EngineProcess) -> None:
+    result = cli.docker("run", "--rm", "busybox", "echo", "plain")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "plain\n"
+
+
+def test_env_and_label_files_and_the_cidfile(cli: EngineProcess, tmp_path: Path) -> None:
+    (tmp_path / "env").write_text("GREETING=hi\n")
+    (tmp_path / "labels").write_text("team=core\n")
+    cid_file = tmp_path / "cid"
+    result = cli.docker(
+        "run", "--env-file", str(tmp_path / "env"), "--label-file", str(tmp_path / "labels"),
+        "--cidfile", str(cid_file), "busybox", "sh", "-c", "echo $GREETING",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "hi\n"
+    container_id = cid_file.read_text().strip()
+    labels = json.loads(cli.docker("inspect", "-f", "{{json .Config.Labels}}", container_id).stdout)
+    assert labels == {"team": "core"}
+
+
+def test_ps_and_inspect_show_sizes(cli: EngineProcess) -> None:
+    result = cli.docker("run", "--name", "sized", "busybox", "sh", "-c",
+                        "head -c 100000 /dev/zero > /big")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    sized = cli.docker("ps", "-a", "-s", "--filter", "name=sized", "--format", "{{.Size}}")
+    assert sized.stdout.startswith("100kB"), sized.stdout
+    inspected = cli.docker("inspect", "-s", "-f", "{{.SizeRw}}", "sized")
+    assert int(inspected.stdout) == 100_000
+
+
+def test_docker_py_refuses_what_it_cannot_honour_and_runs_the_rest(
+    cli: EngineProcess,
+) -> None:
+    client = docker.DockerClient(base_url=cli.host, version="auto", timeout=60)
+    try:
+        before = _all_containers(cli)
+        with pytest.raises(APIError, match="-v/--volume is not supported"):
+            client.containers.run("busybox", "true", volumes={"/tmp": {"bind": "/data"}})
+        with pytest.raises(APIError, match="-m/--memory is not supported"):
+            client.containers.run("busybox", "true", mem_limit="64m")
+        assert _all_containers(cli) == before
+        assert client.containers.run("busybox", ["echo", "ok"], remove=True) == b"ok\n"
+    finally:
+        client.close()
