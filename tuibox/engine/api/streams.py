@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import struct
-import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from tuibox.engine.services.containers.streams import LogRecord
+from tuibox.timestamps import format_ns
 
 STREAM_CODES = {"stdout": 1, "stderr": 2}
 MULTIPLEXED = "application/vnd.docker.multiplexed-stream"
@@ -26,14 +26,8 @@ def encode(entry: LogRecord, *, tty: bool, timestamps: bool = False) -> bytes:
     """Frame a log record (raw bytes when the container has a TTY)."""
     data = entry.data
     if timestamps:
-        data = format_timestamp(entry.time_ns).encode() + b" " + data
+        data = format_ns(entry.time_ns).encode() + b" " + data
     return data if tty else frame(entry.stream, data)
-
-
-def format_timestamp(time_ns: int) -> str:
-    """RFC3339 with 9 fractional digits in UTC, as `docker logs -t` prints."""
-    seconds, nanos = divmod(time_ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos:09d}Z"
 
 
 async def start_stream(request: web.Request, response: web.StreamResponse) -> None:

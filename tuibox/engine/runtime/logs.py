@@ -5,18 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from tuibox import timestamps
+
 FOLLOW_POLL_S = 0.025
 READ_CHUNK = 64 * 1024
-_TIME = re.compile(
-    rb"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$"
-)
 
 
 @dataclass(frozen=True)
@@ -30,14 +27,7 @@ class LogRecord:
 
 def parse_timestamp(text: bytes) -> int | None:
     """Return nanoseconds since the epoch of an RFC 3339 timestamp with up to 9 decimals."""
-    match = _TIME.match(text)
-    if match is None:
-        return None
-    whole, fraction, zone = match.groups()
-    offset = "+00:00" if zone == b"Z" else zone.decode()
-    seconds = int(datetime.fromisoformat(whole.decode() + offset).timestamp())
-    nanos = int((fraction or b"0").ljust(9, b"0"))
-    return seconds * 1_000_000_000 + nanos
+    return timestamps.parse_ns(text)
 
 
 def parse_log_line(line: bytes) -> LogRecord | None:
