@@ -219,3 +219,14 @@ async def api(engine: Engine) -> AsyncIterator[TestClient[Any, Any]]:
     await client.start_server()
     yield client
     await client.close()
+
+
+def assert_gone(engine: Engine, container_id: str) -> None:
+    """Nothing of the container is left: record, saved record, directory, run, mount."""
+    paths = engine.context.paths(container_id)
+    assert container_id not in engine.context.records
+    assert container_id not in engine.store.saved
+    assert not paths.base.exists()
+    assert not engine.mounter.is_mounted(paths.rootfs)
+    assert not engine.runtime.has_state(container_id)
+    assert container_id not in engine.runtime.runs

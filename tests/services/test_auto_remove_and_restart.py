@@ -8,23 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.services.conftest import Engine
+from tests.services.conftest import Engine, assert_gone
 from tuibox.engine.domain.container import Status
 from tuibox.engine.domain.errors import EngineError
 from tuibox.engine.runtime.logs import LogRecord
 
 RM: dict[str, Any] = {"HostConfig": {"AutoRemove": True}}
-
-
-def assert_gone(engine: Engine, container_id: str) -> None:
-    """Nothing of the container is left: record, saved record, directory, run, mount."""
-    paths = engine.context.paths(container_id)
-    assert container_id not in engine.context.records
-    assert container_id not in engine.store.saved
-    assert not paths.base.exists()
-    assert not engine.mounter.is_mounted(paths.rootfs)
-    assert not engine.runtime.has_state(container_id)
-    assert container_id not in engine.runtime.runs
 
 
 async def test_an_auto_remove_container_is_removed_after_it_exits(engine: Engine) -> None:

@@ -8,19 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.services.conftest import Engine
+from tests.services.conftest import Engine, assert_gone
 from tuibox.engine.domain.container import Status
 from tuibox.engine.domain.errors import Conflict, NotFound, NotModified
-
-
-def assert_gone(engine: Engine, container_id: str) -> None:
-    """No record, no directory, and the fake runtime and mounter keep nothing of it."""
-    paths = engine.context.paths(container_id)
-    assert container_id not in engine.context.records
-    assert container_id not in engine.store.saved
-    assert not paths.base.exists()
-    assert container_id not in engine.runtime.runs
-    assert not engine.mounter.is_mounted(paths.rootfs)
 
 
 async def gather(*verbs: Coroutine[Any, Any, None]) -> list[BaseException | None]:

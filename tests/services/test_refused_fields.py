@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 
+from tests.captured_bodies import CAPTURED
 from tests.services.conftest import Engine
 from tuibox.engine.services.containers.rules.fields import (
     ENDPOINT_FLAGS,
@@ -19,8 +17,6 @@ from tuibox.engine.services.containers.rules.fields import (
     is_unset,
 )
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "docker" / "create-bodies.json.gz"
-CAPTURED: dict[str, dict[str, dict[str, Any]]] = json.loads(gzip.decompress(DATA.read_bytes()))
 NO_CLIENT_SENDS = {
     "HostConfig.Cgroup": "container:other",
     "HostConfig.KernelMemoryTCP": 1 << 20,

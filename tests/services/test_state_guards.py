@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.services.conftest import Engine
+from tests.services.conftest import Engine, assert_gone
 from tuibox.engine.domain.container import Status
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, NotModified
 from tuibox.engine.services.containers import creation
@@ -89,12 +89,7 @@ async def test_forced_remove_of_a_running_container_kills_it_and_frees_everythin
     assert engine.runtime.signals_sent(container_id) == [signal.SIGKILL]
     assert engine.actions(container_id) == ["create", "start", "kill", "die", "destroy"]
     assert engine.events_of(container_id, "die")[0].attributes["exitCode"] == "137"
-    assert container_id not in engine.context.records
-    assert container_id not in engine.store.saved
-    assert not paths.base.exists()
-    assert not engine.mounter.is_mounted(paths.rootfs)
-    assert not engine.runtime.has_state(container_id)
-    assert container_id not in engine.runtime.runs
+    assert_gone(engine, container_id)
 
 
 async def test_remove_of_an_exited_container_drops_its_record_and_directory(

@@ -1,20 +1,15 @@
 """Create bodies real clients send: every flag tuibox honours is accepted, every other refused.
 
-tests/data/docker/create-bodies.json.gz holds, per client (docker CLI 20.10.24 and 28.2.2,
-docker-py 7.2's containers.create, containers.run and APIClient.create_container), the
-exact create body and query string each one sent to a recording server for one flag or
-keyword argument at a time: {client: {case: {"argv", "query", "body"}}}.
+The bodies are those tests/captured_bodies.py loads, one per flag and client.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.captured_bodies import CAPTURED
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.containers.rules.create import validate_create_body
 from tuibox.engine.services.containers.rules.fields import (
@@ -25,8 +20,6 @@ from tuibox.engine.services.containers.rules.fields import (
     is_unset,
 )
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "docker" / "create-bodies.json.gz"
-CAPTURED: dict[str, dict[str, dict[str, Any]]] = json.loads(gzip.decompress(DATA.read_bytes()))
 CLI_CLIENTS = ("docker-cli-20.10.24", "docker-cli-28.2.2")
 PY_CLIENTS = ("docker-py-7.2-create", "docker-py-7.2-run", "docker-py-7.2-api")
 

@@ -24,6 +24,7 @@ from tuibox.engine.api.http_server import (
     connection_limits,
     start_unix_site,
 )
+from tuibox.engine.api.streams import hijack
 
 SMALL = ConnectionLimits(max_connections=50, header_timeout=0.5, keepalive_timeout=1.0)
 PING = b"GET /_ping HTTP/1.1\r\nHost: engine\r\n\r\n"
@@ -46,49 +47,20 @@ async def stream(request: web.Request) -> web.StreamResponse:
     return response
 
 
-class _Hijacked(asyncio.Protocol):
-    """The engine's attach wrapper: drop input, ignore half-close, pass on the end."""
-
-    def __init__(self, original: asyncio.BaseProtocol) -> None:
-        self.original = original
-
-    def data_received(self, data: bytes) -> None:
-        return None
-
-    def eof_received(self) -> bool:
-        return True
-
-    def pause_writing(self) -> None:
-        self.original.pause_writing()
-
-    def resume_writing(self) -> None:
-        self.original.resume_writing()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.original.connection_lost(exc)
-
-
 async def attach(request: web.Request) -> web.StreamResponse:
-    """Like the engine's attach: 101 Upgrade: tcp, then raw bytes on the transport."""
-    response = web.StreamResponse(
-        status=101,
-        reason="UPGRADED",
-        headers={"Content-Type": "application/vnd.docker.raw-stream", "Connection": "Upgrade",
-                 "Upgrade": "tcp"},
-    )
-    response.force_close()
-    await response.prepare(request)
-    request._payload_writer.send_headers()
-    transport = request.transport
-    assert isinstance(transport, asyncio.WriteTransport) and request.protocol is not None
-    transport.set_protocol(_Hijacked(request.protocol))
+    """The engine's own attach hijack (101 Upgrade: tcp), then raw bytes for a while."""
+    connection = await hijack(request, tty=True)
     end = time.monotonic() + float(request.query["seconds"])
-    while time.monotonic() < end and not transport.is_closing():
-        transport.write(b"tick\n")
-        await asyncio.sleep(0.1)
-    transport.write(b"done\n")
-    transport.close()
-    return response
+
+    async def ticks() -> AsyncIterator[bytes]:
+        while time.monotonic() < end:
+            yield b"tick\n"
+            await asyncio.sleep(0.1)
+        yield b"done\n"
+
+    await connection.pump(ticks())
+    await connection.finish()
+    return connection.response
 
 
 async def echo(request: web.Request) -> web.Response:
