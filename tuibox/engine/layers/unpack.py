@@ -6,10 +6,9 @@ escape, device nodes; sparse files and oversized headers are refused too. Symlin
 are stored as they are (nothing is followed here; the runtime resolves them in the
 container's root). OCI whiteouts become overlayfs whiteouts (char 0:0 nodes) and opaque
 directories (trusted.overlay.opaque=y). The uncompressed stream is hashed on the way and
-must equal the expected diff ID. Python 3.11's extraction filters are not used: they
-resolve paths by name after the fact (races with symlinks made earlier in the same
-archive) and have no notion of whiteouts, so every operation here goes through directory
-file descriptors instead.
+must equal the expected diff ID. tarfile serves only as a header parser: its extraction
+filters strip the setuid bits and device nodes container layers need, know nothing of
+whiteouts, and have had repeated escapes (CVE-2024-12718, CVE-2025-4517 among them).
 """
 
 from __future__ import annotations
