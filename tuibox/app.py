@@ -85,11 +85,23 @@ class TuiboxApp(App[None]):
         self._identity = ""
         self._lost_reason = ""
         self._last_poll_error = ""
+        self._main_screen: MainScreen | None = None
         self.engine_view = EngineView(host=host_label)
 
     def get_default_screen(self) -> Screen[None]:
         """The lists."""
-        return MainScreen(self.client, clock=self.clock, poll_interval=self.poll_interval)
+        self._main_screen = MainScreen(
+            self.client,
+            clock=self.clock,
+            poll_interval=self.poll_interval,
+            engine_view=self.engine_view,
+        )
+        return self._main_screen
+
+    def watch_engine_view(self, view: EngineView) -> None:
+        """Hand the new engine state down to the header."""
+        if self._main_screen is not None:
+            self._main_screen.show_engine_view(view)
 
     def on_mount(self) -> None:
         """Start the supervisor (if any) and find out which engine this is."""

@@ -34,11 +34,13 @@ class ApiRequest:
 NAMES = st.sampled_from(["busybox", "busybox:latest", "web", "x", "", "..", "%2e%2e",
                          "a" * 300, "sha256:" + "0" * 64, "nope/nope:tag", "UPPER"])  # fmt: skip
 NUMBERS = st.sampled_from(["0", "1", "-1", "10", "inf", "-inf", "nan", "1e400", "9" * 400,
-                           "1.5", "", " ", "abc", "0x10", "1_000", "\u0663"])  # fmt: skip
+                           "1.5", "", " ", "abc", "0x10", "1_000", "\u0663", "\u00b2",
+                           str(2**63), "(a+)+b"])  # fmt: skip
 SCALARS = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
+    st.sampled_from([10**400, -(10**400), 2**63, 2**31]),
     st.floats(allow_nan=False),
     st.text(max_size=40),
     st.sampled_from(["\x00", "a\x00b", "-1", "default", "none", "host", "bridge", "json-file"]),

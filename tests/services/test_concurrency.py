@@ -123,6 +123,7 @@ async def test_a_stop_racing_a_kill_records_one_exit(engine: Engine) -> None:
 
 
 async def test_two_creates_with_one_name_make_one_container(engine: Engine) -> None:
+    """Guards the name check and the record's insertion against any await between them."""
     results = await asyncio.gather(
         engine.create("true", name="twin"),
         engine.create("true", name="twin"),

@@ -110,3 +110,10 @@ def test_bad_values_of_honoured_keys(tmp_path: Path, content: str, message: str)
     path.write_text(content)
     with pytest.raises(InvalidArgument, match=message):
         load_config(path)
+
+
+def test_a_number_is_not_a_boolean(tmp_path: Path) -> None:
+    path = tmp_path / "engine.json"
+    path.write_text('{"live-restore": 1}')
+    with pytest.raises(InvalidArgument, match="live-restore=1"):
+        load_config(path)

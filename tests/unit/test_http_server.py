@@ -18,6 +18,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from tuibox.engine.api.errors import error_middleware
 from tuibox.engine.api.http_server import (
     ConnectionLimits,
     ServedApp,
@@ -75,7 +76,7 @@ async def start(tmp_path: Path) -> AsyncIterator[Start]:
     served: list[ServedApp] = []
 
     async def _start(limits: ConnectionLimits, **kwargs: Any) -> tuple[Path, ServedApp]:
-        app = web.Application()
+        app = web.Application(middlewares=[error_middleware])
         app.add_routes([
             web.get("/_ping", ping), web.get("/stream", stream), web.post("/attach", attach),
             web.post("/echo", echo),

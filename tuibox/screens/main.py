@@ -18,7 +18,7 @@ from tuibox.panes.registries import RegistriesPane
 from tuibox.screens.confirm import ConfirmModal
 from tuibox.screens.help import MOVEMENT_ENTRIES, HelpEntry, HelpScreen, binding_entries
 from tuibox.screens.logs import LogsScreen
-from tuibox.widgets.engine_header import EngineHeader
+from tuibox.widgets.engine_header import EngineHeader, EngineView
 
 PANE_IDS = ("containers", "images", "registries")
 
@@ -42,6 +42,7 @@ class MainScreen(Screen[None]):
         *,
         clock: Callable[[], float],
         poll_interval: float,
+        engine_view: EngineView | None = None,
     ) -> None:
         """Build the screen; the panes get the same client, clock and poll interval.
 
@@ -49,16 +50,18 @@ class MainScreen(Screen[None]):
             client: How the panes reach the engine.
             clock: The current Unix time, for the ages shown.
             poll_interval: Seconds between two refreshes of a list.
+            engine_view: What the header shows first.
         """
         super().__init__()
         self.client = client
         self.clock = clock
         self.poll_interval = poll_interval
+        self._engine_view = engine_view or EngineView()
 
     def compose(self) -> ComposeResult:
         """Header, tabs, footer."""
         client, clock, interval = self.client, self.clock, self.poll_interval
-        yield EngineHeader(id="engine-header")
+        yield EngineHeader(self._engine_view, id="engine-header")
         with TabbedContent(initial="containers", id="panes"):
             with TabPane("1 Containers", id="containers"):
                 yield ContainersPane(
@@ -71,6 +74,12 @@ class MainScreen(Screen[None]):
                     client, clock=clock, poll_interval=interval, id="registries-pane"
                 )
         yield Footer()
+
+    def show_engine_view(self, view: EngineView) -> None:
+        """Show another engine state in the header (the app calls this on every change)."""
+        self._engine_view = view
+        for header in self.query(EngineHeader).results(EngineHeader):
+            header.show(view)
 
     @property
     def active_pane(self) -> str:

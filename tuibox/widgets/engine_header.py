@@ -58,11 +58,6 @@ class EngineHeader(Widget):
         """What the header shows now."""
         return self._view
 
-    def on_mount(self) -> None:
-        """Follow the app's `engine_view` reactive, when it has one."""
-        if hasattr(type(self.app), "engine_view"):
-            self.watch(self.app, "engine_view", self.show)
-
     def show(self, view: EngineView) -> None:
         """Show another engine state."""
         if view != self._view:

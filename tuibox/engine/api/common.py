@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -15,6 +16,10 @@ from tuibox.engine.domain.json_input import parse_json
 
 log = logging.getLogger(__name__)
 
+BODY_TIMEOUT = 10.0
+"""A JSON body (16 MiB at most) that takes longer than this is a stalled client."""
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""Docker reads integers as Go's int64; anything wider is refused, never wrapped."""
 _FALSE_WORDS = {"", "0", "no", "false", "none"}
 
 
@@ -37,10 +42,12 @@ def query_int(request: web.Request, key: str, default: int | None = None) -> int
     raw = request.query.get(key)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidArgument(f"invalid value for {key}: {raw!r} is not an integer") from None
+    if not re.fullmatch(r"[+-]?[0-9]{1,19}", raw.strip()):
+        raise InvalidArgument(f"invalid value for {key}: {raw[:64]!r} is not an integer")
+    value = int(raw)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise InvalidArgument(f"invalid value for {key}: {raw[:64]!r} is out of range")
+    return value
 
 
 _UNIX_TIME = re.compile(r"(-?\d{1,12})(?:\.(\d{1,9}))?", re.ASCII)
@@ -91,7 +98,13 @@ async def read_json_body(request: web.Request, *, required: bool = True) -> dict
     Raises:
         InvalidArgument: the body is not valid JSON or not an object.
     """
-    raw = await request.read()
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            raw = await request.read()
+    except TimeoutError:
+        raise InvalidArgument(
+            f"the request body did not arrive within {BODY_TIMEOUT:.0f} s"
+        ) from None
     if not raw.strip():
         if required:
             raise InvalidArgument("request body is empty; a JSON object was expected")

@@ -54,6 +54,8 @@ class ContainerRoutes:
             all_containers=query_bool(request, "all"),
             limit=query_int(request, "limit"),
             filters=query_filters(request),
+            since=request.query.get("since") or None,
+            before=request.query.get("before") or None,
         )
         response = web.StreamResponse()
         response.content_type = "application/json"

@@ -10,11 +10,41 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from tuibox.engine.api.http_errors import describe_body_error
-from tuibox.engine.domain.errors import EngineError, NotModified
+from tuibox.engine.domain.errors import (
+    Conflict,
+    EngineError,
+    HostNotReady,
+    InvalidArgument,
+    NotFound,
+    NotModified,
+    RuntimeFailure,
+    Unauthorized,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+HTTP_STATUS: dict[type[EngineError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    NotModified: 304,
+    InvalidArgument: 400,
+    Unauthorized: 401,
+    Unavailable: 503,
+    RuntimeFailure: 500,
+    HostNotReady: 500,
+}
+"""The HTTP status of each kind of engine error; one not listed (a bug) answers 500."""
+
+
+def http_status(err: EngineError) -> int:
+    """The status of an engine error, by the nearest kind in HTTP_STATUS."""
+    for kind in type(err).__mro__:
+        if kind in HTTP_STATUS:
+            return HTTP_STATUS[kind]
+    return 500
 
 
 def error_response(status: int, message: str) -> web.Response:
@@ -38,7 +68,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except (web.RequestPayloadError, HttpProcessingError) as err:
         return error_response(400, describe_body_error(err))
     except EngineError as err:
-        return error_response(err.status, str(err))
+        return error_response(http_status(err), str(err))
     except web.HTTPException as http_err:
         if http_err.status == 404:
             return error_response(404, "page not found")

@@ -1,1 +1,1 @@
-"""cgroup detection, the hybrid-layout fix, and readers for stats."""
+"""cgroup detection and the hybrid-layout fix at engine start."""

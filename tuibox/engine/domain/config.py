@@ -151,7 +151,7 @@ def check_keys(raw: dict[str, object], path: Path) -> None:
     unsupported += sorted(
         f"{key}={json.dumps(raw[key])}"
         for key, allowed in ONLY_VALUES.items()
-        if key in raw and raw[key] not in allowed
+        if key in raw and not any(raw[key] == a and type(raw[key]) is type(a) for a in allowed)
     )
     if unsupported:
         raise InvalidArgument(

@@ -9,7 +9,7 @@ from typing import Any
 OCI_VERSION = "1.0.2"
 DEFAULT_PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-# moby oci/caps/defaults.go: bounding = permitted = effective; inheritable and ambient empty.
+# Docker's default capability set: bounding = permitted = effective; inheritable and ambient empty.
 DEFAULT_CAPABILITIES: tuple[str, ...] = (
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from tuibox.engine.domain.container import ContainerRecord, Status
-from tuibox.engine.domain.errors import InvalidArgument, NotFound
+from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound
 from tuibox.engine.events import Event, EventBus
 from tuibox.engine.store.containers import ContainerRecordStore
 
@@ -68,8 +69,10 @@ class ContainerContext:
         self.store = store
         self.events = events
         self.records: dict[str, ContainerRecord] = {}
-        self.restarting: set[str] = set()
-        """Containers inside a restart: their exit must not trigger auto-remove."""
+        self.restarting: Counter[str] = Counter()
+        """Restarts under way per container: their exit must not trigger auto-remove."""
+        self.marked_for_removal: set[str] = set()
+        """Containers a removal has claimed: no verb may start them again."""
         self.watchers: dict[str, asyncio.Task[None]] = {}
         self._readers: dict[str, set[asyncio.Event]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -99,6 +102,11 @@ class ContainerContext:
         """Raise NotFound when the record was removed while a verb waited for its lock."""
         if self.records.get(record.id) is not record or record.state.status is Status.REMOVING:
             raise NotFound(f"No such container: {given}")
+
+    def ensure_not_marked(self, record: ContainerRecord, given: str) -> None:
+        """Raise Conflict when a removal has claimed the container (Docker's words)."""
+        if record.id in self.marked_for_removal:
+            raise Conflict(f"cannot start container {given}: container is marked for removal")
 
     def lock(self, container_id: str) -> asyncio.Lock:
         """The container's lock: one state change at a time."""

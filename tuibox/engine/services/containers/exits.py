@@ -60,6 +60,10 @@ class ExitRecorder:
         async with context.lock(container_id):
             if record.state.status is not Status.RUNNING:
                 return
+            if removing and container_id in context.marked_for_removal:
+                removing = False  # a removal under way (rm -f) finishes the job
+            elif removing:
+                context.marked_for_removal.add(container_id)  # no start before auto-remove
             state = record.state
             state.status, state.pid, state.exit_code = Status.EXITED, 0, exit_code
             state.finished_at = finished_at or timestamps.now()
@@ -68,4 +72,4 @@ class ExitRecorder:
             if not removing:  # a removal releases it right after the destroy event
                 await self.runs.release(record)
         if removing:
-            await self.removal.auto_remove(record)
+            await self.removal.auto_remove(record, marked=True)

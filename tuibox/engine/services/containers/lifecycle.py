@@ -18,6 +18,8 @@ from tuibox.engine.services.containers.rules.start import classify_start_failure
 from tuibox.engine.services.containers.runs import KILL_WAIT_SECONDS, Runs
 
 DEFAULT_STOP_TIMEOUT = 10
+MAX_STOP_WAIT = 10**9
+"""A stop timeout longer than this (about 31 years) waits for the exit however long."""
 MAX_PATH = 4095
 
 
@@ -59,6 +61,7 @@ class ContainerLifecycle:
         async with context.lock(record.id):
             context.ensure_present(record, given)
             record.state.check_can_start()
+            context.ensure_not_marked(record, given)
             try:
                 await self.start_locked(record)
             except EngineError as err:
@@ -117,7 +120,8 @@ class ContainerLifecycle:
             self.context.ensure_present(record, given)
             record.state.check_can_stop()
             await self.runs.signal(record, stop_signal)
-        if not await self.runs.wait_for_exit(record, None if timeout < 0 else float(timeout)):
+        wait = None if timeout < 0 or timeout > MAX_STOP_WAIT else float(timeout)
+        if not await self.runs.wait_for_exit(record, wait):
             await self.runs.signal(record, signals.SIGKILL)
             await self.runs.wait_for_exit(record, KILL_WAIT_SECONDS)
         self.context.publish(record, "stop")
@@ -154,19 +158,22 @@ class ContainerLifecycle:
         self, record: ContainerRecord, given: str, timeout: int | None, sig: str | None
     ) -> None:
         context = self.context
-        context.restarting.add(record.id)
+        context.restarting[record.id] += 1
         failure: EngineError | None = None
         try:
             if record.state.running:
                 await self._stop(record, given, timeout, sig)
             async with context.lock(record.id):
                 context.ensure_present(record, given)
+                context.ensure_not_marked(record, given)
                 if not record.state.running:
                     await self.start_locked(record)
         except EngineError as err:
             failure = err
         finally:
-            context.restarting.discard(record.id)
+            context.restarting[record.id] -= 1
+            if context.restarting[record.id] <= 0:
+                del context.restarting[record.id]
         if failure is not None:
             if record.auto_remove and context.records.get(record.id) is record:
                 await self.removal.auto_remove(record, drain=False)  # as a failed start does

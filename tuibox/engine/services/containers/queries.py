@@ -28,29 +28,33 @@ class ContainerQueries:
         self._encoded: dict[str, tuple[tuple[Any, ...], bytes]] = {}
 
     def select(
-        self, *, all_containers: bool, limit: int | None, filters: dict[str, list[str]]
+        self,
+        *,
+        all_containers: bool,
+        limit: int | None,
+        filters: dict[str, list[str]],
+        since: str | None = None,
+        before: str | None = None,
     ) -> list[ContainerRecord]:
-        """Newest first; without `all` (or a limit, as `ps -l`) only running ones.
+        """Newest first; without `all` or a positive limit (as `ps -l`) only running ones.
+
+        `since` and `before` (container names or IDs, the old query form of the filters)
+        keep those created after or before that container.
 
         Raises:
-            InvalidArgument: an unknown filter or an invalid name pattern.
+            InvalidArgument: an unknown or unsupported filter, or an invalid value.
+            NotFound: since/before name no container.
         """
-        views.validate_filters(filters)
+        for key, value in (("since", since), ("before", before)):
+            if value:
+                filters = {**filters, key: [*filters.get(key, []), value]}
+        compiled = views.compile_filters(filters, self.context.lookup)
         records = sorted(self.context.records.values(), key=lambda r: r.created, reverse=True)
-        if not all_containers and not limit and not filters.get("status"):
+        positive_limit = limit is not None and limit > 0
+        if not all_containers and not positive_limit and not filters.get("status"):
             records = [r for r in records if r.state.status is Status.RUNNING]
-        selected = [r for r in records if views.matches(r, filters)]
-        if limit is not None and limit > 0:
-            selected = selected[:limit]
-        return selected
-
-    def summaries(
-        self, *, all_containers: bool, limit: int | None, filters: dict[str, list[str]]
-    ) -> list[dict[str, Any]]:
-        """The ContainerSummary objects of GET /containers/json, as dicts."""
-        records = self.select(all_containers=all_containers, limit=limit, filters=filters)
-        now = datetime.now(UTC)
-        return [views.summary(r, now) for r in records]
+        selected = [r for r in records if views.matches(r, compiled)]
+        return selected[:limit] if positive_limit else selected
 
     async def encoded_list(
         self, records: list[ContainerRecord], *, sizes: bool

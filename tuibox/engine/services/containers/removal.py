@@ -24,7 +24,6 @@ class ContainerRemoval:
     def __init__(self, context: ContainerContext, runs: Runs) -> None:
         self.context = context
         self.runs = runs
-        self._in_progress: set[str] = set()
 
     async def remove(self, given: str, force: bool) -> None:
         """Remove a container by name or ID.
@@ -36,8 +35,13 @@ class ContainerRemoval:
         record = self.context.lookup(given)
         await self.context.owned(self.remove_record(record, given, force))
 
-    async def remove_record(self, record: ContainerRecord, given: str, force: bool) -> None:
+    async def remove_record(
+        self, record: ContainerRecord, given: str, force: bool, *, claimed: bool = False
+    ) -> None:
         """Remove a container already looked up; kills it first when forced.
+
+        Args:
+            claimed: the caller marked it for removal already (an auto-remove).
 
         Raises:
             Conflict: it runs and `force` is not set, or another removal of it is under way.
@@ -46,9 +50,9 @@ class ContainerRemoval:
         async with context.lock(record.id):
             context.ensure_present(record, given)
             record.state.check_can_remove(given, force)
-            if record.id in self._in_progress:
+            if record.id in context.marked_for_removal and not claimed:
                 raise Conflict(f"removal of container {given} is already in progress")
-            self._in_progress.add(record.id)
+            context.marked_for_removal.add(record.id)
             was_running = record.state.running
             if was_running:
                 context.publish(record, "kill", signal=str(int(signals.SIGKILL)))
@@ -64,7 +68,7 @@ class ContainerRemoval:
                     raise Conflict(f"container {given} started again while being removed")
                 await self.remove_locked(record)
         finally:
-            self._in_progress.discard(record.id)
+            context.marked_for_removal.discard(record.id)
 
     async def remove_locked(self, record: ContainerRecord) -> None:
         """Mark the record removing, tell waiters, then free its files (lock held).
@@ -82,13 +86,26 @@ class ContainerRemoval:
         await asyncio.to_thread(context.store.delete, record.id)
         context.forget(record.id)
 
-    async def auto_remove(self, record: ContainerRecord, *, drain: bool = True) -> None:
-        """Remove a `--rm` container once attached readers have its last output."""
+    async def auto_remove(
+        self, record: ContainerRecord, *, drain: bool = True, marked: bool = False
+    ) -> None:
+        """Remove a `--rm` container once attached readers have its last output.
+
+        The container is marked for removal at once (unless the caller did, `marked`), so
+        no start slips in meanwhile; one another removal has marked is left to it.
+        """
+        if not marked:
+            if record.id in self.context.marked_for_removal:
+                return  # another removal has it
+            self.context.marked_for_removal.add(record.id)
         pending = self.context.readers_done(record.id) if drain else []
         if pending:
             try:
                 await asyncio.wait_for(asyncio.gather(*pending), READER_DRAIN_SECONDS)
             except TimeoutError:
                 log.info("removing %s while a slow reader still reads", record.short_id)
-        with contextlib.suppress(NotFound, Conflict):
-            await self.remove_record(record, record.id, force=True)
+        try:
+            with contextlib.suppress(NotFound, Conflict):
+                await self.remove_record(record, record.id, force=True, claimed=True)
+        finally:
+            self.context.marked_for_removal.discard(record.id)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import re2
 
 from tuibox import timestamps
 from tuibox.engine.domain.container import ContainerRecord, Status, status_text
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.containers.context import ContainerPaths
 
-SUPPORTED_FILTERS = {"status", "name", "id", "ancestor", "exited", "label"}
+SUPPORTED_FILTERS = {"status", "name", "id", "ancestor", "exited", "label", "since", "before"}
 
 
 def summary(record: ContainerRecord, now: datetime | None = None) -> dict[str, Any]:
@@ -94,23 +97,86 @@ def inspect(record: ContainerRecord, paths: ContainerPaths) -> dict[str, Any]:
     }
 
 
-def validate_filters(filters: dict[str, list[str]]) -> None:
-    """Refuse unknown filter keys and name patterns that are not regular expressions."""
+DOCKER_FILTERS = frozenset({
+    "ancestor", "before", "expose", "exited", "health", "id", "isolation", "is-task",
+    "label", "name", "network", "publish", "since", "status", "volume",
+})  # fmt: skip
+"""Every filter `docker ps` knows."""
+STATUSES = frozenset({"created", "restarting", "running", "removing", "paused", "exited", "dead"})
+_NAME_OPTIONS = re2.Options()
+_NAME_OPTIONS.log_errors = False
+
+
+@dataclass(frozen=True)
+class PsFilters:
+    """`docker ps --filter` values, checked and compiled once per request."""
+
+    values: dict[str, list[str]]
+    names: tuple[Any, ...]
+    created_after_ns: int | None
+    created_before_ns: int | None
+
+
+def compile_filters(
+    filters: dict[str, list[str]], lookup: Callable[[str], ContainerRecord]
+) -> PsFilters:
+    """Check the filters as Docker does and compile the name patterns.
+
+    Name patterns are Go regular expressions (RE2): linear time whatever the pattern, so
+    no client can stall the engine with one, and the syntax is Docker's own.
+
+    Raises:
+        InvalidArgument: an unknown filter, one tuibox does not apply yet, an invalid
+            status, exit code or name pattern.
+        NotFound: a since/before filter names no container.
+    """
     for key in filters:
-        if key not in SUPPORTED_FILTERS:
+        if key not in DOCKER_FILTERS:
             raise InvalidArgument(f"invalid filter '{key}'")
+        if key not in SUPPORTED_FILTERS:
+            raise InvalidArgument(f"the filter '{key}' is not supported by the tuibox engine yet")
+    for status in filters.get("status", []):
+        if status not in STATUSES:
+            raise InvalidArgument(
+                f"invalid filter 'status={status}': expected one of {', '.join(sorted(STATUSES))}"
+            )
+    for code in filters.get("exited", []):
+        if not re.fullmatch(r"-?[0-9]{1,10}", code):
+            raise InvalidArgument(f"invalid filter 'exited={code}': not an exit code")
+    names = []
     for pattern in filters.get("name", []):
         try:
-            re.compile(pattern)
-        except re.error as err:
+            names.append(re2.compile(pattern, _NAME_OPTIONS))
+        except re2.error as err:
             raise InvalidArgument(f"invalid name filter {pattern!r}: {err}") from None
+    return PsFilters(
+        values=filters,
+        names=tuple(names),
+        created_after_ns=_bound(filters.get("since", []), lookup, max),
+        created_before_ns=_bound(filters.get("before", []), lookup, min),
+    )
 
 
-def matches(record: ContainerRecord, filters: dict[str, list[str]]) -> bool:
+def _bound(
+    given: list[str],
+    lookup: Callable[[str], ContainerRecord],
+    pick: Callable[[list[int]], int],
+) -> int | None:
+    times = [timestamps.parse_ns(lookup(name).created) or 0 for name in given]
+    return pick(times) if times else None
+
+
+def matches(record: ContainerRecord, filters: PsFilters) -> bool:
     """Apply `docker ps --filter` semantics: values of one key OR, keys AND."""
+    created = timestamps.parse_ns(record.created) or 0
+    if filters.created_after_ns is not None and created <= filters.created_after_ns:
+        return False
+    if filters.created_before_ns is not None and created >= filters.created_before_ns:
+        return False
+    if filters.names and not any(p.search(record.name) for p in filters.names):
+        return False
     tests: dict[str, Callable[[str], bool]] = {
         "status": lambda v: record.state.status.value == v,
-        "name": lambda v: re.search(v, record.name) is not None,
         "id": lambda v: record.id.startswith(v),
         "ancestor": lambda v: v in (record.image_ref, record.image_id, record.image_id[7:19]),
         "exited": lambda v: (
@@ -118,8 +184,8 @@ def matches(record: ContainerRecord, filters: dict[str, list[str]]) -> bool:
         ),
         "label": lambda v: _label_matches(record, v),
     }
-    for key, values in filters.items():
-        if values and not any(tests[key](value) for value in values):
+    for key, values in filters.values.items():
+        if key in tests and values and not any(tests[key](value) for value in values):
             return False
     return True
 

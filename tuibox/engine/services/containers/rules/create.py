@@ -122,6 +122,8 @@ def validate_create_body(body: dict[str, Any]) -> dict[str, Any]:
     for key in _STRINGS:
         _expect(body, key, str, "a string")
     _expect(body, "StopTimeout", int, "an integer")
+    if not -(2**31) <= (body.get("StopTimeout") or 0) < 2**31:
+        raise InvalidArgument("StopTimeout must be a number of seconds that fits 32 bits")
     for key in ("Cmd", "Entrypoint", "Env"):
         _string_list(body, key)
     for key in _KERNEL_STRINGS:
@@ -145,6 +147,7 @@ def _check_labels(body: dict[str, Any]) -> None:
     labels = body.get("Labels") or {}
     if not all(isinstance(v, str) for v in labels.values()):
         raise InvalidArgument("Labels must be an object of strings")
+    _check_no_nul("Labels", [*labels, *labels.values()])
     size = sum(len(k.encode()) + len(v.encode()) for k, v in labels.items())
     if size > MAX_LABELS_BYTES:
         raise InvalidArgument(
@@ -195,7 +198,7 @@ def normalise_host_config(given: dict[str, Any]) -> dict[str, Any]:
     log_config = host_config.get("LogConfig") or {}
     if not log_config.get("Type"):
         host_config["LogConfig"] = {"Type": "json-file", "Config": {}}
-    if host_config.get("NetworkMode") in (None, "", "default", "bridge"):
+    if host_config.get("NetworkMode") in (None, "", "default"):
         host_config["NetworkMode"] = "none"
     host_config.setdefault("RestartPolicy", {"Name": "no", "MaximumRetryCount": 0})
     host_config["AutoRemove"] = bool(host_config.get("AutoRemove"))

@@ -17,7 +17,7 @@ def parse_signal(text: str | None, default: int) -> int:
     """
     if not text:
         return default
-    if text.isdigit():
+    if re.fullmatch(r"[0-9]{1,3}", text):
         number = int(text)
         if not 0 < number < 65:
             raise InvalidArgument(f"Invalid signal: {text}")
@@ -64,17 +64,21 @@ class StartFailure:
     """The container's own command cannot run (a 400, as Docker answers), not the engine."""
 
 
-_CANNOT_OPEN = "open executable: operation not permitted"
-_TOO_LONG = "file name too long"
+_OPEN_EXECUTABLE = "open executable: "
+"""crun's words when it cannot open the container's program (exec phase)."""
 _SHOWN_COMMAND = 80
+UNKNOWN_START_FAILURE = 128
+"""Docker's exit code for a start that failed for another reason than the command."""
 
 
 def classify_start_failure(command: str, runtime_text: str, *, is_dir: bool) -> StartFailure:
     """Turn the runtime's complaint about a start into what Docker reports.
 
-    A command that is missing, empty, too long a path, a directory or not executable is
-    the user's to fix: Docker answers 400 and records 127 (cannot be found) or 126 (cannot
-    be run), in words the docker CLI reads to exit with the same code.
+    Only crun's exec-phase complaints (the program not found, or not openable: missing,
+    empty, too long a path, a directory, not executable) are the user's to fix: Docker
+    answers 400 and records 127 (cannot be found) or 126 (cannot be run), in words the
+    docker CLI reads to exit with the same code. Any other failure (a mount, conmon, a
+    cgroup) is the engine's: a 500 with exit code 128.
 
     Args:
         command: The container's executable as configured (first word of the command).
@@ -83,15 +87,20 @@ def classify_start_failure(command: str, runtime_text: str, *, is_dir: bool) -> 
     """
     lowered = runtime_text.lower()
     shown = command if len(command) <= _SHOWN_COMMAND else command[:_SHOWN_COMMAND] + "..."
+    not_found = _MISSING_EXECUTABLE.search(runtime_text) is not None
+    cannot_open = _OPEN_EXECUTABLE in lowered
+    if not (not_found or cannot_open):  # the engine's or the host's trouble, not the command's
+        return StartFailure(runtime_text, UNKNOWN_START_FAILURE, bad_command=False)
     if not command:
         message = f'exec: "": executable file not found in $PATH ({runtime_text})'
-    elif _TOO_LONG in lowered:
-        message = f'exec: "{shown}": no such file or directory: the file name is too long'
-    elif is_dir and (_CANNOT_OPEN in lowered or "permission denied" in lowered):
-        message = f'exec: "{shown}": is a directory: permission denied'
-    elif _CANNOT_OPEN in lowered:
-        message = f'exec: "{shown}": permission denied ({runtime_text})'
-    else:
+    elif not_found:
         message = describe_start_failure(runtime_text)
-    exit_code = start_failure_exit_code(message)
-    return StartFailure(message, exit_code, bad_command=exit_code in (126, 127))
+    elif "file name too long" in lowered:
+        message = f'exec: "{shown}": no such file or directory: the file name is too long'
+    elif is_dir:
+        message = f'exec: "{shown}": is a directory: permission denied'
+    elif "no such file" in lowered:
+        message = f'exec: "{shown}": no such file or directory ({runtime_text})'
+    else:
+        message = f'exec: "{shown}": permission denied ({runtime_text})'
+    return StartFailure(message, start_failure_exit_code(message), bad_command=True)
