@@ -125,7 +125,11 @@ class ContainerRoutes:
         return response
 
     async def attach(self, request: web.Request) -> web.StreamResponse:
-        """Hijack the connection and copy the container's output to it until the run ends."""
+        """Hijack the connection and copy the container's output to it until the run ends.
+
+        `stdin` and `detachKeys` find no open stdin (create refuses -i), so, as with
+        Docker for such a container, there is nothing for them to do.
+        """
         container_id = request.match_info["id"]
         tty = self.queries.has_tty(container_id)
         wanted = {
@@ -156,6 +160,7 @@ class ContainerRoutes:
         return connection.response
 
     async def logs(self, request: web.Request) -> web.StreamResponse:
+        """`details` adds the --log-opt labels and env, which create refuses: none to add."""
         container_id = request.match_info["id"]
         tty = self.queries.has_tty(container_id)
         tail_text = request.query.get("tail", "all")
