@@ -54,7 +54,9 @@ async def test_numbers_wider_than_64_bits_are_a_400_before_anything_happens(
     too_big = await api.get("/containers/json", params={"limit": str(2**63)})
     assert "out of range" in await error(too_big, 400)
     body = {"Image": "busybox", "Cmd": ["true"], "StopTimeout": 10**400}
-    created = await api.post("/containers/create", data=json.dumps(body))
+    created = await api.post(
+        "/containers/create", data=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
     assert "StopTimeout" in await error(created, 400)
 
 

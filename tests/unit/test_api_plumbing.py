@@ -97,7 +97,7 @@ async def test_versioned_and_plain_paths_reach_the_same_route(client: TestClient
 async def test_unknown_route_and_too_old_version(client: TestClient[Any, Any]) -> None:
     missing = await client.get("/v1.44/nowhere")
     assert missing.status == 404
-    assert await missing.json() == {"message": "page not found"}
+    assert (await missing.json())["message"].startswith("page not found")
     old = await client.get("/v1.12/echo")
     assert old.status == 400
     assert "too old" in (await old.json())["message"]

@@ -26,16 +26,23 @@ GROUP = "root:x:0:\nstaff:x:1001:\nwheel:x:10:app,root\naudio:x:29:app\n"
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("", ProcessUser()),
-        ("app", ProcessUser(1000, 1001, (10, 29))),
-        ("1000", ProcessUser(1000, 1001, (10, 29))),
-        ("app:wheel", ProcessUser(1000, 10, (29,))),
-        ("4242", ProcessUser(4242, 0, ())),
-        ("4242:4343", ProcessUser(4242, 4343, ())),
+        ("", ProcessUser(home="/root")),
+        ("app", ProcessUser(1000, 1001, (10, 29), "/home/app")),
+        ("1000", ProcessUser(1000, 1001, (10, 29), "/home/app")),
+        ("app:wheel", ProcessUser(1000, 10, (29,), "/home/app")),
+        ("4242", ProcessUser(4242, 0, (), "/")),
+        ("4242:4343", ProcessUser(4242, 4343, (), "/")),
     ],
 )
 def test_resolve_user(spec: str, expected: ProcessUser) -> None:
     assert resolve_user(spec, PASSWD, GROUP) == expected
+
+
+def test_ids_must_be_plain_numbers_the_kernel_takes() -> None:
+    with pytest.raises(InvalidArgument, match="unable to find user \u00b2"):
+        resolve_user("\u00b2", PASSWD, GROUP)
+    with pytest.raises(InvalidArgument, match="is not a valid id"):
+        resolve_user("4294967295", PASSWD, GROUP)
 
 
 def test_unknown_names_use_dockers_words() -> None:

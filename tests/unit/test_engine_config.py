@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,25 @@ def test_a_number_is_not_a_boolean(tmp_path: Path) -> None:
     path.write_text('{"live-restore": 1}')
     with pytest.raises(InvalidArgument, match="live-restore=1"):
         load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"registry-mirrors": ["ftp://x"]}', "invalid mirror: 'ftp://x'"),
+        ('{"registry-mirrors": ["http://m:5000/v2/x"]}', "must be a bare registry URL"),
+        ('{"insecure-registries": ["not a cidr/99"]}', "is not a valid CIDR"),
+        ('{"insecure-registries": ["http://r:5000"]}', "is not host[:port] or a CIDR"),
+    ],
+)
+def test_mirror_and_insecure_registry_values_are_checked(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "engine.json"
+    path.write_text(content)
+    with pytest.raises(InvalidArgument, match=re.escape(message)):
+        load_config(path)
+    good = ["127.0.0.1:5000", "10.0.0.0/8", "[::1]:5000"]
+    document = {"registry-mirrors": ["http://m:5000"], "insecure-registries": good}
+    path.write_text(json.dumps(document))
+    assert load_config(path).insecure_registries == tuple(good)

@@ -37,7 +37,7 @@ class Event:
             "time": self.time_ns // 1_000_000_000,
             "timeNano": self.time_ns,
         }
-        if self.type == "container":
+        if self.type in ("container", "image"):
             message.update(
                 status=self.action, id=self.actor_id, **{"from": self.attributes.get("image", "")}
             )

@@ -125,13 +125,14 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     bundles = BundleWriter(images, seams.mounter, settings)
     containers = ContainerService(
         context=context,
-        creation=ContainerCreation(context, images),
+        creation=ContainerCreation(context, images, config.cgroup_parent),
         lifecycle=ContainerLifecycle(context, runtime, runs, exits, removal, bundles),
         removal=removal,
         queries=ContainerQueries(context, images),
         streams=ContainerStreams(context),
         recovery=ContainerRecovery(context, runtime, runs, exits, removal),
     )
+    images.set_event_bus(bus)
     images.set_usage_lookup(context.users_of_image)
     images.set_layer_usage_lookup(context.layers_in_use)
     system = SystemService(config, facts, context, images)

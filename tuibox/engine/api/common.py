@@ -105,6 +105,11 @@ async def read_json_body(request: web.Request, *, required: bool = True) -> dict
         raise InvalidArgument(
             f"the request body did not arrive within {BODY_TIMEOUT:.0f} s"
         ) from None
+    content_type = request.headers.get("Content-Type", "")
+    if raw and content_type.split(";", 1)[0].strip().lower() != "application/json":
+        raise InvalidArgument(
+            f"unsupported Content-Type header ({content_type}): must be 'application/json'"
+        )
     if not raw.strip():
         if required:
             raise InvalidArgument("request body is empty; a JSON object was expected")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -62,9 +63,10 @@ class ContainerRoutes:
         response.enable_chunked_encoding()
         await response.prepare(request)
         pieces = self.queries.encoded_list(records, sizes=query_bool(request, "size"))
-        async for piece in pieces:
-            await response.write(piece)
-        await response.write_eof()
+        with contextlib.suppress(ConnectionError):  # the client stopped reading
+            async for piece in pieces:
+                await response.write(piece)
+            await response.write_eof()
         return response
 
     async def create(self, request: web.Request) -> web.Response:
@@ -120,8 +122,9 @@ class ContainerRoutes:
             code = await waiter.exit_code()
         finally:
             waiter.close()
-        await response.write(b'{"StatusCode":%d}\n' % code)
-        await response.write_eof()
+        with contextlib.suppress(ConnectionError):  # `docker run -d` leaves without reading
+            await response.write(b'{"StatusCode":%d}\n' % code)
+            await response.write_eof()
         return response
 
     async def attach(self, request: web.Request) -> web.StreamResponse:
@@ -178,9 +181,11 @@ class ContainerRoutes:
         response.content_type = RAW if tty else MULTIPLEXED
         response.enable_chunked_encoding()
         await start_stream(request, response)
-        async for entry in records:
-            await response.write(encode(entry, tty=tty, timestamps=timestamps))
-        await response.write_eof()
+        with contextlib.suppress(ConnectionError):  # the client stopped reading
+            async with contextlib.aclosing(records) as entries:
+                async for entry in entries:
+                    await response.write(encode(entry, tty=tty, timestamps=timestamps))
+            await response.write_eof()
         return response
 
 

@@ -71,9 +71,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return error_response(http_status(err), str(err))
     except web.HTTPException as http_err:
         if http_err.status == 404:
-            return error_response(404, "page not found")
+            return error_response(
+                404, f"page not found: the tuibox engine has no {request.method} {request.path}"
+            )
         if http_err.status == 405:
-            return error_response(405, f"method {request.method} not allowed on {request.path}")
+            return error_response(
+                405,
+                f"method not allowed: the tuibox engine has no {request.method} {request.path}",
+            )
         if http_err.status >= 400:
             return error_response(http_err.status, http_err.text or http_err.reason)
         raise

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tuibox.engine.domain.errors import InvalidArgument
 
@@ -94,8 +97,8 @@ def load_config(
     elif config_file is not None:
         raise InvalidArgument(f"engine config {path} does not exist")
     check_keys(raw, path)
-    mirrors = _string_list(raw, "registry-mirrors", path)
-    insecure = _string_list(raw, "insecure-registries", path)
+    mirrors = [_mirror(m, path) for m in _string_list(raw, "registry-mirrors", path)]
+    insecure = [_insecure(r, path) for r in _string_list(raw, "insecure-registries", path)]
     file_data_root = raw.get("data-root")
     if file_data_root is not None and not isinstance(file_data_root, str):
         raise InvalidArgument(f"engine config {path}: data-root must be a string")
@@ -158,3 +161,40 @@ def check_keys(raw: dict[str, object], path: Path) -> None:
             f"engine config {path}: the following directives are not supported by the tuibox "
             f"engine yet: {', '.join(unsupported)}"
         )
+
+
+_HOST_PORT = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?"  # name or IPv4 [:port]
+    r"|\[[0-9a-fA-F:.]+\](:[0-9]{1,5})?"  # [IPv6][:port]
+)
+
+
+def _mirror(value: str, path: Path) -> str:
+    """A mirror is an http(s) URL of a registry, as dockerd insists."""
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidArgument(
+            f"engine config {path}: invalid mirror: {value!r} is not an http:// or https:// URL"
+        )
+    if parsed.query or parsed.fragment or parsed.path not in ("", "/"):
+        raise InvalidArgument(
+            f"engine config {path}: invalid mirror: {value!r} must be a bare registry URL"
+        )
+    return value
+
+
+def _insecure(value: str, path: Path) -> str:
+    """An insecure registry is host[:port] or a CIDR, as dockerd insists."""
+    if "/" in value and "://" not in value:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise InvalidArgument(
+                f"engine config {path}: insecure registry {value!r} is not a valid CIDR"
+            ) from None
+        return value
+    if "://" in value or not _HOST_PORT.fullmatch(value):
+        raise InvalidArgument(
+            f"engine config {path}: insecure registry {value!r} is not host[:port] or a CIDR"
+        )
+    return value

@@ -93,6 +93,8 @@ class ContainerRecord:
     state: ContainerState = field(default_factory=ContainerState)
     restart_count: int = 0
     layer_chain: list[str] = field(default_factory=list)
+    cgroup_path: str = ""
+    """The container's cgroup below each hierarchy ("/tuibox/<id>"), fixed at create."""
 
     @property
     def short_id(self) -> str:
@@ -122,6 +124,7 @@ class ContainerRecord:
             "host_config": self.host_config,
             "restart_count": self.restart_count,
             "layer_chain": self.layer_chain,
+            "cgroup_path": self.cgroup_path,
             "state": {
                 "status": state.status.value,
                 "pid": state.pid,
@@ -149,6 +152,7 @@ class ContainerRecord:
             host_config=dict(data["host_config"]),
             restart_count=int(data.get("restart_count", 0)),
             layer_chain=list(data.get("layer_chain", [])),
+            cgroup_path=str(data.get("cgroup_path") or ""),
             state=ContainerState(**raw_state),
         )
 

@@ -34,6 +34,10 @@ KNOWN_OS = frozenset({
     "aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "js", "linux",
     "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows",
 })  # fmt: skip
+KNOWN_ARCHITECTURES = frozenset({
+    "386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle", "ppc64",
+    "ppc64le", "riscv64", "s390x", "wasm",
+})  # fmt: skip
 _PART = re.compile(r"[a-z0-9_.-]{1,32}", re.ASCII)
 _DEFAULT_VARIANTS = {("arm64", "v8"), ("amd64", "v1")}
 
@@ -73,6 +77,10 @@ def parse_platform(text: str) -> Platform:
     if len(parts) == 1:
         parts = [parts[0], go_arch()] if parts[0] in KNOWN_OS else ["linux", parts[0]]
     os_name, arch = parts[0], go_arch(parts[1])
+    if os_name not in KNOWN_OS or arch not in KNOWN_ARCHITECTURES:
+        raise InvalidArgument(
+            f"invalid platform {text[:64]!r}: unknown operating system or architecture"
+        )
     variant = parts[2] if len(parts) == 3 else ""
     if (arch, variant) in _DEFAULT_VARIANTS:
         variant = ""

@@ -69,6 +69,7 @@ class RuntimeSpec:
     uid: int = 0
     gid: int = 0
     additional_gids: tuple[int, ...] = ()
+    home: str = "/root"
     cgroup_namespace: bool = False
     extra_masked_paths: tuple[str, ...] = ()
     seccomp: dict[str, Any] | None = None
@@ -109,7 +110,7 @@ def container_env(spec: RuntimeSpec) -> list[str]:
         env.append("TERM=xterm")
     env.extend(spec.env)
     if "HOME" not in keys:
-        env.append("HOME=/root")
+        env.append(f"HOME={spec.home}")
     return env
 
 

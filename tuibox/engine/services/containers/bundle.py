@@ -68,11 +68,12 @@ class BundleWriter:
             env=tuple(record.config["Env"]),
             cwd=record.config.get("WorkingDir") or "/",
             hostname=record.config.get("Hostname") or record.short_id,
-            cgroup_path=f"{settings.cgroup_parent}/{record.id}",
+            cgroup_path=record.cgroup_path or f"{settings.cgroup_parent}/{record.id}",
             nofile_limit=settings.nofile_limit,
             uid=user.uid,
             gid=user.gid,
             additional_gids=user.additional_gids,
+            home=user.home,
             extra_masked_paths=settings.masked_paths,
             seccomp=settings.seccomp,
         )

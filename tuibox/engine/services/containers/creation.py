@@ -26,9 +26,12 @@ RANDOM_NAME_TRIES = 100
 class ContainerCreation:
     """Makes new container records and their directories; nothing runs yet."""
 
-    def __init__(self, context: ContainerContext, images: ImageService) -> None:
+    def __init__(
+        self, context: ContainerContext, images: ImageService, cgroup_parent: str
+    ) -> None:
         self.context = context
         self.images = images
+        self.cgroup_parent = cgroup_parent
 
     async def create(
         self, body: dict[str, Any], name: str | None, platform: str | None = None
@@ -69,6 +72,7 @@ class ContainerCreation:
             config=_container_config(body, image_ref, image_config, process, container_id),
             host_config=normalise_host_config(host_config),
             layer_chain=self.images.chain_ids(image.id),
+            cgroup_path=f"{self.cgroup_parent}/{container_id}",
         )
         context = self.context
         paths = context.paths(container_id)
@@ -132,6 +136,7 @@ def _container_config(
         "Labels": dict(body.get("Labels") or {}),
         "StopSignal": body.get("StopSignal") or image_config.get("StopSignal"),
         "StopTimeout": body.get("StopTimeout"),
+        **({"Healthcheck": body["Healthcheck"]} if body.get("Healthcheck") else {}),
     }
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tuibox.engine.domain.container import ContainerRecord, Status, status_text
+from tuibox.engine.domain.errors import EngineError
 from tuibox.engine.services.containers import views
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.sizes import directory_size
@@ -48,13 +49,20 @@ class ContainerQueries:
         for key, value in (("since", since), ("before", before)):
             if value:
                 filters = {**filters, key: [*filters.get(key, []), value]}
-        compiled = views.compile_filters(filters, self.context.lookup)
+        compiled = views.compile_filters(filters, self.context.lookup, self._image_id)
         records = sorted(self.context.records.values(), key=lambda r: r.created, reverse=True)
         positive_limit = limit is not None and limit > 0
         if not all_containers and not positive_limit and not filters.get("status"):
             records = [r for r in records if r.state.status is Status.RUNNING]
         selected = [r for r in records if views.matches(r, compiled)]
         return selected[:limit] if positive_limit else selected
+
+    def _image_id(self, name: str) -> str | None:
+        """The ID of the image a name or ID refers to; None for one this engine lacks."""
+        try:
+            return self.images.resolve(name).id
+        except EngineError:
+            return None
 
     async def encoded_list(
         self, records: list[ContainerRecord], *, sizes: bool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +72,7 @@ class ContainerStreams:
         record = self.context.lookup(given)
         return ContainerWaiter(self.context.events, record, condition)
 
-    def logs(self, given: str, query: LogQuery) -> AsyncIterator[LogRecord]:
+    def logs(self, given: str, query: LogQuery) -> AsyncGenerator[LogRecord, None]:
         """Check the request now, then yield the log records `docker logs` selects.
 
         Raises:
@@ -84,7 +84,9 @@ class ContainerStreams:
         record = self.context.lookup(given)
         return self._log_records(record.id, query)
 
-    async def _log_records(self, container_id: str, query: LogQuery) -> AsyncIterator[LogRecord]:
+    async def _log_records(
+        self, container_id: str, query: LogQuery
+    ) -> AsyncGenerator[LogRecord, None]:
         path = self.context.paths(container_id).log
         async with self._exit_signal(container_id, follow=query.follow) as exited:
             records = read_log(path, follow=query.follow, exited=exited, tail=query.tail)

@@ -115,10 +115,14 @@ class PsFilters:
     names: tuple[Any, ...]
     created_after_ns: int | None
     created_before_ns: int | None
+    ancestor_ids: frozenset[str] = frozenset()
+    """The image IDs the ancestor filters name (references resolved as Docker does)."""
 
 
 def compile_filters(
-    filters: dict[str, list[str]], lookup: Callable[[str], ContainerRecord]
+    filters: dict[str, list[str]],
+    lookup: Callable[[str], ContainerRecord],
+    image_id_of: Callable[[str], str | None] = lambda _name: None,
 ) -> PsFilters:
     """Check the filters as Docker does and compile the name patterns.
 
@@ -148,12 +152,16 @@ def compile_filters(
         try:
             names.append(re2.compile(pattern, _NAME_OPTIONS))
         except re2.error as err:
-            raise InvalidArgument(f"invalid name filter {pattern!r}: {err}") from None
+            reason = err.args[0].decode(errors="replace") if err.args and isinstance(
+                err.args[0], bytes) else str(err)  # fmt: skip
+            raise InvalidArgument(f"invalid name filter {pattern!r}: {reason}") from None
+    ancestors = {image_id_of(given) for given in filters.get("ancestor", [])}
     return PsFilters(
         values=filters,
         names=tuple(names),
         created_after_ns=_bound(filters.get("since", []), lookup, max),
         created_before_ns=_bound(filters.get("before", []), lookup, min),
+        ancestor_ids=frozenset(image_id for image_id in ancestors if image_id),
     )
 
 
@@ -173,12 +181,15 @@ def matches(record: ContainerRecord, filters: PsFilters) -> bool:
         return False
     if filters.created_before_ns is not None and created >= filters.created_before_ns:
         return False
-    if filters.names and not any(p.search(record.name) for p in filters.names):
+    slashed = f"/{record.name}"  # Docker matches the name with and without its slash
+    if filters.names and not any(
+        p.search(record.name) or p.search(slashed) for p in filters.names
+    ):
         return False
     tests: dict[str, Callable[[str], bool]] = {
         "status": lambda v: record.state.status.value == v,
         "id": lambda v: record.id.startswith(v),
-        "ancestor": lambda v: v in (record.image_ref, record.image_id, record.image_id[7:19]),
+        "ancestor": lambda v: record.image_id in filters.ancestor_ids or v == record.image_ref,
         "exited": lambda v: (
             record.state.status is Status.EXITED and str(record.state.exit_code) == v
         ),

@@ -19,6 +19,7 @@ from tuibox.engine.domain.errors import InvalidArgument, NotFound
 from tuibox.engine.domain.image import ImageRecord
 from tuibox.engine.domain.platform import host_platform, parse_platform, require_linux
 from tuibox.engine.domain.reference import Reference, parse_reference, validate_tag
+from tuibox.engine.events import Event, EventBus
 from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.unpack import UnpackLimits
 from tuibox.engine.registry.auth import decode_registry_auth
@@ -65,6 +66,15 @@ class ImageService:
         self._puller = ImagePuller(stores, registry, self._lock, self._retention, self.limits)
         self._importer = ImageImporter(stores, self._lock, self._retention, self.limits)
         self._remover = ImageRemover(images, self._retention)
+        self._events: EventBus | None = None
+
+    def set_event_bus(self, events: EventBus) -> None:
+        """Publish image events (pull, import, tag, untag, delete) on the engine's bus."""
+        self._events = events
+
+    def _publish(self, action: str, actor_id: str, name: str) -> None:
+        if self._events is not None:
+            self._events.publish(Event("image", action, actor_id, {"name": name}))
 
     @classmethod
     def open(
@@ -204,6 +214,7 @@ class ImageService:
         async with aclosing(pulling) as messages:  # a cancelled pull cleans up at once
             async for message in messages:
                 yield message
+        self._publish("pull", reference.familiar, reference.familiar_name)
 
     async def import_rootfs(
         self,
@@ -229,6 +240,7 @@ class ImageService:
         image_id = await self._importer.import_rootfs(
             body, target, section, message, target_platform
         )
+        self._publish("import", image_id, target.familiar if target else "")
         yield {"status": image_id}
 
     async def list_images(
@@ -247,7 +259,9 @@ class ImageService:
         records = sorted(self.images.all(), key=lambda r: (r.created, r.id), reverse=True)
         shared = self._shared_sizes(records) if shared_size else {}
         return [
-            views.image_summary(r, len(self._usage(r.id)), shared.get(r.id, -1))
+            views.image_summary(
+                r, len(self._usage(r.id)), shared.get(r.id, -1), filters.get("reference")
+            )
             for r in records
             if views.matches_filters(r, filters, (since, before))
         ]
@@ -292,6 +306,7 @@ class ImageService:
                 record, last_tag_time=timestamps.now()
             )
             await asyncio.to_thread(self.images.save, stamped.with_tags((), ()))
+        self._publish("tag", record.id, target.familiar)
 
     async def remove(self, name: str, force: bool, noprune: bool) -> list[dict[str, str]]:
         """Untag and, when no reference remains, delete an image and its unused layers.
@@ -305,7 +320,13 @@ class ImageService:
             request = RemoveRequest(
                 name, record, self._usage(record.id), force, noprune, self._retention.keep()
             )
-            return await asyncio.to_thread(self._remover.remove, request)
+            results = await asyncio.to_thread(self._remover.remove, request)
+        for result in results:
+            if "Untagged" in result:
+                self._publish("untag", record.id, result["Untagged"])
+            elif result.get("Deleted") == record.id:
+                self._publish("delete", record.id, name)
+        return results
 
 
 def _import_target(repo: str | None, tag: str | None) -> Reference | None:

@@ -10,6 +10,8 @@ from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.domain.image import ImageRecord
 
 SUPPORTED_FILTERS = ("reference", "dangling", "label", "before", "since")
+DOCKER_FILTERS = (*SUPPORTED_FILTERS, "until")
+"""Every filter `docker images` knows."""
 _EMPTY_CONTAINER_CONFIG: dict[str, Any] = {
     "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False,
     "AttachStdout": False, "AttachStderr": False, "Tty": False, "OpenStdin": False,
@@ -18,12 +20,21 @@ _EMPTY_CONTAINER_CONFIG: dict[str, Any] = {
 }  # fmt: skip
 
 
-def image_summary(record: ImageRecord, containers: int, shared_size: int = -1) -> dict[str, Any]:
-    """Docker's ImageSummary for GET /images/json."""
+def image_summary(
+    record: ImageRecord,
+    containers: int,
+    shared_size: int = -1,
+    references: list[str] | None = None,
+) -> dict[str, Any]:
+    """Docker's ImageSummary for GET /images/json; with `reference` filter patterns, only
+    the tags that match them are listed, as Docker lists them."""
+    tags = list(record.repo_tags)
+    if references:
+        tags = [t for t in tags if any(_tag_matches(t, p) for p in references)]
     return {
         "Id": record.id,
         "ParentId": "",
-        "RepoTags": list(record.repo_tags),
+        "RepoTags": tags,
         "RepoDigests": list(record.repo_digests),
         "Created": record.created,
         "Size": record.size,
@@ -72,8 +83,10 @@ def check_filters(filters: dict[str, list[str]]) -> None:
         InvalidArgument: with moby's text, "invalid filter '<name>'".
     """
     for name in filters:
-        if name not in SUPPORTED_FILTERS:
+        if name not in DOCKER_FILTERS:
             raise InvalidArgument(f"invalid filter '{name}'")
+        if name not in SUPPORTED_FILTERS:
+            raise InvalidArgument(f"the filter '{name}' is not supported by the tuibox engine yet")
     for value in filters.get("dangling", []):
         if value.lower() not in ("true", "false", "1", "0"):
             raise InvalidArgument(f"invalid filter 'dangling={value}'")
@@ -102,11 +115,12 @@ def matches_filters(
 
 
 def _reference_matches(record: ImageRecord, pattern: str) -> bool:
-    for tag in record.repo_tags:
-        name = tag.rsplit(":", 1)[0]
-        if fnmatch.fnmatchcase(tag, pattern) or fnmatch.fnmatchcase(name, pattern):
-            return True
-    return False
+    return any(_tag_matches(tag, pattern) for tag in record.repo_tags)
+
+
+def _tag_matches(tag: str, pattern: str) -> bool:
+    name = tag.rsplit(":", 1)[0]
+    return fnmatch.fnmatchcase(tag, pattern) or fnmatch.fnmatchcase(name, pattern)
 
 
 def _label_matches(labels: dict[str, Any], wanted: str) -> bool:

@@ -44,15 +44,26 @@ def event_matches(event: Event, filters: dict[str, list[str]]) -> bool:
         if key == "event" and event.action not in values:
             return False
         if key == "container" and not (
-            event.type == "container"
-            and any(event.actor_id.startswith(v) or attributes.get("name") == v for v in values)
+            event.type == "container" and any(_is_container(event, v) for v in values)
         ):
             return False
-        if key == "image" and attributes.get("image") not in values:
+        if key == "image" and not any(_is_image(event, v) for v in values):
             return False
         if key == "label" and not any(_has_label(attributes, v) for v in values):
             return False
     return True
+
+
+def _is_container(event: Event, wanted: str) -> bool:
+    """Docker's fuzzy match: the ID or the name starts with what was given."""
+    return event.actor_id.startswith(wanted) or event.attributes.get("name", "").startswith(wanted)
+
+
+def _is_image(event: Event, wanted: str) -> bool:
+    """A container event of that image, or an image event about it (name or ID)."""
+    if event.type == "image":
+        return wanted in (event.actor_id, event.attributes.get("name"))
+    return event.attributes.get("image") == wanted
 
 
 def _has_label(attributes: dict[str, str], wanted: str) -> bool:
@@ -105,10 +116,8 @@ class EventStream:
         since_ns, until_ns = self.since_ns, self.until_ns
         if since_ns is not None:
             for event in list(self.bus.recent):
-                # Docker compares whole seconds: --since <the second of the event> shows it.
-                seconds = event.time_ns // 1_000_000_000
-                after = seconds >= since_ns // 1_000_000_000
-                before = until_ns is None or seconds <= until_ns // 1_000_000_000
+                after = event.time_ns >= since_ns
+                before = until_ns is None or event.time_ns <= until_ns
                 if after and before and event_matches(event, self.filters):
                     replayed.add(id(event))
                     yield event.to_docker()

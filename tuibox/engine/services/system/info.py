@@ -83,7 +83,7 @@ class SystemService:
                 "Volume": [],
                 "Network": ["null"],
                 "Authorization": None,
-                "Log": ["k8s-file"],
+                "Log": ["json-file"],
             },
             "LoggingDriver": "json-file",
             "CgroupDriver": "cgroupfs",

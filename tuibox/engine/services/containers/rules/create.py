@@ -28,7 +28,7 @@ def _string_list(body: dict[str, Any], key: str) -> list[str] | None:
     value = body.get(key)
     if value is None:
         return None
-    if isinstance(value, str):
+    if isinstance(value, str) and key != "Env":  # Cmd and Entrypoint may be one string
         return [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidArgument(f"{key} must be a list of strings")
@@ -134,12 +134,24 @@ def validate_create_body(body: dict[str, Any]) -> dict[str, Any]:
     host_config = body.get("HostConfig") or {}
     if not isinstance(host_config, dict):
         raise InvalidArgument("HostConfig must be an object")
+    _check_restart_policy(host_config.get("RestartPolicy"))
     _expect(host_config, "AutoRemove", bool, "true or false", prefix="HostConfig.")
     _expect(host_config, "LogConfig", dict, "an object", prefix="HostConfig.")
     _expect(host_config, "NetworkMode", str, "a string", prefix="HostConfig.")
     _expect(body, "NetworkingConfig", dict, "an object")
     check_fields(body)
     return host_config
+
+
+def _check_restart_policy(policy: Any) -> None:
+    """Docker's rule: a retry count belongs to on-failure only."""
+    if not isinstance(policy, dict):
+        return
+    retries = policy.get("MaximumRetryCount")
+    if retries and policy.get("Name") != "on-failure":
+        raise InvalidArgument(
+            "invalid restart policy: maximum retry count can only be used with 'on-failure'"
+        )
 
 
 def _check_labels(body: dict[str, Any]) -> None:

@@ -24,6 +24,13 @@ def parse_signal(text: str | None, default: int) -> int:
         return number
     name = text.upper()
     name = name if name.startswith("SIG") else f"SIG{name}"
+    realtime = re.fullmatch(r"SIGRT(MIN|MAX)([+-][0-9]{1,2})?", name)
+    if realtime:
+        base = signal.SIGRTMIN if realtime.group(1) == "MIN" else signal.SIGRTMAX
+        number = int(base) + int(realtime.group(2) or 0)
+        if not signal.SIGRTMIN <= number <= signal.SIGRTMAX:
+            raise InvalidArgument(f"Invalid signal: {text}")
+        return number
     try:
         return int(signal.Signals[name])
     except KeyError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ class ProcessUser:
     uid: int = 0
     gid: int = 0
     additional_gids: tuple[int, ...] = ()
+    home: str = "/root"
+    """HOME when the container's environment does not set it: the user's passwd home."""
 
 
 def resolve_user(spec: str, passwd: str, group: str) -> ProcessUser:
@@ -26,13 +29,17 @@ def resolve_user(spec: str, passwd: str, group: str) -> ProcessUser:
     Raises:
         InvalidArgument: a name that the files do not know, with Docker's wording.
     """
-    if not spec:
-        return ProcessUser()
-    user_part, _, group_part = spec.partition(":")
     users = _entries(passwd)
     groups = _entries(group)
+    if not spec:
+        root = _find(users, "0")
+        return ProcessUser(home=root[5] if root is not None and len(root) > 5 else "/root")
+    user_part, _, group_part = spec.partition(":")
+    for part in (user_part, group_part):
+        if _is_id(part) and int(part) > MAX_ID:
+            raise InvalidArgument(f"invalid user {spec!r}: {part} is not a valid id")
     user_entry = _find(users, user_part)
-    if user_entry is None and not user_part.isdigit():
+    if user_entry is None and not _is_id(user_part):
         raise InvalidArgument(
             f"unable to find user {user_part}: no matching entries in passwd file"
         )
@@ -40,7 +47,7 @@ def resolve_user(spec: str, passwd: str, group: str) -> ProcessUser:
     gid = int(user_entry[3]) if user_entry is not None else 0
     if group_part:
         group_entry = _find(groups, group_part)
-        if group_entry is None and not group_part.isdigit():
+        if group_entry is None and not _is_id(group_part):
             raise InvalidArgument(
                 f"unable to find group {group_part}: no matching entries in group file"
             )
@@ -49,7 +56,8 @@ def resolve_user(spec: str, passwd: str, group: str) -> ProcessUser:
     extra = tuple(
         sorted({int(g[2]) for g in groups if name and name in g[3].split(",") and int(g[2]) != gid})
     )
-    return ProcessUser(uid, gid, extra)
+    home = user_entry[5] if user_entry is not None and len(user_entry) > 5 else "/"
+    return ProcessUser(uid, gid, extra, home or "/")
 
 
 def read_user_files(rootfs: Path) -> tuple[str, str]:
@@ -78,6 +86,14 @@ def read_user_files(rootfs: Path) -> tuple[str, str]:
     return texts[0], texts[1]
 
 
+MAX_ID = 2**32 - 2
+"""The largest uid or gid the kernel takes (2**32 - 1 means "no id")."""
+
+
+def _is_id(text: str) -> bool:
+    return re.fullmatch(r"[0-9]{1,10}", text) is not None
+
+
 def _entries(text: str) -> list[list[str]]:
     rows = [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
     return [row for row in rows if len(row) >= 4 and row[2].isdigit()]
@@ -87,6 +103,6 @@ def _find(rows: list[list[str]], wanted: str) -> list[str] | None:
     for row in rows:
         if row[0] == wanted:
             return row
-    if wanted.isdigit():
+    if _is_id(wanted):
         return next((row for row in rows if row[2] == wanted), None)
     return None
