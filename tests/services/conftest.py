@@ -25,6 +25,7 @@ from typing import Any, ParamSpec, TypeVar
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from tests.fakes.metrics import FakeContainer, FakeMetrics
 from tests.fakes.mounts import FakeMounter
 from tests.fakes.runtime import FakeRuntime
 from tests.fakes.stores import MemoryContainerStore
@@ -43,6 +44,8 @@ BUSYBOX = build_image(
     [{"bin/busybox": b"\x7fELF", "etc/passwd": PASSWD, "etc/group": GROUP}],
     cmd=["sh"],
 )
+SAMPLE_SECONDS = 0.05
+"""The stats sampler's interval under the api fixture: streams tick quickly in tests."""
 FACTS = HostFacts("crun", "conmon", 1024, "v1", "1.8.1", "2.1.6")
 SETTLE_ROUNDS = 2000
 """At most this many loop turns in one settle(); it ends sooner once the loop is idle."""
@@ -93,6 +96,18 @@ class Engine:
     @property
     def context(self) -> ContainerContext:
         return self.services.containers.context
+
+    @property
+    def metrics(self) -> FakeMetrics:
+        """The fake /proc and cgroup files the stats sampler reads."""
+        assert isinstance(self.seams.metrics, FakeMetrics)
+        return self.seams.metrics
+
+    def figures(self, container_id: str, **counters: Any) -> FakeContainer:
+        """Give a container fake cgroup figures (CPU per tick, memory...) to be sampled."""
+        fake = FakeContainer(**counters)
+        self.metrics.containers[self.record(container_id).cgroup_path] = fake
+        return fake
 
     async def create(self, *cmd: str, name: str | None = None, **fields: Any) -> str:
         """Create a busybox container running `cmd` (the image's sh when empty)."""
@@ -201,6 +216,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
         FakeMounter(),
         MemoryContainerStore(tmp_path / "containers"),
         Network({"mirror:5000": registry}).transport(),
+        metrics=FakeMetrics(),
     )
     running = new_engine(config, seams)
     async for _ in running.services.images.pull("busybox", "latest", None):
@@ -215,6 +231,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
 @pytest.fixture
 async def api(engine: Engine) -> AsyncIterator[TestClient[Any, Any]]:
     """The engine's real routes over the harness's services, through aiohttp's test client."""
+    engine.services.stats.sampler.interval = SAMPLE_SECONDS
     client: TestClient[Any, Any] = TestClient(TestServer(build_app(engine.services)))
     await client.start_server()
     yield client

@@ -22,14 +22,17 @@ from tuibox.engine.api.containers import ContainerRoutes
 from tuibox.engine.api.errors import error_middleware
 from tuibox.engine.api.http_server import connection_limits, nofile_soft_limit, start_unix_site
 from tuibox.engine.api.images import ImageRoutes
+from tuibox.engine.api.stats import StatsRoutes
 from tuibox.engine.api.system import SystemRoutes
 from tuibox.engine.api.versioning import common_headers, version_middleware, with_version_prefix
+from tuibox.engine.cgroups.layout import detect_layout
 from tuibox.engine.domain.config import EngineConfig, load_config
 from tuibox.engine.domain.errors import EngineError
 from tuibox.engine.domain.host import HostFacts
 from tuibox.engine.events import EventBus
 from tuibox.engine.host.check import check_host
 from tuibox.engine.layers.mounts import OverlayMounter, RootfsMounter
+from tuibox.engine.metrics import HostMetrics
 from tuibox.engine.runtime.conmon import ConmonRuntime
 from tuibox.engine.runtime.protocol import Runtime
 from tuibox.engine.services.containers import ContainerService
@@ -44,6 +47,9 @@ from tuibox.engine.services.containers.removal import ContainerRemoval
 from tuibox.engine.services.containers.runs import Runs
 from tuibox.engine.services.containers.streams import ContainerStreams
 from tuibox.engine.services.images.service import ImageService
+from tuibox.engine.services.stats.sampler import StatsSampler
+from tuibox.engine.services.stats.service import StatsService
+from tuibox.engine.services.stats.source import MetricsSource, NoMetrics
 from tuibox.engine.services.system.events import EventFeed
 from tuibox.engine.services.system.info import SystemService
 from tuibox.engine.store.containers import ContainerRecordStore, ContainerStore
@@ -79,6 +85,7 @@ class Services:
     containers: ContainerService
     system: SystemService
     events: EventFeed
+    stats: StatsService
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,8 @@ class Seams:
     mounter: RootfsMounter
     container_store: ContainerRecordStore
     registry_transport: httpx.AsyncBaseTransport | None = None
+    metrics: MetricsSource | None = None
+    """Where stats come from; without one, containers have no figures (some unit tests)."""
 
 
 DATA_ROOT_MODE = 0o700
@@ -109,7 +118,7 @@ def real_seams(config: EngineConfig, facts: HostFacts) -> Seams:
         config.exec_root, crun_path=facts.crun_path, conmon_path=facts.conmon_path
     )
     store = ContainerStore(config.data_root / "containers")
-    return Seams(runtime, OverlayMounter(), store)
+    return Seams(runtime, OverlayMounter(), store, metrics=HostMetrics(detect_layout()))
 
 
 def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
@@ -136,7 +145,10 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     images.set_usage_lookup(context.users_of_image)
     images.set_layer_usage_lookup(context.layers_in_use)
     system = SystemService(config, facts, context, images)
-    return Services(images, containers, system, EventFeed(bus))
+    metrics = seams.metrics or NoMetrics()
+    sampler = StatsSampler(context, metrics, cgroup_parent=config.cgroup_parent)
+    stats = StatsService(context, sampler, metrics)
+    return Services(images, containers, system, EventFeed(bus), stats)
 
 
 def build_app(services: Services) -> web.Application:
@@ -145,12 +157,15 @@ def build_app(services: Services) -> web.Application:
         middlewares=[error_middleware, version_middleware],
         client_max_size=16 * 1024 * 1024,  # JSON bodies; tar uploads are streamed
     )
+    stats_routes = StatsRoutes(services.stats)
     routes = [
         *SystemRoutes(services.system, services.events).routes(),
         *ContainerRoutes(services.containers).routes(),
         *ImageRoutes(services.images).routes(),
+        *stats_routes.routes(),
     ]
     app.add_routes(with_version_prefix(routes))
+    app.add_routes(stats_routes.own_routes())
     headers = common_headers(tuibox.__version__)
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -158,12 +173,14 @@ def build_app(services: Services) -> web.Application:
 
     async def recover(_: web.Application) -> None:
         await services.containers.recovery.recover()
+        services.stats.sampler.start()
         collected = await services.images.collect_garbage()
         log.info(
             "garbage collection removed %d blobs and %d layers", collected.blobs, collected.layers
         )
 
     async def close_clients(_: web.Application) -> None:
+        await services.stats.sampler.stop()
         await services.images.aclose()
 
     app.on_response_prepare.append(add_headers)

@@ -1,1 +1,1 @@
-"""cgroup detection and the hybrid-layout fix at engine start."""
+"""cgroup layout detection, the hybrid-layout fix at engine start, and per-container stats."""
