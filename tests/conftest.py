@@ -27,6 +27,13 @@ from tuibox.client.models import (
     VersionInfo,
 )
 from tuibox.client.protocol import EngineClientProtocol
+from tuibox.client.stats_models import (
+    HostStats,
+    StatsBatch,
+    StatsEvent,
+    StatsHistory,
+    StatsSample,
+)
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "snapshots"
 FROZEN_NOW = 1_750_000_000.0
@@ -108,6 +115,44 @@ def sample_info() -> EngineInfo:
     )
 
 
+RUNNING_ID = "a1" * 32
+"""The running sample container, the one the scripted stats describe."""
+GIB = 1024**3
+
+
+def scripted_sample(t: int, time: float) -> StatsSample:
+    """A deterministic sample of the running container `t` seconds into the script."""
+    wave = (t * 37) % 100
+    return StatsSample(
+        time=time, cpu_percent=float(wave if wave < 60 else 120 - wave),
+        memory_used=(64 + (t % 30)) * 1024**2, memory_limit=512 * 1024**2,
+        net_rx=t * 150_000, net_tx=t * 40_000, blk_read=t * 1_000_000, blk_write=t * 250_000,
+        pids=3 + t % 4, pids_limit=64,
+    )  # fmt: skip
+
+
+def scripted_history(seconds: int = 900) -> dict[str, list[StatsSample]]:
+    """15 minutes of the running container's history, ending at the frozen clock."""
+    start = FROZEN_NOW - seconds
+    return {RUNNING_ID: [scripted_sample(t, start + t) for t in range(1, seconds + 1)]}
+
+
+def scripted_host(time: float) -> HostStats:
+    return HostStats(time=time, cpu_percent=23.5, cpus=2, memory_used=5 * GIB,
+                     memory_total=24 * GIB, load=(0.42, 0.35, 0.30), containers_running=1,
+                     containers=3)  # fmt: skip
+
+
+def scripted_stats_events() -> list[StatsEvent]:
+    """What the fake's batched stream sends: the last 60 s, then one batch at the clock."""
+    recent = scripted_history(60)
+    history = StatsHistory(interval=1.0, containers=recent,
+                           host=[scripted_host(s.time) for s in recent[RUNNING_ID]])  # fmt: skip
+    batch = StatsBatch(time=FROZEN_NOW, host=scripted_host(FROZEN_NOW),
+                       containers={RUNNING_ID: scripted_sample(901, FROZEN_NOW)})  # fmt: skip
+    return [StatsEvent(history=history), StatsEvent(batch=batch)]
+
+
 class FakeEngineClient:
     """An in-memory engine for TUI tests; records calls and raises scripted errors.
 
@@ -134,6 +179,9 @@ class FakeEngineClient:
         self.completed: list[tuple[str, tuple[object, ...]]] = []
         self.runs = 0
         self.closed = False
+        self.stats_events: list[StatsEvent] = scripted_stats_events()
+        self.stats_release = asyncio.Event()
+        self.stats_history_by_id: dict[str, list[StatsSample]] = scripted_history()
 
     async def _answer(self, method: str, *args: object) -> None:
         """Record the call, take the scripted time, then raise any scripted failure."""
@@ -235,6 +283,22 @@ class FakeEngineClient:
         for chunk in self.log_chunks:
             yield chunk
         await self.log_release.wait()
+
+    async def stats_stream(self, since: float | None = None) -> AsyncIterator[StatsEvent]:
+        await self._answer("stats_stream", since)
+        for event in self.stats_events:
+            yield event
+        await self.stats_release.wait()
+
+    async def stats_history(self, container_id: str, since: float) -> list[StatsSample]:
+        await self._answer("stats_history", container_id, since)
+        return [s for s in self.stats_history_by_id.get(container_id, []) if s.time > since]
+
+    async def container_stats(self, container_id: str) -> AsyncIterator[StatsSample]:
+        await self._answer("container_stats", container_id)
+        for sample in self.stats_history_by_id.get(container_id, [])[-2:]:
+            yield sample
+        await self.stats_release.wait()
 
     async def close(self) -> None:
         self.closed = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,8 @@ from tuibox.client.models import (
     VersionInfo,
 )
 from tuibox.client.responses import json_body, parse_list, parse_object
+from tuibox.client.stats import sample_from_docker
+from tuibox.client.stats_models import StatsBatch, StatsEvent, StatsHistory, StatsSample
 
 MAX_API_VERSION = "1.44"
 MIN_API_VERSION = "1.24"
@@ -285,6 +288,57 @@ class EngineClient:
                     yield chunk
         except httpx.TransportError as err:
             raise EngineUnavailableError(f"log stream from the engine broke: {err}") from err
+
+
+    async def _lines(
+        self, path: str, params: dict[str, str] | None = None
+    ) -> AsyncIterator[Any]:
+        """Stream a response of one JSON document per line."""
+        timeout = httpx.Timeout(10.0, read=None)
+        try:
+            async with self._http.stream("GET", path, params=params, timeout=timeout) as response:
+                if response.status_code >= 400:
+                    raise error_from_response(response.status_code, await response.aread(), path)
+                async for line in response.aiter_lines():
+                    if line.strip():
+                        yield json.loads(line)
+        except httpx.TransportError as err:
+            raise EngineUnavailableError(f"stats stream from the engine broke: {err}") from err
+        except ValueError as err:
+            raise EngineError(f"the engine sent a stats line that is not JSON: {err}") from err
+
+    async def stats_stream(self, since: float | None = None) -> AsyncIterator[StatsEvent]:
+        """tuibox's batched stream: every running container's figures each second.
+
+        With `since`, the history since then comes first. Only tuibox's engine has it;
+        others answer 404 (NotFoundError): use `container_stats` for them.
+        """
+        params = {} if since is None else {"since": f"{since:.3f}"}
+        async for raw in self._lines("/tuibox/v1/stats", params):
+            if not isinstance(raw, dict):
+                continue
+            if "history" in raw:
+                history = raw["history"]
+                if isinstance(history, dict):
+                    yield StatsEvent(history=StatsHistory.from_json(history))
+            else:
+                yield StatsEvent(batch=StatsBatch.from_json(raw))
+
+    async def stats_history(self, container_id: str, since: float) -> list[StatsSample]:
+        """One container's kept samples after `since` (tuibox's engine only)."""
+        response = await self._send(
+            "GET", "/tuibox/v1/stats/history",
+            params={"container": container_id, "since": f"{since:.3f}"},
+        )  # fmt: skip
+        history = parse_object(response, StatsHistory.from_json)
+        return next(iter(history.containers.values()), [])
+
+    async def container_stats(self, container_id: str) -> AsyncIterator[StatsSample]:
+        """Docker's standard stats stream of one container, with the docker CLI's formulas."""
+        path = await self._versioned(f"/containers/{container_id}/stats")
+        async for raw in self._lines(path, {"stream": "1"}):
+            if isinstance(raw, dict):
+                yield sample_from_docker(raw)
 
 
 async def engine_answers(socket_path: str, timeout: float = 2.0) -> bool:

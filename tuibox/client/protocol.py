@@ -15,6 +15,7 @@ from tuibox.client.models import (
     PingInfo,
     VersionInfo,
 )
+from tuibox.client.stats_models import StatsEvent, StatsSample
 
 
 class EngineClientProtocol(Protocol):
@@ -51,5 +52,11 @@ class EngineClientProtocol(Protocol):
     def logs(
         self, container_id: str, follow: bool = True, tail: int | str = "all"
     ) -> AsyncIterator[LogChunk]: ...
+
+    def stats_stream(self, since: float | None = None) -> AsyncIterator[StatsEvent]: ...
+
+    async def stats_history(self, container_id: str, since: float) -> list[StatsSample]: ...
+
+    def container_stats(self, container_id: str) -> AsyncIterator[StatsSample]: ...
 
     async def close(self) -> None: ...
