@@ -158,9 +158,12 @@ async def run_ps(args: list[str]) -> str:
         InvalidArgument: ps refused the arguments (its own words).
         RuntimeFailure: ps is missing or hangs.
     """
+    # A daemon has no terminal: ps must not cut lines to a COLUMNS the engine inherited.
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     try:
         proc = await asyncio.create_subprocess_exec(
             "ps", *args,
+            env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

@@ -116,7 +116,7 @@ class StatsSampler:
         targets = [(r.id, self.cgroup_path(r), r.state.pid) for r in running]
         host, readings = await asyncio.to_thread(self._read, targets)
         now_ns = time.time_ns()
-        tick = self._record(now_ns, host, readings, len(self.context.records))
+        tick = self._record(now_ns, host, readings, (len(running), len(self.context.records)))
         self._forget_old(now_ns / 1e9)
         self.latest = tick
         async with self._ticked:
@@ -147,7 +147,7 @@ class StatsSampler:
         now_ns: int,
         host: HostSample,
         readings: dict[str, ContainerReading],
-        total_containers: int,
+        counts: tuple[int, int],
     ) -> Tick:
         now = now_ns / 1e9
         containers: dict[str, dict[str, float]] = {}
@@ -157,7 +157,7 @@ class StatsSampler:
             values = figures.container_figures(tracked.current, tracked.previous)
             tracked.ring.append(now, values)
             containers[container_id] = values
-        host_values = figures.host_figures(host, self._host, len(readings), total_containers)
+        host_values = figures.host_figures(host, self._host, *counts)
         self._host = host
         self.host_ring.append(now, host_values)
         return Tick(now, host_values, containers)
