@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,12 +19,22 @@ import tuibox
 from tuibox.demo.push import seed_registry
 from tuibox.demo.registry import LocalRegistry
 
-DOCKER = "/usr/local/bin/docker"
+DOCKER = shutil.which("docker") or "docker"
+"""Whichever docker CLI is on PATH (20.10 or newer)."""
 
 
 @contextlib.contextmanager
 def own_engine(work_dir: Path, mirror_url: str, mirror_host: str) -> Iterator[str]:
     """Start ``python -m tuibox.engine`` under ``work_dir`` with the mirror; yield its host URL."""
+    with own_engine_process(work_dir, mirror_url, mirror_host) as (host, _process):
+        yield host
+
+
+@contextlib.contextmanager
+def own_engine_process(
+    work_dir: Path, mirror_url: str, mirror_host: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Like `own_engine`, also yielding the engine's process (to measure it)."""
     socket_path = work_dir / "engine.sock"
     config_path = work_dir / "engine.json"
     config_path.write_text(json.dumps(
@@ -39,7 +50,7 @@ def own_engine(work_dir: Path, mirror_url: str, mirror_host: str) -> Iterator[st
         engine = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
     try:
         wait_for_ping(socket_path, engine, work_dir / "engine.log")
-        yield f"unix://{socket_path}"
+        yield f"unix://{socket_path}", engine
     finally:
         stop_process(engine)
 

@@ -55,6 +55,7 @@ class FakeMetrics:
         self.ps_output = "UID PID PPID C STIME TTY TIME CMD\n"
         self.ps_calls: list[list[str]] = []
         self.reads = 0
+        self.forgotten: list[str] = []
 
     def host(self) -> HostSample:
         self.system_ns += self.host_step_ns
@@ -82,6 +83,9 @@ class FakeMetrics:
         stats = CgroupStats(cpu, memory, blkio, fake.pids, fake.pids_limit)
         networks = {"eth0": NetCounters(fake.rx, 1, 0, 0, fake.tx, 1, 0, 0)}
         return ContainerReading(stats, networks, 1)
+
+    def forget(self, cgroup_path: str) -> None:
+        self.forgotten.append(cgroup_path)
 
     def container_pids(self, cgroup_path: str) -> list[int]:
         fake = self.containers.get(cgroup_path)

@@ -254,3 +254,13 @@ async def test_top_refusals(engine: Engine) -> None:
     engine.metrics.ps_output = "USER COMMAND\nroot sleep\n"
     with pytest.raises(InvalidArgument, match="Couldn't find PID field"):
         await stats.top(running, "-o user,comm")
+
+
+async def test_a_container_that_stops_is_forgotten_by_the_source(engine: Engine) -> None:
+    container_id = await engine.run("sleep", "300")
+    engine.figures(container_id)
+    await ticks(engine, 1)
+    await engine.services.containers.lifecycle.kill(container_id, None)
+    await engine.settle()
+    await ticks(engine, 1)
+    assert engine.metrics.forgotten == [engine.record(container_id).cgroup_path]

@@ -396,7 +396,8 @@ def test_a_read_from_a_cgroup_being_removed_raises_cgroup_gone(
     def enodev(*_args: object, **_kwargs: object) -> None:
         raise OSError(errno.ENODEV, "No such device")
 
-    monkeypatch.setattr(readers, "open", enodev, raising=False)
+    monkeypatch.setattr(readers, "FILES", readers.OpenFiles())
+    monkeypatch.setattr(readers, "_open", enodev)
     with pytest.raises(CgroupGone):
         read_cgroup_stats(v2_paths(), HOST_MEMORY)
 
@@ -405,7 +406,8 @@ def test_an_unreadable_file_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(readers, "open", refuse, raising=False)
+    monkeypatch.setattr(readers, "FILES", readers.OpenFiles())
+    monkeypatch.setattr(readers, "_open", refuse)
     stats = read_cgroup_stats(v2_paths(), HOST_MEMORY)
     assert (stats.cpu.total_ns, stats.memory.usage, stats.memory.limit) == (0, 0, None)
 
@@ -474,3 +476,44 @@ def test_cgroup_paths_reject_inconsistent_fields() -> None:
         CgroupPaths(2)
     with pytest.raises(ValueError):
         CgroupPaths(1, {}, Path("/sys/fs/cgroup/x"))
+
+
+def test_a_file_the_kernel_lacks_is_tried_once_per_cgroup_parent(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    shutil.copytree(DATA / "v2", tmp_path / "v2")
+    paths = v2_paths(tmp_path / "v2")
+    assert paths.unified is not None
+    (paths.unified / "memory.peak").unlink()  # a kernel older than 5.19
+    opened: list[str] = []
+    real_open = readers._open
+
+    def counting(path: str, flags: int) -> int:
+        opened.append(os.path.basename(path))
+        return real_open(path, flags)
+
+    monkeypatch.setattr(readers, "FILES", readers.OpenFiles())
+    monkeypatch.setattr(readers, "_open", counting)
+    monkeypatch.setattr(readers, "_ABSENT", set())
+    assert read_cgroup_stats(paths, HOST_MEMORY).memory.max_usage is None
+    assert "memory.peak" in opened
+    opened.clear()
+    assert read_cgroup_stats(paths, HOST_MEMORY).memory.max_usage is None
+    assert "memory.peak" not in opened
+
+
+def test_open_files_are_read_again_fresh_and_closed_when_forgotten(tmp_path: Path) -> None:
+    files = readers.OpenFiles(limit=2)
+    (tmp_path / "a").write_text("1")
+    (tmp_path / "b").write_text("2")
+    (tmp_path / "c").write_text("3")
+    assert files.read(str(tmp_path / "a")) == b"1"
+    (tmp_path / "a").write_text("10")
+    assert files.read(str(tmp_path / "a")) == b"10"
+    files.read(str(tmp_path / "b"))
+    files.read(str(tmp_path / "c"))  # over the limit: the oldest is closed
+    assert len(files._fds) == 2 and str(tmp_path / "a") not in files._fds
+    files.forget(str(tmp_path))
+    assert not files._fds
+    (tmp_path / "big").write_bytes(b"x" * 70_000)
+    assert len(files.read(str(tmp_path / "big"))) == 70_000

@@ -14,7 +14,7 @@ import psutil
 
 from tuibox.engine.cgroups.layout import CgroupLayout
 from tuibox.engine.cgroups.paths import CgroupPaths, container_cgroup_paths
-from tuibox.engine.cgroups.readers import read_cgroup_stats
+from tuibox.engine.cgroups.readers import forget_cgroup, read_cgroup_stats
 from tuibox.engine.cgroups.stats import CgroupStats
 from tuibox.engine.domain.errors import InvalidArgument, RuntimeFailure
 
@@ -84,6 +84,12 @@ class HostMetrics:
         stats = read_cgroup_stats(paths, host_memory)
         return ContainerReading(stats, read_networks(pid), paths.version)
 
+    def forget(self, cgroup_path: str) -> None:
+        """Close what reading the container kept open: it stopped."""
+        paths = self._paths.pop(cgroup_path, None)
+        if paths is not None:
+            forget_cgroup(paths)
+
     def container_pids(self, cgroup_path: str) -> list[int]:
         paths = self._cgroup(cgroup_path)
         directory = paths.unified or paths.controllers.get("pids") or paths.controllers.get(
@@ -123,9 +129,15 @@ def read_networks(pid: int, proc: Path = PROC) -> dict[str, NetCounters]:
     interface added later (a veth) appears here by itself. A process that is gone has none.
     """
     try:
-        text = (proc / str(pid) / "net" / "dev").read_text()
+        fd = os.open(proc / str(pid) / "net" / "dev", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return {}
+    try:
+        text = os.read(fd, 65536).decode("ascii", errors="replace")
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)
     networks: dict[str, NetCounters] = {}
     for line in text.splitlines()[2:]:
         name, sep, rest = line.partition(":")

@@ -78,6 +78,8 @@ class StatsSampler:
         self.host_ring = SeriesRing(series=HOST_SERIES)
         self.latest: Tick | None = None
         self._host: HostSample | None = None
+        self._sampled: dict[str, str] = {}
+        """Container ID -> cgroup path of the containers sampled last tick."""
         self._ticked = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
 
@@ -114,7 +116,10 @@ class StatsSampler:
         running = [r for r in self.context.records.values()
                    if r.state.status is Status.RUNNING and r.state.pid > 0]  # fmt: skip
         targets = [(r.id, self.cgroup_path(r), r.state.pid) for r in running]
-        host, readings = await asyncio.to_thread(self._read, targets)
+        running_ids = {container_id for container_id, _, _ in targets}
+        stopped = [path for cid, path in self._sampled.items() if cid not in running_ids]
+        self._sampled = {cid: path for cid, path, _ in targets}
+        host, readings = await asyncio.to_thread(self._read, targets, stopped)
         now_ns = time.time_ns()
         tick = self._record(now_ns, host, readings, (len(running), len(self.context.records)))
         self._forget_old(now_ns / 1e9)
@@ -128,9 +133,14 @@ class StatsSampler:
         return record.cgroup_path or f"{self.cgroup_parent}/{record.id}"
 
     def _read(
-        self, targets: list[tuple[str, str, int]]
+        self, targets: list[tuple[str, str, int]], stopped: list[str]
     ) -> tuple[HostSample, dict[str, ContainerReading]]:
-        """Blocking: the host, then each container (one that just ended is skipped)."""
+        """Blocking: the host, then each container (one that just ended is skipped).
+
+        `stopped` are the cgroups of containers sampled last time that no longer run.
+        """
+        for cgroup_path in stopped:
+            self.source.forget(cgroup_path)
         host = self.source.host()
         readings: dict[str, ContainerReading] = {}
         for container_id, cgroup_path, pid in targets:

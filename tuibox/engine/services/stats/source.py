@@ -33,6 +33,10 @@ class MetricsSource(Protocol):
         """The processes in the container's cgroup."""
         ...
 
+    def forget(self, cgroup_path: str) -> None:
+        """The container is no longer sampled: free what reading it kept."""
+        ...
+
     async def ps(self, args: list[str]) -> str:
         """The host's `ps` output for these arguments (what `docker top` filters).
 
@@ -53,6 +57,9 @@ class NoMetrics:
 
     def container_pids(self, cgroup_path: str) -> list[int]:
         return []
+
+    def forget(self, cgroup_path: str) -> None:
+        return None
 
     async def ps(self, args: list[str]) -> str:
         return "PID CMD\n"
