@@ -14,6 +14,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from tuibox import partial_output
 from tuibox.client.errors import EngineError, EngineUnavailableError
 from tuibox.client.protocol import EngineClientProtocol
 from tuibox.messages import (
@@ -26,6 +27,7 @@ from tuibox.messages import (
 )
 from tuibox.screens.error import ErrorModal
 from tuibox.screens.main import MainScreen
+from tuibox.stats_feed import StatsFeed
 from tuibox.supervisor import EngineState, EngineStatus, EngineSupervisor
 from tuibox.widgets.engine_header import Badge, EngineView
 from tuibox.widgets.format import first_line
@@ -35,10 +37,13 @@ class TuiboxApp(App[None]):
     """The tuibox TUI: lists and acts on one engine's containers, images and registries.
 
     It reaches the engine only through `client`, which it hands down to MainScreen (and so
-    to the panes) with the clock and the poll interval. The panes and screens report up in
-    messages (EngineReached, PollFailed, ActionFailed, WorkerCrashed) that the app turns into
-    the header's state, notifications and ErrorModals. With a `supervisor` it also owns the
-    local engine process: it runs the supervisor as a worker and stops it on quit.
+    to the panes) with the clock and the poll interval. It owns the one StatsFeed, runs it
+    in a worker for as long as it lives (group "stats") and hands it down the same way: the
+    header, the containers pane and the overview read their figures from it. The panes and
+    screens report up in messages (EngineReached, PollFailed, ActionFailed, WorkerCrashed)
+    that the app turns into the header's state, notifications and ErrorModals. With a
+    `supervisor` it also owns the local engine process: it runs the supervisor as a worker
+    and stops it on quit.
     """
 
     CSS_PATH = "tuibox.tcss"
@@ -75,6 +80,7 @@ class TuiboxApp(App[None]):
                 the engine this app started is stopped with it.
         """
         super().__init__()
+        partial_output.install()
         self.client = client
         self.supervisor = supervisor
         self.host_label = host_label
@@ -86,12 +92,15 @@ class TuiboxApp(App[None]):
         self._lost_reason = ""
         self._last_poll_error = ""
         self._main_screen: MainScreen | None = None
+        self.feed = StatsFeed(client, clock)
+        """The figures every screen shows, from one stats stream."""
         self.engine_view = EngineView(host=host_label)
 
     def get_default_screen(self) -> Screen[None]:
         """The lists."""
         self._main_screen = MainScreen(
             self.client,
+            feed=self.feed,
             clock=self.clock,
             poll_interval=self.poll_interval,
             engine_view=self.engine_view,
@@ -104,13 +113,14 @@ class TuiboxApp(App[None]):
             self._main_screen.show_engine_view(view)
 
     def on_mount(self) -> None:
-        """Start the supervisor (if any) and find out which engine this is."""
+        """Start the supervisor (if any) and the stats feed, and find out which engine this is."""
         loop = asyncio.get_running_loop()
         for signum in self.exit_on_signals:
             loop.add_signal_handler(signum, self._quit_on_signal, signum)
         if self.supervisor is not None:
             self.supervisor.on_change = self._post_engine_status
             self.run_worker(self.supervisor.run(), group="supervisor", exit_on_error=False)
+        self.run_worker(self.feed.run(), name="stats feed", group="stats", exit_on_error=False)
         self.identify_engine()
 
     def _quit_on_signal(self, signum: int) -> None:
@@ -165,8 +175,11 @@ class TuiboxApp(App[None]):
             self.identify_engine()
         elif message.status.state is EngineState.DOWN:
             self.notify(
-                f"{message.status.reason}\nPress e for the details.", title="Engine down",
-                severity="error", timeout=60, markup=False,
+                f"{message.status.reason}\nPress e for the details.",
+                title="Engine down",
+                severity="error",
+                timeout=60,
+                markup=False,
             )
         self._update_view()
 

@@ -74,6 +74,7 @@ class StatsFeed:
             try:
                 await self._batched_stream()
                 attempt = 0
+                await asyncio.sleep(RETRY_SECONDS[0])  # the engine ended the stream: reconnect
             except NotFoundError:
                 self.batched = False
                 self._follow_watched()

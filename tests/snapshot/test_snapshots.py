@@ -1,4 +1,4 @@
-"""SVG snapshots of the three panes and the help screen, on fixed fake data and a frozen clock."""
+"""SVG snapshots of the panes, the help, the figures and the overview, on fixed fake data."""
 
 from __future__ import annotations
 
@@ -6,19 +6,28 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from tests.conftest import MakeApp
+from tests.conftest import FakeEngineClient, MakeApp
+from tests.tui.test_stats_list import busy_engine
 
 TERMINAL_SIZE = (120, 36)
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
+
+
+LONG_LIVED_GROUPS = {"stats", "supervisor", "logs"}
+"""Workers that run until stopped (the stats feed's stream): never waited for."""
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Wait for the first load of every list."""
+    """Wait for the first load of every list (the stats feed has delivered by then)."""
     await pilot.pause()
-    with contextlib.suppress(WorkerCancelled, WorkerFailed):
-        await pilot.app.workers.wait_for_complete()
+    workers = [w for w in pilot.app.workers if w.group not in LONG_LIVED_GROUPS]
+    if workers:  # an empty list would mean "every worker", the stats feed's too
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
+            await pilot.app.workers.wait_for_complete(workers)
     await pilot.pause()
 
 
@@ -44,3 +53,30 @@ def test_delete_confirm_modal(snap_compare: Callable[..., bool], make_app: MakeA
     assert snap_compare(
         make_app(), press=["j", "d"], run_before=settle, terminal_size=TERMINAL_SIZE
     )
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_main_screen_with_figures(
+    snap_compare: Callable[..., bool], make_app: MakeApp, fake_client: FakeEngineClient,
+    size: tuple[int, int],
+) -> None:  # fmt: skip
+    busy_engine(fake_client)
+    assert snap_compare(make_app(), run_before=settle, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_overview_by_cpu(
+    snap_compare: Callable[..., bool], make_app: MakeApp, fake_client: FakeEngineClient,
+    size: tuple[int, int],
+) -> None:  # fmt: skip
+    busy_engine(fake_client)
+    assert snap_compare(make_app(), press=["o"], run_before=settle, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_overview_by_memory(
+    snap_compare: Callable[..., bool], make_app: MakeApp, fake_client: FakeEngineClient,
+    size: tuple[int, int],
+) -> None:  # fmt: skip
+    busy_engine(fake_client)
+    assert snap_compare(make_app(), press=["o", "m"], run_before=settle, terminal_size=size)

@@ -16,7 +16,7 @@ from textual.worker import WorkerCancelled
 from tests.conftest import FakeEngineClient, MakeApp
 from tuibox.app import TuiboxApp
 
-LONG_LIVED_GROUPS = {"supervisor", "logs"}
+LONG_LIVED_GROUPS = {"supervisor", "logs", "stats"}
 """Workers that run until stopped: never waited for."""
 
 

@@ -1,4 +1,4 @@
-"""Pilot tests: the logs screen under a flood of output, and terminal control sequences."""
+"""Pilot tests: the container screen's Logs tab under a flood of output, control sequences."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from textual.widgets import Log
 
 from tests.tui.conftest import RunApp
 from tuibox.client.models import LogChunk
-from tuibox.screens import LogsScreen, MainScreen
-from tuibox.screens.logs import MAX_LOG_LINES
+from tuibox.screens import ContainerScreen, MainScreen
+from tuibox.widgets.log_view import MAX_LOG_LINES
 
 LINES_PER_CHUNK = 200
 
@@ -34,7 +34,7 @@ async def test_log_flood_is_batched_capped_and_escape_answers_at_once(run_app: R
         session.fake.log_source = flood
         await session.pilot.press("l")
         screen = session.app.screen
-        assert isinstance(screen, LogsScreen)
+        assert isinstance(screen, ContainerScreen)  # on its Logs tab
         log = screen.query_one(Log)
         batches: list[int] = []
         write_lines = log.write_lines

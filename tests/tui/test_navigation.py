@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Log, TabbedContent
 from tests.conftest import FakeEngineClient
 from tests.tui.conftest import RunApp, Session
 from tuibox.client.models import LogChunk
-from tuibox.screens import HelpScreen, LogsScreen, MainScreen
+from tuibox.screens import ContainerScreen, HelpScreen, MainScreen
 from tuibox.widgets import ContainerTable, EngineHeader, ImageTable, RegistryTable
 
 
@@ -51,7 +51,7 @@ async def test_lists_show_the_engine_objects(run_app: RunApp) -> None:
         screen = session.app.screen
         containers = screen.query_one(ContainerTable)
         assert [containers.get_row_at(i)[0].plain for i in range(3)] == ["web", "hello", "db"]
-        assert containers.get_row_at(0)[4].plain == "2 minutes ago"
+        assert containers.get_cell("a1" * 32, "created").plain == "2 minutes ago"
         images = screen.query_one(ImageTable)
         references = [images.get_row_at(i)[0].plain for i in range(images.row_count)]
         assert references == [
@@ -119,7 +119,7 @@ async def test_logs_follow_in_their_own_screen_and_escape_goes_back(run_app: Run
                            LogChunk("stdout", "uest\n"), LogChunk("stderr", "warn: [x] slow\n")]
         await session.press("l")
         screen = session.app.screen
-        assert isinstance(screen, LogsScreen)
+        assert isinstance(screen, ContainerScreen)  # on its Logs tab
         log = screen.query_one(Log)
         await session.wait_until(lambda: len(log.lines) == 3)
         assert log.lines == [

@@ -1,23 +1,36 @@
-"""Provides ContainersPane: the container list and its start, stop, restart, delete, logs keys."""
+"""Provides ContainersPane: the container list with live figures, and its action keys."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
 
 from tuibox.client.errors import EngineError
 from tuibox.client.models import ContainerSummary
+from tuibox.client.protocol import EngineClientProtocol
+from tuibox.client.stats_models import StatsBatch
 from tuibox.messages import EngineReached, PollFailed
 from tuibox.panes.engine_pane import EnginePane
 from tuibox.screens.confirm import ConfirmModal
-from tuibox.screens.logs import LogsScreen
+from tuibox.screens.container import ContainerScreen
+from tuibox.stats_feed import StatsFeed
 from tuibox.widgets.container_table import ContainerTable
+from tuibox.widgets.visibility import is_shown
 
 
 class ContainersPane(EnginePane):
-    """All containers, running or not, newest first."""
+    """All containers, running or not, newest first, with CPU and memory of the running ones.
+
+    The list comes from polling the engine; the figures from the app's StatsFeed, applied
+    to the last list with every batch, so only the cells whose text changed are redrawn.
+    While the pane is the one shown (`announcing`), it tells the feed which containers are
+    in the table's window, so engines without a batched stream follow only those.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start_container", "Start"),
@@ -25,12 +38,88 @@ class ContainersPane(EnginePane):
         Binding("R", "restart_container", "Restart"),
         Binding("d", "delete_container", "Delete"),
         Binding("l", "show_logs", "Logs"),
+        Binding("enter", "open_container", "Details", key_display="Enter", show=False),
     ]
-    """Actions on the selected container."""
+    """Actions on the selected container (the table takes Enter first: see _on_row_selected)."""
+
+    def __init__(
+        self,
+        client: EngineClientProtocol,
+        *,
+        feed: StatsFeed,
+        clock: Callable[[], float],
+        poll_interval: float,
+        id: str | None = None,
+    ) -> None:
+        """Build the pane.
+
+        Args:
+            client: How the pane reaches the engine.
+            feed: The app's stats feed, for the CPU and memory columns.
+            clock: The current Unix time, for the ages shown.
+            poll_interval: Seconds between two polls of the list.
+            id: The widget ID.
+        """
+        super().__init__(client, clock=clock, poll_interval=poll_interval, id=id)
+        self.feed = feed
+        self.announcing = True
+        """Whether this pane says what is visible (the main screen turns it off when hidden)."""
+        self._containers: list[ContainerSummary] = []
+        self._announced: set[str] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
 
     def compose(self) -> ComposeResult:
         """The table."""
         yield ContainerTable(id="containers-table")
+
+    def on_mount(self) -> None:
+        """Poll the list, follow the feed, and watch the table's scrolling."""
+        super().on_mount()
+        self._unsubscribe = self.feed.subscribe(self._on_batch)
+        self.watch(self.query_one(ContainerTable), "scroll_y", self._on_scroll, init=False)
+
+    def on_unmount(self) -> None:
+        """Stop following the feed."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _on_batch(self, batch: StatsBatch) -> None:
+        """New figures: update the CPU and memory cells of the rows in sight, in place."""
+        if self._containers and is_shown(self.screen):  # a covered screen waits
+            self._update_visible_figures()
+
+    def _on_scroll(self, scroll_y: float) -> None:
+        self._update_visible_figures()
+        self.announce_visible()
+
+    def on_resize(self) -> None:
+        """Another window size shows other rows."""
+        self._update_visible_figures()
+        self.announce_visible()
+
+    def _show(self) -> None:
+        table = self.query_one(ContainerTable)
+        table.show(self._containers, self.clock(), self.feed.recent, set(table.visible_keys()))
+
+    def _update_visible_figures(self) -> None:
+        table = self.query_one(ContainerTable)
+        table.update_figures(self.feed.recent, table.visible_keys())
+
+    def visible_running_ids(self) -> set[str]:
+        """The running containers whose rows are in the table's window."""
+        table = self.query_one(ContainerTable)
+        running = {c.id for c in self._containers if c.is_running}
+        return {key for key in table.visible_keys() if key in running}
+
+    def announce_visible(self, force: bool = False) -> None:
+        """Tell the feed which running containers are visible, when that changed (or `force`)."""
+        if not self.announcing or not self.is_mounted:
+            return
+        visible = self.visible_running_ids()
+        if force or visible != self._announced:
+            self._announced = visible
+            self.feed.watch(visible)
 
     @property
     def selected(self) -> ContainerSummary | None:
@@ -45,7 +134,9 @@ class ContainersPane(EnginePane):
             self.post_message(PollFailed(err))
             return
         self.post_message(EngineReached())
-        self.query_one(ContainerTable).show(containers, self.clock())
+        self._containers = containers
+        self._show()
+        self.announce_visible()
 
     def _require_selection(self) -> ContainerSummary | None:
         container = self.selected
@@ -112,7 +203,25 @@ class ContainersPane(EnginePane):
         self.app.push_screen(ConfirmModal("Delete container", question, "Delete"), on_answer)
 
     def action_show_logs(self) -> None:
-        """Follow the selected container's output in its own screen."""
+        """Open the selected container's detail screen on its Logs tab (following)."""
         if (container := self._require_selection()) is None:
             return
-        self.app.push_screen(LogsScreen(self.client, container))
+        self.app.push_screen(
+            ContainerScreen(self.client, self.feed, container, clock=self.clock, initial_tab="logs")
+        )
+
+    @on(DataTable.RowSelected, "#containers-table")
+    def _on_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter (or a click on the selected row) opens the container's detail screen."""
+        event.stop()
+        self.action_open_container()
+
+    # --- HOOK: the container detail screen -------------------------------------------------
+    # tuibox/screens/container.py (ContainerScreen) is written separately: Enter pushes it
+    # with the same client, feed and clock, and only says so in a build without it. Nothing
+    # else here depends on that module.
+    def action_open_container(self) -> None:
+        """Open the selected container's detail screen on its Stats tab."""
+        if (container := self._require_selection()) is None:
+            return
+        self.app.push_screen(ContainerScreen(self.client, self.feed, container, clock=self.clock))

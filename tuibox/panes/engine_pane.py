@@ -12,6 +12,7 @@ from textual.worker import Worker, WorkerState
 from tuibox.client.errors import EngineError
 from tuibox.client.protocol import EngineClientProtocol
 from tuibox.messages import ActionFailed, WorkerCrashed
+from tuibox.widgets.visibility import is_shown
 
 
 class EnginePane(Vertical):
@@ -69,8 +70,10 @@ class EnginePane(Vertical):
         return worker is not None and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
 
     def poll_tick(self) -> None:
-        """The timer's poll: skipped while the previous one is still waiting for the engine."""
-        if not self.is_polling:
+        """The timer's poll: skipped while the previous one still waits for the engine, and
+        while another screen covers this one (Textual would repaint the cover for every
+        change below it); the screen polls at once when it is back on top."""
+        if not self.is_polling and is_shown(self.screen):
             self.refresh_now()
 
     def refresh_now(self) -> None:
@@ -123,9 +126,7 @@ class EnginePane(Vertical):
 
         self.run_worker(act(), group=f"action-{object_id}", exit_on_error=False)
 
-    async def _report_action(
-        self, failure_title: str, call: Callable[[], Awaitable[str]]
-    ) -> None:
+    async def _report_action(self, failure_title: str, call: Callable[[], Awaitable[str]]) -> None:
         try:
             message = await call()
         except EngineError as err:

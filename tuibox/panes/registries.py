@@ -48,5 +48,8 @@ class RegistriesPane(EnginePane):
             self.post_message(PollFailed(err))
             return
         self.post_message(EngineReached())
-        self.query_one("#registries-summary", Static).update(engine_summary(info))
+        summary = self.query_one("#registries-summary", Static)
+        text = engine_summary(info)
+        if str(summary.render()) != text:  # an unchanged update still costs a layout
+            summary.update(text)
         self.query_one(RegistryTable).show(info)

@@ -12,6 +12,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from tuibox.screens.container import ContainerScreen
+
 HelpEntry = tuple[str, str, str]
 """(where, keys, what) for one line of the help."""
 
@@ -44,6 +46,12 @@ def binding_entries(where: str, bindings: Iterable[BindingType]) -> list[HelpEnt
         if isinstance(binding, Binding) and binding.description:
             entries.append((where, _key_text(binding), binding.description))
     return entries
+
+
+CONTAINER_ENTRIES: tuple[HelpEntry, ...] = tuple(
+    binding_entries("Container", ContainerScreen.BINDINGS)
+)
+"""The container screen's keys (Stats and Logs tabs), for the help's list."""
 
 
 class HelpScreen(ModalScreen[None]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -13,18 +13,32 @@ from textual.widgets import DataTable, Footer, TabbedContent, TabPane
 
 from tuibox.client.protocol import EngineClientProtocol
 from tuibox.panes.containers import ContainersPane
+from tuibox.panes.engine_pane import EnginePane
 from tuibox.panes.images import ImagesPane
 from tuibox.panes.registries import RegistriesPane
 from tuibox.screens.confirm import ConfirmModal
-from tuibox.screens.help import MOVEMENT_ENTRIES, HelpEntry, HelpScreen, binding_entries
-from tuibox.screens.logs import LogsScreen
+from tuibox.screens.help import (
+    CONTAINER_ENTRIES,
+    MOVEMENT_ENTRIES,
+    HelpEntry,
+    HelpScreen,
+    binding_entries,
+)
+from tuibox.screens.overview import OverviewScreen
+from tuibox.stats_feed import StatsFeed
 from tuibox.widgets.engine_header import EngineHeader, EngineView
+from tuibox.widgets.visibility import is_shown
 
 PANE_IDS = ("containers", "images", "registries")
 
 
 class MainScreen(Screen[None]):
-    """Three panes in tabs under a one-line engine header."""
+    """Three panes in tabs under a one-line engine header with the host's figures.
+
+    It hands the app's StatsFeed to the header and the containers pane, and tells that pane
+    when it is the one on view (its tab shown and this screen on top), so that only it
+    says which containers are visible; another tab means none are.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "next_pane", "Next pane", priority=True, show=False),
@@ -33,13 +47,15 @@ class MainScreen(Screen[None]):
         Binding("2", "show_pane('images')", "Images", show=False),
         Binding("3", "show_pane('registries')", "Registries", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("o", "overview", "Overview", show=False),
     ]
-    """Pane switching and help."""
+    """Pane switching, help and the resource overview."""
 
     def __init__(
         self,
         client: EngineClientProtocol,
         *,
+        feed: StatsFeed,
         clock: Callable[[], float],
         poll_interval: float,
         engine_view: EngineView | None = None,
@@ -48,12 +64,14 @@ class MainScreen(Screen[None]):
 
         Args:
             client: How the panes reach the engine.
+            feed: The app's stats feed, for the header and the containers' figures.
             clock: The current Unix time, for the ages shown.
             poll_interval: Seconds between two refreshes of a list.
             engine_view: What the header shows first.
         """
         super().__init__()
         self.client = client
+        self.feed = feed
         self.clock = clock
         self.poll_interval = poll_interval
         self._engine_view = engine_view or EngineView()
@@ -61,11 +79,15 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Header, tabs, footer."""
         client, clock, interval = self.client, self.clock, self.poll_interval
-        yield EngineHeader(self._engine_view, id="engine-header")
+        yield EngineHeader(self._engine_view, feed=self.feed, id="engine-header")
         with TabbedContent(initial="containers", id="panes"):
             with TabPane("1 Containers", id="containers"):
                 yield ContainersPane(
-                    client, clock=clock, poll_interval=interval, id="containers-pane"
+                    client,
+                    feed=self.feed,
+                    clock=clock,
+                    poll_interval=interval,
+                    id="containers-pane",
                 )
             with TabPane("2 Images", id="images"):
                 yield ImagesPane(client, clock=clock, poll_interval=interval, id="images-pane")
@@ -108,6 +130,37 @@ class MainScreen(Screen[None]):
     @on(TabbedContent.TabActivated)
     def _on_tab_activated(self) -> None:
         self._focus_active_table()
+        self._hand_visibility_to_pane()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Back on top (after the overview, logs or details): the pane says what it shows,
+        and what waited while this screen was covered is brought up to date."""
+        self._hand_visibility_to_pane()
+        for header in self.query(EngineHeader).results(EngineHeader):
+            header.catch_up()
+        for pane in self.query(EnginePane).results(EnginePane):
+            pane.refresh_now()
+
+    def on_screen_suspend(self, event: events.ScreenSuspend) -> None:
+        """Another screen is on top: it says what it shows, the pane keeps quiet."""
+        for pane in self.query(ContainersPane).results(ContainersPane):
+            pane.announcing = False
+
+    def _hand_visibility_to_pane(self) -> None:
+        for pane in self.query(ContainersPane).results(ContainersPane):
+            pane.announcing = self.active_pane == "containers" and is_shown(self)
+            if pane.announcing:
+                pane.announce_visible(force=True)
+            elif is_shown(self):
+                self.feed.watch(set())  # another pane is shown: no container is visible
+
+    def action_overview(self) -> None:
+        """Show every running container by CPU or memory use."""
+        self.app.push_screen(
+            OverviewScreen(
+                self.client, self.feed, clock=self.clock, poll_interval=self.poll_interval
+            )
+        )
 
     def _focus_active_table(self) -> None:
         # During start-up or shutdown (a signal may quit the app at any moment) there may
@@ -131,7 +184,7 @@ def help_entries(app_bindings: list[BindingType]) -> list[HelpEntry]:
 
     Returns:
         The lines in the order shown: the app, MainScreen, the lists, the panes (from
-        tuibox.panes), then LogsScreen and ConfirmModal (from tuibox.screens).
+        tuibox.panes), then OverviewScreen, ContainerScreen and ConfirmModal (tuibox.screens).
     """
     return [
         *binding_entries("Anywhere", app_bindings),
@@ -139,7 +192,8 @@ def help_entries(app_bindings: list[BindingType]) -> list[HelpEntry]:
         *MOVEMENT_ENTRIES,
         *binding_entries("Containers", ContainersPane.BINDINGS),
         *binding_entries("Images", ImagesPane.BINDINGS),
-        *binding_entries("Logs", LogsScreen.BINDINGS),
+        *binding_entries("Overview", OverviewScreen.BINDINGS),
+        *CONTAINER_ENTRIES,
         *binding_entries("Confirm", ConfirmModal.BINDINGS),
         ("Confirm", "Tab  Enter", "Move to the action button; press the focused one"),
     ]

@@ -10,7 +10,18 @@ from tuibox.humanize import human_duration
 SHORT_ID_LENGTH = 12
 NO_TAG = "<none>:<none>"
 
-__all__ = ["age", "human_duration", "human_size", "short_id", "terminal_safe"]
+BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+
+__all__ = [
+    "age",
+    "binary_size",
+    "human_duration",
+    "human_size",
+    "memory_pair",
+    "percent",
+    "short_id",
+    "terminal_safe",
+]
 
 
 def human_size(size_bytes: float) -> str:
@@ -82,3 +93,37 @@ def terminal_safe(line: str) -> str:
     """
     line = line.rstrip("\r").rsplit("\r", 1)[-1]
     return _TERMINAL_SEQUENCE.sub("", line).translate(_LINE_SEPARATORS)
+
+
+def percent(value: float) -> str:
+    """A percentage to the whole, e.g. "23%" (CPU over 100 when busy on several cores)."""
+    return f"{max(0.0, value):.0f}%"
+
+
+def _binary_unit(size_bytes: float) -> tuple[float, str]:
+    """The size in the largest binary unit that keeps it under 1000 (so at most 3 digits)."""
+    size = max(0.0, float(size_bytes))
+    unit_index = 0
+    while size >= 999.5 and unit_index < len(BINARY_UNITS) - 1:
+        size /= 1024.0
+        unit_index += 1
+    return size, BINARY_UNITS[unit_index]
+
+
+def _two_digits(value: float) -> str:
+    """One decimal below 10, none above: at most 3 characters below 1000."""
+    return f"{value:.1f}" if value < 9.95 else f"{value:.0f}"
+
+
+def binary_size(size_bytes: float) -> str:
+    """A memory size in binary units as `docker stats` shows it, shorter: "64MiB", "1.5GiB"."""
+    size, unit = _binary_unit(size_bytes)
+    return f"{size:.0f}{unit}" if unit == "B" else f"{_two_digits(size)}{unit}"
+
+
+def memory_pair(used_bytes: float, total_bytes: float) -> str:
+    """Used and total memory in the total's binary unit, e.g. "5.0/24 GiB"."""
+    total, unit = _binary_unit(total_bytes)
+    scale = total_bytes / total if total else 1.0
+    used = max(0.0, used_bytes) / scale
+    return f"{_two_digits(used)}/{_two_digits(total)} {unit}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar, Generic, TypeVar
 
 from rich.text import Text
@@ -72,20 +72,28 @@ class ResourceTable(DataTable[Text], Generic[ItemT]):
         for key in removed_keys:
             self.remove_row(key)
             del self._cells[key]
-        for key, _, cells in rows:
-            plain = tuple(cell.plain + str(cell.style) for cell in cells)
+        for key, _, cells in unique_rows:
             if key not in self._cells:
                 self.add_row(*cells, key=key)
+                self._cells[key] = tuple(_fingerprint(cell) for cell in cells)
             else:
-                for (column_key, _), old, new, cell in zip(
-                    self.COLUMNS, self._cells[key], plain, cells, strict=True
-                ):
-                    if old != new:
-                        grew = cell.cell_len > len(old) - len(str(cell.style))
-                        self.update_cell(key, column_key, cell, update_width=grew)
-            self._cells[key] = plain
+                self.set_cells(key, dict(zip((k for k, _ in self.COLUMNS), cells, strict=True)))
         if removed_keys and selected in self._cells:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    def set_cells(self, key: str, cells: Mapping[str, Text]) -> None:
+        """Update some cells of row `key` (by column key), each only if it changed."""
+        shown = list(self._cells[key])
+        for index, (column_key, _) in enumerate(self.COLUMNS):
+            cell = cells.get(column_key)
+            if cell is None:
+                continue
+            new = _fingerprint(cell)
+            if shown[index] != new:
+                grew = cell.cell_len > len(shown[index]) - len(str(cell.style))
+                self.update_cell(key, column_key, cell, update_width=grew)
+                shown[index] = new
+        self._cells[key] = tuple(shown)
 
     def _rebuild(self, rows: Sequence[tuple[str, ItemT, tuple[Text, ...]]]) -> None:
         selected = self.selected_key
@@ -93,6 +101,11 @@ class ResourceTable(DataTable[Text], Generic[ItemT]):
         self._cells = {}
         for key, _, cells in rows:
             self.add_row(*cells, key=key)
-            self._cells[key] = tuple(cell.plain + str(cell.style) for cell in cells)
+            self._cells[key] = tuple(_fingerprint(cell) for cell in cells)
         if selected is not None and selected in self._cells:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+
+def _fingerprint(cell: Text) -> str:
+    """What a cell shows: its text and its style."""
+    return cell.plain + str(cell.style)

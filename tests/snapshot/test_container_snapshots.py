@@ -1,0 +1,67 @@
+"""SVG snapshots of the container screen's Stats tab, on the scripted series and a frozen clock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.worker import WorkerCancelled, WorkerFailed
+
+from tests.conftest import (
+    FROZEN_NOW,
+    RUNNING_ID,
+    FakeEngineClient,
+    MakeApp,
+    scripted_host,
+    scripted_sample,
+)
+from tuibox.client.protocol import EngineClientProtocol
+from tuibox.client.stats_models import StatsBatch
+from tuibox.screens.container import ContainerScreen
+from tuibox.stats_feed import StatsFeed
+
+LONG_LIVED_GROUPS = {"stats", "supervisor", "logs"}
+"""Workers that run until stopped: never waited for."""
+
+RunBefore = Callable[[Pilot[Any]], Any]
+
+
+async def _settle(pilot: Pilot[Any]) -> None:
+    """Wait for the short-lived workers (an empty list would mean all, the feed's too)."""
+    await pilot.pause()
+    workers = [w for w in pilot.app.workers if w.group not in LONG_LIVED_GROUPS]
+    if workers:
+        with contextlib.suppress(WorkerCancelled, WorkerFailed):
+            await pilot.app.workers.wait_for_complete(workers)
+    await pilot.pause()
+
+
+def open_container_screen(fake: FakeEngineClient) -> RunBefore:
+    """Open the running container's screen: 15 minutes of history, then one feed batch."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        client: EngineClientProtocol = fake
+        feed = StatsFeed(client, clock=lambda: FROZEN_NOW)
+        time = FROZEN_NOW + 1
+        feed._deliver(StatsBatch(time, scripted_host(time),
+                                 {RUNNING_ID: scripted_sample(901, time)}))  # fmt: skip
+        web = next(c for c in fake.containers if c.id == RUNNING_ID)
+        await pilot.app.push_screen(ContainerScreen(fake, feed, web, clock=lambda: FROZEN_NOW))
+        await _settle(pilot)
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+def test_container_stats_tab(
+    snap_compare: Callable[..., bool],
+    make_app: MakeApp,
+    fake_client: FakeEngineClient,
+    size: tuple[int, int],
+) -> None:
+    assert snap_compare(make_app(), run_before=open_container_screen(fake_client),
+                        terminal_size=size)  # fmt: skip
