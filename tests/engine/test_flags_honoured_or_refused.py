@@ -37,8 +37,8 @@ def _all_containers(engine: EngineProcess) -> list[str]:
     [
         (["-v", "/tmp:/data"], "-v/--volume is not supported by the tuibox engine yet"),
         (["-p", "8080:80"], "-p/--publish is not supported by the tuibox engine yet"),
-        (["--memory", "64m"], "-m/--memory is not supported by the tuibox engine yet"),
-        (["--pids-limit", "64"], "--pids-limit 64 is not supported by the tuibox engine yet"),
+        (["--oom-kill-disable"], "--oom-kill-disable is not supported by the tuibox engine yet"),
+        (["--cpu-rt-runtime", "950000"], "--cpu-rt-runtime is not supported by the tuibox engine"),
         (["--restart", "always"], "--restart always is not supported by the tuibox engine yet"),
         (["--network", "bridge"], "--network bridge is not supported by the tuibox engine yet"),
     ],
@@ -92,8 +92,8 @@ def test_docker_py_refuses_what_it_cannot_honour_and_runs_the_rest(
         before = _all_containers(cli)
         with pytest.raises(APIError, match="-v/--volume is not supported"):
             client.containers.run("busybox", "true", volumes={"/tmp": {"bind": "/data"}})
-        with pytest.raises(APIError, match="-m/--memory is not supported"):
-            client.containers.run("busybox", "true", mem_limit="64m")
+        with pytest.raises(APIError, match="--oom-kill-disable is not supported"):
+            client.containers.run("busybox", "true", oom_kill_disable=True)
         assert _all_containers(cli) == before
         assert client.containers.run("busybox", ["echo", "ok"], remove=True) == b"ok\n"
     finally:

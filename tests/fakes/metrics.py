@@ -36,6 +36,7 @@ class FakeContainer:
     pids_limit: int | None = None
     processes: list[int] = field(default_factory=list)
     gone: bool = False
+    oom_kills: int = 0
 
 
 class FakeMetrics:
@@ -83,6 +84,10 @@ class FakeMetrics:
         stats = CgroupStats(cpu, memory, blkio, fake.pids, fake.pids_limit)
         networks = {"eth0": NetCounters(fake.rx, 1, 0, 0, fake.tx, 1, 0, 0)}
         return ContainerReading(stats, networks, 1)
+
+    def oom_kills(self, cgroup_path: str) -> int:
+        fake = self.containers.get(cgroup_path)
+        return fake.oom_kills if fake is not None else 0
 
     def forget(self, cgroup_path: str) -> None:
         self.forgotten.append(cgroup_path)

@@ -26,6 +26,7 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tuibox import timestamps
 from tuibox.engine.domain.errors import RuntimeFailure
@@ -49,6 +50,10 @@ class FakeRun:
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     signals: list[int] = field(default_factory=list)
     deleted: bool = False
+    resources: dict[str, Any] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    """The bundle's config.json as it was at create."""
+    """What the last update applied."""
 
 
 class FakeRuntime:
@@ -63,6 +68,8 @@ class FakeRuntime:
         self.runs: dict[str, FakeRun] = {}
         self.calls: list[tuple[str, str, object]] = []
         self.fail_create: dict[str, str] = {}
+        self.fail_update = ""
+        """When set, updates fail with these words (as a kernel refusing a limit makes crun)."""
         self.handles_term = False
         self.handled_signals: set[int] = set()
         """Signals the init process has a handler for: each ends the run with 128 + N."""
@@ -88,7 +95,7 @@ class FakeRuntime:
             raise RuntimeFailure(
                 f"cannot create container {container_id}: container `{container_id}` already exists"
             )
-        run = FakeRun(args=args, log=log_path, pid=next(self._pids))
+        run = FakeRun(args=args, log=log_path, pid=next(self._pids), config=config)
         self.runs[container_id] = run
         return run.pid
 
@@ -121,6 +128,15 @@ class FakeRuntime:
         )
         if signal_number == signal.SIGKILL or handled:
             self.end(container_id, 128 + signal_number)
+
+    async def update(self, container_id: str, resources: dict[str, Any]) -> None:
+        self.calls.append(("update", container_id, resources))
+        run = self._run(container_id)
+        if run.status != "running":
+            raise RuntimeFailure(f"update: container `{container_id}` is not running")
+        if self.fail_update:
+            raise RuntimeFailure(self.fail_update)
+        run.resources = resources
 
     async def delete(self, container_id: str, *, force: bool = False) -> None:
         self.calls.append(("delete", container_id, force))
@@ -177,6 +193,10 @@ class FakeRuntime:
             del self.runs[container_id]
 
     # --- what tests make happen or look at -------------------------------------------
+
+    def bundle_config(self, container_id: str) -> dict[str, Any]:
+        """The config.json the container's current run was created from."""
+        return self._run(container_id).config
 
     def signals_sent(self, container_id: str) -> list[int]:
         """The signal numbers of every kill call for the container, in order."""

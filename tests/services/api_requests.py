@@ -14,6 +14,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from tuibox.engine.services.containers.rules.fields import HONOURED, NOT_YET
+from tuibox.engine.services.containers.rules.limits import UPDATABLE
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,10 @@ CONTAINER_VERBS = [
     ("GET", "logs", ["stdout", "stderr", "since", "until", "tail", "timestamps", "follow"]),
     ("POST", "attach", ["stdout", "stderr", "stream", "logs"]),
     ("DELETE", "", ["force", "v", "link"]),
+    ("GET", "stats", ["stream", "one-shot"]),
+    ("GET", "top", ["ps_args"]),
 ]
+UPDATE_KEYS = [*UPDATABLE, "RestartPolicy", "KernelMemory", "CpuRealtimePeriod", "Devices"]
 FIXED_ROUTES = [
     ("GET", "/_ping", []),
     ("HEAD", "/_ping", []),
@@ -129,7 +133,8 @@ def _query(keys: list[str]) -> st.SearchStrategy[dict[str, str]]:
 def api_requests(draw: st.DrawFn) -> ApiRequest:
     """Any request to any route, under an API version prefix or not."""
     prefix = draw(st.sampled_from(["", "", "/v1.44", "/v1.24", "/v1.12", "/v9.99"]))
-    kind = draw(st.sampled_from(["fixed", "container", "image", "create", "pull", "import"]))
+    kind = draw(st.sampled_from(
+        ["fixed", "container", "image", "create", "pull", "import", "update"]))  # fmt: skip
     if kind == "fixed":
         method, path, keys = draw(st.sampled_from(FIXED_ROUTES))
         query = draw(_query(keys))
@@ -144,6 +149,13 @@ def api_requests(draw: st.DrawFn) -> ApiRequest:
         query["stream"] = "0"
         path = f"/containers/{name}/{verb}".rstrip("/")
         return ApiRequest(method, prefix + path, query)
+    if kind == "update":
+        path = f"/containers/{draw(NAMES)}/update"
+        if draw(st.booleans()):
+            return ApiRequest("POST", prefix + path, {}, body=draw(BODIES))
+        body = {key: draw(JSON_VALUES) for key in draw(
+            st.lists(st.sampled_from(UPDATE_KEYS), max_size=4))}  # fmt: skip
+        return ApiRequest("POST", prefix + path, {}, json_body=body)
     if kind == "image":
         method, verb, keys = draw(st.sampled_from(IMAGE_VERBS))
         path = f"/images/{draw(NAMES)}/{verb}".rstrip("/")

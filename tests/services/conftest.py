@@ -25,6 +25,7 @@ from typing import Any, ParamSpec, TypeVar
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from tests.fakes.host import LIMITS
 from tests.fakes.metrics import FakeContainer, FakeMetrics
 from tests.fakes.mounts import FakeMounter
 from tests.fakes.runtime import FakeRuntime
@@ -46,7 +47,7 @@ BUSYBOX = build_image(
 )
 SAMPLE_SECONDS = 0.05
 """The stats sampler's interval under the api fixture: streams tick quickly in tests."""
-FACTS = HostFacts("crun", "conmon", 1024, "v1", "1.8.1", "2.1.6")
+FACTS = HostFacts("crun", "conmon", 1024, "v1", "1.8.1", "2.1.6", limits=LIMITS)
 SETTLE_ROUNDS = 2000
 """At most this many loop turns in one settle(); it ends sooner once the loop is idle."""
 QUIET_ROUNDS = 3

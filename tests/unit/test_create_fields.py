@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.captured_bodies import CAPTURED
+from tests.fakes.host import LIMITS
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.containers.rules.create import validate_create_body
 from tuibox.engine.services.containers.rules.fields import (
@@ -19,6 +20,7 @@ from tuibox.engine.services.containers.rules.fields import (
     check_fields,
     is_unset,
 )
+from tuibox.engine.services.containers.rules.limits import check_limits
 
 CLI_CLIENTS = ("docker-cli-20.10.24", "docker-cli-28.2.2")
 PY_CLIENTS = ("docker-py-7.2-create", "docker-py-7.2-run", "docker-py-7.2-api")
@@ -32,10 +34,21 @@ HONOURED_CLI_CASES = {
     "--no-healthcheck", "--pids-limit -1", "--pids-limit 0", "--platform", "--platform arm64",
     "--pull always", "--pull missing", "--pull never", "--restart no", "--rm",
     "--stop-signal", "--stop-signal num", "--stop-timeout", "--user name", "-u", "--userns",
-    "--workdir", "-w",
+    "--workdir", "-w", "-m", "-m + --memory-swap", "--memory-swap -1", "--memory-reservation",
+    "--memory-swappiness", "--memory-swappiness 0", "--cpus", "--cpu-shares", "--cpu-period",
+    "--cpu-quota", "--cpuset-cpus", "--cpuset-mems", "--pids-limit", "-c",
 }  # fmt: skip
 """Flags whose create body tuibox honours: they set nothing else, or only what Docker's
 own defaults are (`--ipc private`, `--cgroupns host` on cgroup v1), or act in the client."""
+
+LIMIT_REFUSALS = {
+    "--memory-swap": "You should always set the Memory limit when using Memoryswap limit",
+    "memswap_limit": "You should always set the Memory limit when using Memoryswap limit",
+    "--blkio-weight": "--blkio-weight cannot be enforced on this host",
+    "blkio_weight": "--blkio-weight cannot be enforced on this host",
+}
+"""Limits refused by Docker's own rule (swap without memory) or because this host (the
+fake one of tests/fakes/host.py, as this machine kind) cannot enforce them."""
 
 DROPPED_BY_CLIENT = {
     "docker-cli-20.10.24": {"--ip", "--ip6", "--link-local-ip", "--network-alias"},
@@ -50,6 +63,9 @@ HONOURED_PY_CASES = {
     "network_mode none", "pids_limit -1", "platform", "stop_signal", "use_config_proxy False",
     "user", "user int", "userns_mode", "working_dir", "api: no host_config at all",
     "api: stop_timeout", "remove (run-only kwarg)", "stdout+stderr (run-only kwargs)",
+    "mem_limit", "mem_limit int", "mem_reservation", "mem_swappiness", "memswap_limit -1",
+    "nano_cpus", "cpu_shares", "cpu_period", "cpu_quota", "cpuset_cpus", "cpuset_mems",
+    "pids_limit",
 }  # fmt: skip
 """docker-py keyword arguments tuibox honours (run-only ones act in the client)."""
 
@@ -59,8 +75,9 @@ def _cases(clients: tuple[str, ...]) -> list[tuple[str, str]]:
 
 
 def _refusal(body: dict[str, Any]) -> str | None:
+    """What the engine's create rules say of a body: the fields, then the limits."""
     try:
-        validate_create_body(canonical_body(body))
+        check_limits(validate_create_body(canonical_body(body)), LIMITS)
     except InvalidArgument as err:
         return str(err)
     return None
@@ -75,6 +92,8 @@ def test_each_docker_cli_flag_is_honoured_or_refused_by_name(client: str, case: 
     elif case in DROPPED_BY_CLIENT[client]:
         assert captured["body"] == CAPTURED[client]["baseline"]["body"]
         assert refusal is None
+    elif case in LIMIT_REFUSALS:
+        assert refusal is not None and LIMIT_REFUSALS[case] in refusal, refusal
     else:
         assert refusal is not None, f"{case} was accepted"
         assert "not supported by the tuibox engine" in refusal
@@ -105,6 +124,8 @@ def test_each_docker_py_argument_is_honoured_or_refused(client: str, case: str) 
     refusal = _refusal(CAPTURED[client][case]["body"])
     if case in HONOURED_PY_CASES:
         assert refusal is None, f"{case}: {refusal}"
+    elif case in LIMIT_REFUSALS:
+        assert refusal is not None and LIMIT_REFUSALS[case] in refusal, refusal
     else:
         assert refusal is not None, f"{case} was accepted"
         assert "not supported by the tuibox engine" in refusal
@@ -116,9 +137,9 @@ def test_each_docker_py_argument_is_honoured_or_refused(client: str, case: str) 
         ("-v bind", "-v/--volume"),
         ("-v anonymous", "-v/--volume"),
         ("-p 8080:80", "-p/--publish"),
-        ("-m", "-m/--memory"),
-        ("--pids-limit", "--pids-limit 100"),
-        ("--memory-swappiness 0", "--memory-swappiness"),
+        ("--oom-kill-disable", "--oom-kill-disable"),
+        ("--cpu-rt-runtime", "--cpu-rt-runtime"),
+        ("--blkio-weight-device", "--blkio-weight-device"),
         ("--network bridge", "--network bridge"),
         ("--restart always", "--restart always"),
         ("--log-opt", "--log-opt"),

@@ -14,7 +14,7 @@ import psutil
 
 from tuibox.engine.cgroups.layout import CgroupLayout
 from tuibox.engine.cgroups.paths import CgroupPaths, container_cgroup_paths
-from tuibox.engine.cgroups.readers import forget_cgroup, read_cgroup_stats
+from tuibox.engine.cgroups.readers import forget_cgroup, read_cgroup_stats, read_oom_kills
 from tuibox.engine.cgroups.stats import CgroupStats
 from tuibox.engine.domain.errors import InvalidArgument, RuntimeFailure
 
@@ -89,6 +89,9 @@ class HostMetrics:
         paths = self._paths.pop(cgroup_path, None)
         if paths is not None:
             forget_cgroup(paths)
+
+    def oom_kills(self, cgroup_path: str) -> int:
+        return read_oom_kills(container_cgroup_paths(self.layout, cgroup_path))
 
     def container_pids(self, cgroup_path: str) -> list[int]:
         paths = self._cgroup(cgroup_path)

@@ -26,6 +26,7 @@ from tuibox.engine.api.stats import StatsRoutes
 from tuibox.engine.api.system import SystemRoutes
 from tuibox.engine.api.versioning import common_headers, version_middleware, with_version_prefix
 from tuibox.engine.cgroups.layout import detect_layout
+from tuibox.engine.cgroups.support import detect_limit_support
 from tuibox.engine.domain.config import EngineConfig, load_config
 from tuibox.engine.domain.errors import EngineError
 from tuibox.engine.domain.host import HostFacts
@@ -46,6 +47,7 @@ from tuibox.engine.services.containers.recovery import ContainerRecovery
 from tuibox.engine.services.containers.removal import ContainerRemoval
 from tuibox.engine.services.containers.runs import Runs
 from tuibox.engine.services.containers.streams import ContainerStreams
+from tuibox.engine.services.containers.updates import ContainerUpdates
 from tuibox.engine.services.images.service import ImageService
 from tuibox.engine.services.stats.sampler import StatsSampler
 from tuibox.engine.services.stats.service import StatsService
@@ -127,25 +129,27 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     images = ImageService.open(config, seams.registry_transport)
     context = ContainerContext(seams.container_store, bus)
     runtime = seams.runtime
+    limits = facts.limits or detect_limit_support(detect_layout())
     runs = Runs(context, runtime, seams.mounter)
     removal = ContainerRemoval(context, runs)
-    exits = ExitRecorder(context, runtime, runs, removal)
+    metrics = seams.metrics or NoMetrics()
+    exits = ExitRecorder(context, runtime, runs, removal, metrics)
     settings = RunSettings.docker_defaults(facts.nofile_limit, config.cgroup_parent)
     bundles = BundleWriter(images, seams.mounter, settings)
     containers = ContainerService(
         context=context,
-        creation=ContainerCreation(context, images, config.cgroup_parent),
+        creation=ContainerCreation(context, images, config.cgroup_parent, limits),
         lifecycle=ContainerLifecycle(context, runtime, runs, exits, removal, bundles),
         removal=removal,
         queries=ContainerQueries(context, images),
         streams=ContainerStreams(context),
         recovery=ContainerRecovery(context, runtime, runs, exits, removal),
+        updates=ContainerUpdates(context, runtime, limits),
     )
     images.set_event_bus(bus)
     images.set_usage_lookup(context.users_of_image)
     images.set_layer_usage_lookup(context.layers_in_use)
     system = SystemService(config, facts, context, images)
-    metrics = seams.metrics or NoMetrics()
     sampler = StatsSampler(context, metrics, cgroup_parent=config.cgroup_parent)
     stats = StatsService(context, sampler, metrics)
     return Services(images, containers, system, EventFeed(bus), stats)

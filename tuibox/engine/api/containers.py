@@ -1,4 +1,4 @@
-"""Routes for /containers: create, start, stop, kill, restart, wait, attach, logs, rm, ps."""
+"""Routes for /containers: create, start, stop, kill, restart, update, wait, attach, logs, rm."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ class ContainerRoutes:
         self.removal = containers.removal
         self.streams = containers.streams
         self.queries = containers.queries
+        self.updates = containers.updates
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -43,6 +44,7 @@ class ContainerRoutes:
             web.post("/containers/{id}/stop", self.stop),
             web.post("/containers/{id}/restart", self.restart),
             web.post("/containers/{id}/kill", self.kill),
+            web.post("/containers/{id}/update", self.update),
             web.post("/containers/{id}/wait", self.wait),
             web.post("/containers/{id}/attach", self.attach),
             web.get("/containers/{id}/logs", self.logs),
@@ -101,6 +103,10 @@ class ContainerRoutes:
     async def kill(self, request: web.Request) -> web.Response:
         await self.lifecycle.kill(request.match_info["id"], request.query.get("signal"))
         return web.Response(status=204)
+
+    async def update(self, request: web.Request) -> web.Response:
+        body = await read_json_body(request)
+        return json_response(await self.updates.update(request.match_info["id"], body))
 
     async def remove(self, request: web.Request) -> web.Response:
         """`v=1` has nothing to do (containers have no anonymous volumes); links do not exist."""

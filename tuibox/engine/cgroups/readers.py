@@ -155,6 +155,25 @@ def _read(directory: Path | None, name: str) -> str | None:
     return data.decode("ascii", errors="replace")
 
 
+def read_oom_kills(paths: CgroupPaths) -> int:
+    """How many processes the OOM killer has killed in the cgroup; 0 when it is gone.
+
+    v1: `oom_kill` in memory.oom_control (Linux 4.13 and later); v2: `oom_kill` in
+    memory.events. Read directly, not through the kept-open files: once, at an exit.
+    """
+    if paths.unified is not None:
+        path = paths.unified / "memory.events"
+    elif "memory" in paths.controllers:
+        path = paths.controllers["memory"] / "memory.oom_control"
+    else:
+        return 0
+    try:
+        text = path.read_text()
+    except OSError:
+        return 0
+    return _keyed(text).get("oom_kill", 0)
+
+
 def forget_cgroup(paths: CgroupPaths) -> None:
     """Close the kept-open files of a container's cgroup (it is no longer sampled)."""
     for directory in (*paths.controllers.values(), *([paths.unified] if paths.unified else [])):

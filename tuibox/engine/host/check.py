@@ -16,6 +16,7 @@ from tuibox.engine.cgroups.layout import (
     detect_layout,
     fix_hybrid_controllers,
 )
+from tuibox.engine.cgroups.support import detect_limit_support
 from tuibox.engine.domain.errors import RuntimeFailure
 from tuibox.engine.domain.host import HostFacts
 from tuibox.engine.layers.overlay import mount_overlay, unmount
@@ -71,6 +72,7 @@ def check_host(exec_root: Path) -> tuple[HostFacts | None, list[HostProblem]]:
         layout.kind,
         crun_version=tool_version(crun_path),
         conmon_version=tool_version(conmon_path),
+        limits=detect_limit_support(layout),
     ), []
 
 

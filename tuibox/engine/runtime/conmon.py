@@ -9,6 +9,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tuibox.engine.domain.errors import RuntimeFailure
 from tuibox.engine.runtime.crun import Crun, RuntimeState
@@ -53,6 +54,25 @@ class ConmonPaths:
     def exit_file(self, container_id: str) -> Path:
         """conmon's exit file for the container."""
         return self.exits_dir / container_id
+
+
+def pids_max_file(cgroup_lines: list[str], root: Path = Path("/sys/fs/cgroup")) -> Path | None:
+    """The pids.max of the cgroup a /proc/<pid>/cgroup text names.
+
+    v1 lines read "7:pids:/tuibox/<id>"; the cgroup2 line reads "0::/path", its mount being
+    the root on a v2 host and `unified` below it on a hybrid one.
+    """
+    unified_path: str | None = None
+    for line in cgroup_lines:
+        _, controllers, path = line.split(":", 2)
+        if "pids" in controllers.split(","):
+            return root / "pids" / path.lstrip("/") / "pids.max"
+        if controllers == "":
+            unified_path = path.lstrip("/")
+    if unified_path is None:
+        return None
+    mount = root if (root / "cgroup.controllers").exists() else root / "unified"
+    return mount / unified_path / "pids.max"
 
 
 def build_conmon_argv(
@@ -197,6 +217,36 @@ class ConmonRuntime:
     async def kill(self, container_id: str, signal: int) -> None:
         """Send ``signal`` to the container's init process."""
         await self.crun.kill(container_id, signal)
+
+    async def update(self, container_id: str, resources: dict[str, Any]) -> None:
+        """Write the new resources beside the monitor's files and hand them to crun update."""
+        path = self.paths.conmon_dir(container_id) / "resources.json"
+        try:
+            path.write_text(json.dumps(resources))
+        except OSError as err:
+            raise RuntimeFailure(f"cannot write the new limits: {err}") from err
+        try:
+            await self.crun.update(container_id, path)
+        finally:
+            path.unlink(missing_ok=True)
+        if (resources.get("pids") or {}).get("limit", 1) <= 0:
+            await asyncio.to_thread(self._lift_pids_limit, container_id)
+
+    def _lift_pids_limit(self, container_id: str) -> None:
+        """Write "max" to the container's pids.max: crun 1.8 skips a limit of 0 and writes
+        -1 as a number, which pids.max refuses, so it cannot lift a limit itself."""
+        try:
+            pid = int(self.paths.container_pidfile(container_id).read_text().strip())
+            lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+        except (OSError, ValueError) as err:
+            raise RuntimeFailure(f"cannot find the container's pids cgroup: {err}") from err
+        target = pids_max_file(lines)
+        if target is None:
+            raise RuntimeFailure("the container has no pids cgroup to lift the limit of")
+        try:
+            target.write_text("max")
+        except OSError as err:
+            raise RuntimeFailure(f"cannot lift the pids limit: {err}") from err
 
     async def delete(self, container_id: str, *, force: bool = False) -> None:
         """Delete the container from crun; a container crun does not know is success."""

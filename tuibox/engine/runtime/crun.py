@@ -101,6 +101,12 @@ class Crun:
         """Send ``signal`` to the container's init process (``crun kill``)."""
         await self.checked("kill", container_id, str(signal))
 
+    async def update(self, container_id: str, resources_file: Path) -> None:
+        """Apply the OCI resources in `resources_file` to the container (``crun update``)."""
+        result = await self.run("update", f"--resources={resources_file}", container_id)
+        if result.returncode != 0:
+            raise RuntimeFailure(f"crun update failed: {result.error_text}")
+
     async def delete(self, container_id: str, *, force: bool = False) -> None:
         """Delete the container; one crun does not know is already deleted (success)."""
         args = ("--force", container_id) if force else (container_id,)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,8 @@ class RuntimeSpec:
     cgroup_namespace: bool = False
     extra_masked_paths: tuple[str, ...] = ()
     seccomp: dict[str, Any] | None = None
+    resources: dict[str, Any] = field(default_factory=dict)
+    """OCI linux.resources members besides devices: memory, cpu, pids, blockIO."""
 
 
 def build_oci_config(spec: RuntimeSpec) -> dict[str, Any]:
@@ -193,7 +195,8 @@ def _linux(spec: RuntimeSpec) -> dict[str, Any]:
                 _device_rule(True, 5, 0),  # /dev/tty
                 _device_rule(True, 5, 1),  # /dev/console
                 _device_rule(False, 10, 229),  # /dev/fuse
-            ]
+            ],
+            **spec.resources,
         },
         "cgroupsPath": spec.cgroup_path,
         "sysctl": {

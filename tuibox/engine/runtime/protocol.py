@@ -7,7 +7,7 @@ hand the services a fake that keeps containers in memory.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from tuibox.engine.runtime.crun import RuntimeState
 
@@ -32,6 +32,10 @@ class Runtime(Protocol):
 
     async def kill(self, container_id: str, signal: int) -> None:
         """Send `signal` to the container's init process."""
+        ...
+
+    async def update(self, container_id: str, resources: dict[str, Any]) -> None:
+        """Apply new OCI `linux.resources` to a running container's cgroup."""
         ...
 
     async def delete(self, container_id: str, *, force: bool = False) -> None:

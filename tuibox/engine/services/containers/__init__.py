@@ -1,9 +1,10 @@
 """Container verbs, composed: one ContainerContext shared by verb groups that never inherit.
 
 - context: records, locks, paths, owned tasks, events
-- creation, lifecycle (start, stop, kill, restart), removal, exits, recovery: the verbs
+- creation, lifecycle (start, stop, kill, restart), updates (limits), removal, exits,
+  recovery: the verbs
 - queries (ps, inspect) and streams (wait, logs, attach): the reads
-- rules/ (fields honoured, create-body checks, users, failed starts) and views: pure rules
+- rules/ (fields honoured, create-body checks, limits, users, failed starts) and views: pure rules
   and Docker JSON views
 """
 
@@ -18,6 +19,7 @@ from tuibox.engine.services.containers.queries import ContainerQueries
 from tuibox.engine.services.containers.recovery import ContainerRecovery
 from tuibox.engine.services.containers.removal import ContainerRemoval
 from tuibox.engine.services.containers.streams import ContainerStreams
+from tuibox.engine.services.containers.updates import ContainerUpdates
 
 __all__ = ["ContainerService"]
 
@@ -33,3 +35,4 @@ class ContainerService:
     queries: ContainerQueries
     streams: ContainerStreams
     recovery: ContainerRecovery
+    updates: ContainerUpdates

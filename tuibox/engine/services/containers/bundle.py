@@ -15,6 +15,7 @@ from tuibox.engine.runtime.oci_spec import (
 )
 from tuibox.engine.runtime.seccomp import default_seccomp
 from tuibox.engine.services.containers.context import ContainerPaths
+from tuibox.engine.services.containers.rules.limits import oci_resources
 from tuibox.engine.services.containers.rules.users import read_user_files, resolve_user
 from tuibox.engine.services.images.service import ImageService
 from tuibox.engine.store.atomic import write_json_atomic
@@ -76,6 +77,7 @@ class BundleWriter:
             home=user.home,
             extra_masked_paths=settings.masked_paths,
             seccomp=settings.seccomp,
+            resources=oci_resources(record.host_config),
         )
         config = build_oci_config(spec)
         write_json_atomic(paths.bundle / "config.json", config, durable=False)

@@ -8,6 +8,7 @@ from typing import Any
 from tuibox import timestamps
 from tuibox.engine.domain.container import ContainerRecord, validate_name
 from tuibox.engine.domain.errors import Conflict, NotFound, RuntimeFailure
+from tuibox.engine.domain.host import LimitSupport
 from tuibox.engine.domain.names import random_name
 from tuibox.engine.domain.platform import Platform, parse_platform, require_linux
 from tuibox.engine.services.containers.context import ContainerContext
@@ -18,6 +19,7 @@ from tuibox.engine.services.containers.rules.create import (
     validate_create_body,
 )
 from tuibox.engine.services.containers.rules.fields import canonical_body
+from tuibox.engine.services.containers.rules.limits import check_limits, inspect_limits
 from tuibox.engine.services.images.service import ImageService
 
 RANDOM_NAME_TRIES = 100
@@ -27,11 +29,16 @@ class ContainerCreation:
     """Makes new container records and their directories; nothing runs yet."""
 
     def __init__(
-        self, context: ContainerContext, images: ImageService, cgroup_parent: str
+        self,
+        context: ContainerContext,
+        images: ImageService,
+        cgroup_parent: str,
+        limits: LimitSupport,
     ) -> None:
         self.context = context
         self.images = images
         self.cgroup_parent = cgroup_parent
+        self.limits = limits
 
     async def create(
         self, body: dict[str, Any], name: str | None, platform: str | None = None
@@ -53,6 +60,7 @@ class ContainerCreation:
         """
         body = canonical_body(body)
         host_config = validate_create_body(body)
+        check_limits(host_config, self.limits)
         image_ref: str = body["Image"]
         final_name = self._choose_name(name)
         image = self.images.resolve(image_ref)
@@ -70,7 +78,7 @@ class ContainerCreation:
             path=process.path,
             args=process.args,
             config=_container_config(body, image_ref, image_config, process, container_id),
-            host_config=normalise_host_config(host_config),
+            host_config=inspect_limits(normalise_host_config(host_config), self.limits),
             layer_chain=self.images.chain_ids(image.id),
             cgroup_path=f"{self.cgroup_parent}/{container_id}",
         )

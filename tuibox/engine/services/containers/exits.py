@@ -6,12 +6,13 @@ import asyncio
 import logging
 
 from tuibox import timestamps
-from tuibox.engine.domain.container import Status
+from tuibox.engine.domain.container import ContainerRecord, Status
 from tuibox.engine.domain.errors import RuntimeFailure
 from tuibox.engine.runtime.protocol import Runtime
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.removal import ContainerRemoval
 from tuibox.engine.services.containers.runs import Runs
+from tuibox.engine.services.stats.source import MetricsSource
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +29,13 @@ class ExitRecorder:
         runtime: Runtime,
         runs: Runs,
         removal: ContainerRemoval,
+        metrics: MetricsSource,
     ) -> None:
         self.context = context
         self.runtime = runtime
         self.runs = runs
         self.removal = removal
+        self.metrics = metrics
 
     def watch(self, container_id: str) -> None:
         """Start watching a running container's run."""
@@ -46,6 +49,12 @@ class ExitRecorder:
             log.error("lost track of container %s: %s", container_id[:12], err)
             exit_code = LOST_EXIT_CODE
         await self.record_exit(container_id, exit_code)
+
+    def _oom_killed(self, record: ContainerRecord) -> bool:
+        try:
+            return self.metrics.oom_kills(record.cgroup_path) > 0
+        except (OSError, RuntimeFailure):
+            return False
 
     async def record_exit(
         self, container_id: str, exit_code: int, finished_at: str | None = None
@@ -67,6 +76,8 @@ class ExitRecorder:
             state = record.state
             state.status, state.pid, state.exit_code = Status.EXITED, 0, exit_code
             state.finished_at = finished_at or timestamps.now()
+            # The cgroup outlives the run until the runtime deletes it, below.
+            state.oom_killed = await asyncio.to_thread(self._oom_killed, record)
             context.save(record)
             context.publish(record, "die", exitCode=str(exit_code), exit_code=exit_code)
             if not removing:  # a removal releases it right after the destroy event

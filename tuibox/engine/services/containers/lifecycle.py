@@ -96,6 +96,7 @@ class ContainerLifecycle:
         state = record.state
         state.status, state.pid, state.error = Status.RUNNING, pid, ""
         state.exit_code, state.started_at = 0, timestamps.now()
+        state.oom_killed = False
         state.finished_at = timestamps.ZERO_TIME
         self.context.save(record)
         self.exits.watch(record.id)

@@ -33,6 +33,10 @@ class MetricsSource(Protocol):
         """The processes in the container's cgroup."""
         ...
 
+    def oom_kills(self, cgroup_path: str) -> int:
+        """How many processes the OOM killer killed in the container's cgroup (0 if gone)."""
+        ...
+
     def forget(self, cgroup_path: str) -> None:
         """The container is no longer sampled: free what reading it kept."""
         ...
@@ -57,6 +61,9 @@ class NoMetrics:
 
     def container_pids(self, cgroup_path: str) -> list[int]:
         return []
+
+    def oom_kills(self, cgroup_path: str) -> int:
+        return 0
 
     def forget(self, cgroup_path: str) -> None:
         return None

@@ -45,6 +45,17 @@ HONOURED: dict[str, str] = {
     "HostConfig.ConsoleSize": "(sent with -t)",
     "HostConfig.ContainerIDFile": "--cidfile",
     "HostConfig.PidsLimit": "--pids-limit",
+    "HostConfig.Memory": "-m/--memory",
+    "HostConfig.MemoryReservation": "--memory-reservation",
+    "HostConfig.MemorySwap": "--memory-swap",
+    "HostConfig.MemorySwappiness": "--memory-swappiness",
+    "HostConfig.CpuShares": "-c/--cpu-shares",
+    "HostConfig.NanoCpus": "--cpus",
+    "HostConfig.CpuPeriod": "--cpu-period",
+    "HostConfig.CpuQuota": "--cpu-quota",
+    "HostConfig.CpusetCpus": "--cpuset-cpus",
+    "HostConfig.CpusetMems": "--cpuset-mems",
+    "HostConfig.BlkioWeight": "--blkio-weight",
 }
 """Fields the engine honours, within the values ALLOWED_VALUES lists for some of them."""
 
@@ -85,24 +96,13 @@ NOT_YET: dict[str, str] = {
     "HostConfig.Cgroup": "--cgroup",
     "HostConfig.CgroupParent": "--cgroup-parent",
     "HostConfig.Init": "--init",
-    "HostConfig.Memory": "-m/--memory",
-    "HostConfig.MemoryReservation": "--memory-reservation",
-    "HostConfig.MemorySwap": "--memory-swap",
-    "HostConfig.MemorySwappiness": "--memory-swappiness",
     "HostConfig.KernelMemory": "--kernel-memory",
     "HostConfig.KernelMemoryTCP": "--kernel-memory-tcp",
     "HostConfig.OomKillDisable": "--oom-kill-disable",
-    "HostConfig.CpuShares": "-c/--cpu-shares",
-    "HostConfig.NanoCpus": "--cpus",
-    "HostConfig.CpuPeriod": "--cpu-period",
-    "HostConfig.CpuQuota": "--cpu-quota",
     "HostConfig.CpuRealtimePeriod": "--cpu-rt-period",
     "HostConfig.CpuRealtimeRuntime": "--cpu-rt-runtime",
-    "HostConfig.CpusetCpus": "--cpuset-cpus",
-    "HostConfig.CpusetMems": "--cpuset-mems",
     "HostConfig.CpuCount": "--cpu-count (Windows only)",
     "HostConfig.CpuPercent": "--cpu-percent (Windows only)",
-    "HostConfig.BlkioWeight": "--blkio-weight",
     "HostConfig.BlkioWeightDevice": "--blkio-weight-device",
     "HostConfig.BlkioDeviceReadBps": "--device-read-bps",
     "HostConfig.BlkioDeviceWriteBps": "--device-write-bps",
@@ -129,7 +129,6 @@ ALLOWED_VALUES: dict[str, tuple[Any, ...]] = {
     "HostConfig.CgroupnsMode": ("host",),
     "HostConfig.Isolation": ("default",),
     "HostConfig.Runtime": ("crun",),
-    "HostConfig.PidsLimit": (-1,),
     "Healthcheck": ({"Test": ["NONE"]},),
 }
 """Besides "not asked for", the only values of these fields the engine can honour today."""
@@ -169,9 +168,13 @@ ANY_VALUE = frozenset({
     "Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Labels", "Hostname",
     "StopSignal", "StopTimeout", "AttachStdout", "AttachStderr", "NetworkDisabled",
     "ArgsEscaped", "OnBuild", "Shell", "HostConfig.AutoRemove", "HostConfig.ConsoleSize",
-    "HostConfig.ContainerIDFile",
+    "HostConfig.ContainerIDFile", "HostConfig.PidsLimit", "HostConfig.Memory",
+    "HostConfig.MemoryReservation", "HostConfig.MemorySwap", "HostConfig.MemorySwappiness",
+    "HostConfig.CpuShares", "HostConfig.NanoCpus", "HostConfig.CpuPeriod", "HostConfig.CpuQuota",
+    "HostConfig.CpusetCpus", "HostConfig.CpusetMems", "HostConfig.BlkioWeight",
 })  # fmt: skip
-"""Honoured fields whose every value is honoured (the create rules check their types)."""
+"""Honoured fields whose every value is honoured (the create rules check their types, and
+rules/limits.py the limits' ranges)."""
 
 _SECTIONS = ("HostConfig", "NetworkingConfig")
 _SPELLINGS = {path.lower(): path for path in [*HONOURED, *NOT_YET, *_SECTIONS]}
