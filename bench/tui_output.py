@@ -232,6 +232,10 @@ class ScriptedEngineClient:
             second += 1
             yield StatsEvent(batch=self.batch(second - self.epoch, float(second)))
 
+    async def cpu_limit(self, container_id: str) -> float | None:
+        """No container of the script has a CPU limit."""
+        return None
+
     async def stats_history(self, container_id: str, since: float) -> list[StatsSample]:
         """The engine's 15 minutes of one container's samples, up to the last whole second."""
         now = int(self.clock())

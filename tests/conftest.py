@@ -179,6 +179,8 @@ class FakeEngineClient:
         self.completed: list[tuple[str, tuple[object, ...]]] = []
         self.runs = 0
         self.closed = False
+        self.cpu_limits: dict[str, float] = {}
+        """The cores each container's CPU limit allows (none: no limit)."""
         self.stats_events: list[StatsEvent] = scripted_stats_events()
         self.stats_release = asyncio.Event()
         self.stats_history_by_id: dict[str, list[StatsSample]] = scripted_history()
@@ -289,6 +291,10 @@ class FakeEngineClient:
         for event in self.stats_events:
             yield event
         await self.stats_release.wait()
+
+    async def cpu_limit(self, container_id: str) -> float | None:
+        await self._answer("cpu_limit", container_id)
+        return self.cpu_limits.get(container_id)
 
     async def stats_history(self, container_id: str, since: float) -> list[StatsSample]:
         await self._answer("stats_history", container_id, since)

@@ -104,6 +104,15 @@ async def test_stats_open_full_from_the_history_with_current_values(run_app: Run
         assert "graphs: last 3m 02s" in str(screen.query_one("#container-title", Static).content)
 
 
+async def test_a_cpu_limit_tops_the_cpu_graph_at_the_limit(run_app: RunApp) -> None:
+    async with run_app() as session:
+        session.fake.cpu_limits[RUNNING_ID] = 0.5
+        screen = await open_screen(session, make_feed(session))
+        assert session.fake.called("cpu_limit") == [(RUNNING_ID,)]
+        assert screen.graph("cpu").legend[2] == "limit 0.5 cores"
+        assert axis(screen.graph("cpu")) == "50%"
+
+
 async def test_a_feed_batch_appends_one_sample_and_redraws(run_app: RunApp) -> None:
     async with run_app() as session:
         feed = make_feed(session)

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from tests.fakes.host import LIMITS
+from tuibox.client.stats import cpu_limit_cores
 from tuibox.engine.cgroups.support import parse_cpu_list
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.runtime.conmon import pids_max_file
 from tuibox.engine.services.containers.rules.limits import (
     check_limits,
-    cpu_limit_cores,
     inspect_limits,
     merged_update,
     oci_resources,

@@ -28,7 +28,7 @@ from tuibox.client.models import (
     VersionInfo,
 )
 from tuibox.client.responses import json_body, parse_list, parse_object
-from tuibox.client.stats import sample_from_docker
+from tuibox.client.stats import cpu_limit_cores, sample_from_docker
 from tuibox.client.stats_models import StatsBatch, StatsEvent, StatsHistory, StatsSample
 
 MAX_API_VERSION = "1.44"
@@ -192,6 +192,12 @@ class EngineClient:
         """GET /containers/{id}/json, returned as the engine's raw JSON object."""
         response = await self._call("GET", f"/containers/{container_id}/json")
         return dict(json_body(response, dict))
+
+    async def cpu_limit(self, container_id: str) -> float | None:
+        """The cores the container's CPU limit allows, None when it has none."""
+        inspected = await self.inspect_container(container_id)
+        host_config = inspected.get("HostConfig")
+        return cpu_limit_cores(host_config) if isinstance(host_config, dict) else None
 
     async def start(self, container_id: str) -> ContainerStartResult:
         """POST /containers/{id}/start; a 304 means it was already running."""

@@ -98,3 +98,21 @@ def sample_from_docker(document: Mapping[str, Any]) -> StatsSample:
         pids=_int(_get(document, "pids_stats", "current")),
         pids_limit=_int(_get(document, "pids_stats", "limit")),
     )
+
+
+NANOCPU_PERIOD = 100000
+"""The CFS period `--cpus` stands for (100 ms), in microseconds."""
+
+
+def cpu_limit_cores(host_config: Mapping[str, Any]) -> float | None:
+    """How many cores a container's CFS quota allows (`--cpus`, or quota over period).
+
+    None without a quota: its CPU may use every core of the host.
+    """
+    nano = _int(host_config.get("NanoCpus"))
+    if nano > 0:
+        return nano / 10**9
+    quota, period = _int(host_config.get("CpuQuota")), _int(host_config.get("CpuPeriod"))
+    if quota > 0:
+        return quota / (period or NANOCPU_PERIOD)
+    return None

@@ -173,6 +173,8 @@ class ContainerScreen(Screen[None]):
         """Fill the graphs with the engine's kept samples, then with the feed's newer ones."""
         history: list[StatsSample] = []
         try:
+            if self.cpu_limit is None:
+                self.cpu_limit = await self.client.cpu_limit(self.container.id)
             since = self.clock() - HISTORY_SECONDS
             history = await self.client.stats_history(self.container.id, since)
         except NotFoundError:

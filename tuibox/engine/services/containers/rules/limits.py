@@ -222,16 +222,6 @@ def oci_resources(host_config: dict[str, Any]) -> dict[str, Any]:
     return resources
 
 
-def cpu_limit_cores(host_config: dict[str, Any]) -> float | None:
-    """How many cores the CFS quota allows, None without a quota."""
-    if host_config.get("NanoCpus"):
-        return float(host_config["NanoCpus"]) / 10**9
-    quota, period = host_config.get("CpuQuota") or 0, host_config.get("CpuPeriod") or 0
-    if quota > 0:
-        return quota / (period or NANOCPU_PERIOD)
-    return None
-
-
 UPDATABLE = (
     "Memory", "MemoryReservation", "MemorySwap", "NanoCpus", "CpuShares", "CpuPeriod",
     "CpuQuota", "CpusetCpus", "CpusetMems", "PidsLimit", "BlkioWeight",
