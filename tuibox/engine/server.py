@@ -25,6 +25,7 @@ from tuibox.engine.api.images import ImageRoutes
 from tuibox.engine.api.stats import StatsRoutes
 from tuibox.engine.api.system import SystemRoutes
 from tuibox.engine.api.versioning import common_headers, version_middleware, with_version_prefix
+from tuibox.engine.api.volumes import VolumeRoutes
 from tuibox.engine.cgroups.layout import detect_layout
 from tuibox.engine.cgroups.support import detect_limit_support
 from tuibox.engine.domain.config import EngineConfig, load_config
@@ -54,7 +55,9 @@ from tuibox.engine.services.stats.service import StatsService
 from tuibox.engine.services.stats.source import MetricsSource, NoMetrics
 from tuibox.engine.services.system.events import EventFeed
 from tuibox.engine.services.system.info import SystemService
+from tuibox.engine.services.volumes.service import VolumeService
 from tuibox.engine.store.containers import ContainerRecordStore, ContainerStore
+from tuibox.engine.store.volumes import VolumeStore
 
 log = logging.getLogger("tuibox.engine")
 SOCKET_MODE = 0o660
@@ -88,6 +91,7 @@ class Services:
     system: SystemService
     events: EventFeed
     stats: StatsService
+    volumes: VolumeService
 
 
 @dataclass(frozen=True)
@@ -130,18 +134,19 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     context = ContainerContext(seams.container_store, bus)
     runtime = seams.runtime
     limits = facts.limits or detect_limit_support(detect_layout())
+    volumes = VolumeService(VolumeStore(config.data_root / "volumes"), bus)
     runs = Runs(context, runtime, seams.mounter)
-    removal = ContainerRemoval(context, runs)
+    removal = ContainerRemoval(context, runs, volumes)
     metrics = seams.metrics or NoMetrics()
     exits = ExitRecorder(context, runtime, runs, removal, metrics)
     settings = RunSettings.docker_defaults(facts.nofile_limit, config.cgroup_parent)
-    bundles = BundleWriter(images, seams.mounter, settings)
+    bundles = BundleWriter(images, seams.mounter, settings, volumes.data_dir)
     containers = ContainerService(
         context=context,
-        creation=ContainerCreation(context, images, config.cgroup_parent, limits),
+        creation=ContainerCreation(context, images, config.cgroup_parent, limits, volumes),
         lifecycle=ContainerLifecycle(context, runtime, runs, exits, removal, bundles),
         removal=removal,
-        queries=ContainerQueries(context, images),
+        queries=ContainerQueries(context, images, volumes.data_dir),
         streams=ContainerStreams(context),
         recovery=ContainerRecovery(context, runtime, runs, exits, removal),
         updates=ContainerUpdates(context, runtime, limits),
@@ -149,10 +154,11 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     images.set_event_bus(bus)
     images.set_usage_lookup(context.users_of_image)
     images.set_layer_usage_lookup(context.layers_in_use)
+    volumes.set_usage_lookup(context.users_of_volume)
     system = SystemService(config, facts, context, images)
     sampler = StatsSampler(context, metrics, cgroup_parent=config.cgroup_parent)
     stats = StatsService(context, sampler, metrics)
-    return Services(images, containers, system, EventFeed(bus), stats)
+    return Services(images, containers, system, EventFeed(bus), stats, volumes)
 
 
 def build_app(services: Services) -> web.Application:
@@ -167,6 +173,7 @@ def build_app(services: Services) -> web.Application:
         *ContainerRoutes(services.containers).routes(),
         *ImageRoutes(services.images).routes(),
         *stats_routes.routes(),
+        *VolumeRoutes(services.volumes).routes(),
     ]
     app.add_routes(with_version_prefix(routes))
     app.add_routes(stats_routes.own_routes())

@@ -109,10 +109,12 @@ class ContainerRoutes:
         return json_response(await self.updates.update(request.match_info["id"], body))
 
     async def remove(self, request: web.Request) -> web.Response:
-        """`v=1` has nothing to do (containers have no anonymous volumes); links do not exist."""
+        """`v=1` removes the container's anonymous volumes too; links do not exist."""
         if query_bool(request, "link"):
             raise InvalidArgument("links are not supported by the tuibox engine (link=1)")
-        await self.removal.remove(request.match_info["id"], query_bool(request, "force"))
+        await self.removal.remove(
+            request.match_info["id"], query_bool(request, "force"), query_bool(request, "v")
+        )
         return web.Response(status=204)
 
     async def wait(self, request: web.Request) -> web.StreamResponse:

@@ -11,6 +11,7 @@ from typing import Any
 
 from tuibox import timestamps
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotModified
+from tuibox.engine.domain.mounts import MountSpec
 from tuibox.humanize import human_duration
 from tuibox.timestamps import ZERO_TIME
 
@@ -95,6 +96,13 @@ class ContainerRecord:
     layer_chain: list[str] = field(default_factory=list)
     cgroup_path: str = ""
     """The container's cgroup below each hierarchy ("/tuibox/<id>"), fixed at create."""
+    mounts: list[MountSpec] = field(default_factory=list)
+    """Binds, volumes (named once resolved) and tmpfs mounts, fixed at create."""
+
+    def volume_names(self, *, anonymous_only: bool = False) -> list[str]:
+        """The volumes the container mounts."""
+        return [m.source for m in self.mounts
+                if m.type == "volume" and (m.anonymous or not anonymous_only)]  # fmt: skip
 
     @property
     def short_id(self) -> str:
@@ -125,6 +133,7 @@ class ContainerRecord:
             "restart_count": self.restart_count,
             "layer_chain": self.layer_chain,
             "cgroup_path": self.cgroup_path,
+            "mounts": [mount.to_json() for mount in self.mounts],
             "state": {
                 "status": state.status.value,
                 "pid": state.pid,
@@ -153,6 +162,7 @@ class ContainerRecord:
             restart_count=int(data.get("restart_count", 0)),
             layer_chain=list(data.get("layer_chain", [])),
             cgroup_path=str(data.get("cgroup_path") or ""),
+            mounts=[MountSpec.from_json(m) for m in data.get("mounts") or []],
             state=ContainerState(**raw_state),
         )
 

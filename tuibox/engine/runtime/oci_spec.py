@@ -75,6 +75,8 @@ class RuntimeSpec:
     seccomp: dict[str, Any] | None = None
     resources: dict[str, Any] = field(default_factory=dict)
     """OCI linux.resources members besides devices: memory, cpu, pids, blockIO."""
+    mounts: tuple[dict[str, Any], ...] = ()
+    """The user's OCI mounts (binds, volumes, tmpfs); one on a default's path replaces it."""
 
 
 def build_oci_config(spec: RuntimeSpec) -> dict[str, Any]:
@@ -91,7 +93,7 @@ def build_oci_config(spec: RuntimeSpec) -> dict[str, Any]:
         "process": _process(spec),
         "root": {"path": str(spec.rootfs), "readonly": False},
         "hostname": spec.hostname,
-        "mounts": _mounts(),
+        "mounts": _with_user_mounts(_mounts(), spec.mounts),
         "linux": _linux(spec),
     }
 
@@ -169,6 +171,16 @@ def _mounts() -> list[dict[str, Any]]:
         {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
          "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={SHM_SIZE}"]},
     ]  # fmt: skip
+
+
+def _with_user_mounts(
+    defaults: list[dict[str, Any]], user: tuple[dict[str, Any], ...]
+) -> list[dict[str, Any]]:
+    """Docker's order: the defaults not overridden, then the user's, parents before children."""
+    taken = {mount["destination"] for mount in user}
+    kept = [mount for mount in defaults if mount["destination"] not in taken]
+    ordered = sorted(user, key=lambda mount: mount["destination"].rstrip("/").count("/"))
+    return kept + ordered
 
 
 def _device_rule(allow: bool, major: int | None = None, minor: int | None = None) -> dict[str, Any]:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from tuibox.engine.domain.container import ContainerRecord
+from tuibox.engine.domain.errors import RuntimeFailure
+from tuibox.engine.domain.mounts import DEFAULT_PROPAGATION, MountSpec
+from tuibox.engine.layers.copy_up import copy_up
 from tuibox.engine.layers.mounts import RootfsMounter
 from tuibox.engine.runtime.oci_spec import (
     DEFAULT_CAPABILITIES,
@@ -44,10 +50,17 @@ class RunSettings:
 class BundleWriter:
     """Prepares what the runtime needs to start a container; blocking, run it in a thread."""
 
-    def __init__(self, images: ImageService, mounter: RootfsMounter, settings: RunSettings):
+    def __init__(
+        self,
+        images: ImageService,
+        mounter: RootfsMounter,
+        settings: RunSettings,
+        volume_dir: Callable[[str], str] = str,
+    ) -> None:
         self.images = images
         self.mounter = mounter
         self.settings = settings
+        self.volume_dir = volume_dir
 
     def prepare(self, record: ContainerRecord, paths: ContainerPaths) -> None:
         """Mount the rootfs (unless mounted), resolve the user in it, write config.json.
@@ -61,6 +74,7 @@ class BundleWriter:
             lowers = self.images.layer_dirs_for_chains(record.layer_chain)
             self.mounter.mount(lowers, paths.upper, paths.work, paths.rootfs)
         user = resolve_user(record.config.get("User") or "", *read_user_files(paths.rootfs))
+        mounts = tuple(self._oci_mount(mount, paths.rootfs) for mount in record.mounts)
         settings = self.settings
         spec = RuntimeSpec(
             container_id=record.id,
@@ -78,6 +92,35 @@ class BundleWriter:
             extra_masked_paths=settings.masked_paths,
             seccomp=settings.seccomp,
             resources=oci_resources(record.host_config),
+            mounts=mounts,
         )
         config = build_oci_config(spec)
         write_json_atomic(paths.bundle / "config.json", config, durable=False)
+
+    def _oci_mount(self, mount: MountSpec, rootfs: Path) -> dict[str, Any]:
+        """The OCI mount of one of the container's mounts; a volume is filled on first use.
+
+        Raises:
+            RuntimeFailure: a -v bind source that cannot be created, or a volume whose
+                data directory is gone.
+        """
+        if mount.type == "tmpfs":
+            return {"destination": mount.destination, "type": "tmpfs", "source": "tmpfs",
+                    "options": list(mount.tmpfs_options)}  # fmt: skip
+        if mount.type == "volume":
+            source = Path(self.volume_dir(mount.source))
+            if not source.is_dir():
+                raise RuntimeFailure(f"the volume {mount.source} has no data directory {source}")
+            if not mount.no_copy:
+                copy_up(rootfs, mount.destination, source)
+        else:
+            source = Path(mount.source)
+            if mount.create_source and not os.path.lexists(source):
+                try:
+                    source.mkdir(parents=True, mode=0o755)
+                except OSError as err:
+                    raise RuntimeFailure(f"cannot create the bind source {source}: {err}") from err
+        options = ["rbind", mount.propagation or DEFAULT_PROPAGATION,
+                   "ro" if mount.read_only else "rw"]  # fmt: skip
+        return {"destination": mount.destination, "type": "bind", "source": str(source),
+                "options": options}  # fmt: skip

@@ -164,6 +164,10 @@ class ContainerContext:
         """(container ID, running) of each container made from the image."""
         return [(r.id, r.state.running) for r in self.records.values() if r.image_id == image_id]
 
+    def users_of_volume(self, name: str) -> list[str]:
+        """IDs of the containers that mount the volume, running or not."""
+        return [r.id for r in list(self.records.values()) if name in r.volume_names()]
+
     def layers_in_use(self) -> set[str]:
         """Chain IDs of every container's layers: they stay even if the image goes."""
         return {chain_id for r in list(self.records.values()) for chain_id in r.layer_chain}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from tuibox import timestamps
 from tuibox.engine.domain.container import ContainerRecord, validate_name
-from tuibox.engine.domain.errors import Conflict, NotFound, RuntimeFailure
+from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from tuibox.engine.domain.host import LimitSupport
+from tuibox.engine.domain.mounts import MountSpec
 from tuibox.engine.domain.names import random_name
 from tuibox.engine.domain.platform import Platform, parse_platform, require_linux
 from tuibox.engine.services.containers.context import ContainerContext
@@ -20,7 +23,9 @@ from tuibox.engine.services.containers.rules.create import (
 )
 from tuibox.engine.services.containers.rules.fields import canonical_body
 from tuibox.engine.services.containers.rules.limits import check_limits, inspect_limits
+from tuibox.engine.services.containers.rules.mounts import parse_mounts
 from tuibox.engine.services.images.service import ImageService
+from tuibox.engine.services.volumes.service import VolumeService
 
 RANDOM_NAME_TRIES = 100
 
@@ -34,11 +39,13 @@ class ContainerCreation:
         images: ImageService,
         cgroup_parent: str,
         limits: LimitSupport,
+        volumes: VolumeService,
     ) -> None:
         self.context = context
         self.images = images
         self.cgroup_parent = cgroup_parent
         self.limits = limits
+        self.volumes = volumes
 
     async def create(
         self, body: dict[str, Any], name: str | None, platform: str | None = None
@@ -68,6 +75,10 @@ class ContainerCreation:
             _check_platform(image_ref, image.config, require_linux(parse_platform(platform)))
         image_config = dict(image.config.get("config") or {})
         process = merge_process(body, image_config)
+        mounts = self._with_volumes_from(parse_mounts(body, image_config),
+                                         host_config.get("VolumesFrom"))  # fmt: skip
+        _check_bind_sources(mounts)
+        mounts, made = self._resolve_volumes(mounts)
         container_id = secrets.token_hex(32)
         record = ContainerRecord(
             id=container_id,
@@ -81,6 +92,7 @@ class ContainerCreation:
             host_config=inspect_limits(normalise_host_config(host_config), self.limits),
             layer_chain=self.images.chain_ids(image.id),
             cgroup_path=f"{self.cgroup_parent}/{container_id}",
+            mounts=mounts,
         )
         context = self.context
         paths = context.paths(container_id)
@@ -91,10 +103,48 @@ class ContainerCreation:
             context.save(record)
         except OSError as err:
             context.store.delete(container_id)
+            for name in made:  # the volumes this create made go with it
+                await self.volumes.remove(name, force=True)
             raise RuntimeFailure(f"cannot create container files: {err}") from err
         context.records[container_id] = record
         context.publish(record, "create")
         return {"Id": container_id, "Warnings": []}
+
+    def _with_volumes_from(self, mounts: list[MountSpec], given: Any) -> list[MountSpec]:
+        """Add the binds and volumes of `--volumes-from` containers where nothing is mounted."""
+        if given is None:
+            return mounts
+        if not isinstance(given, list) or not all(isinstance(g, str) for g in given):
+            raise InvalidArgument("HostConfig.VolumesFrom must be a list of strings")
+        taken = {m.destination for m in mounts}
+        result = list(mounts)
+        for entry in given:
+            name, _, mode = entry.partition(":")
+            if mode not in ("", "ro", "rw"):
+                raise InvalidArgument(f"invalid mode for volumes-from: {mode}")
+            source = self.context.lookup(name)
+            for mount in source.mounts:
+                if mount.type == "tmpfs" or mount.destination in taken:
+                    continue
+                taken.add(mount.destination)
+                read_only = mount.read_only if not mode else mode == "ro"
+                result.append(replace(mount, read_only=read_only, create_source=False))
+        return result
+
+    def _resolve_volumes(self, mounts: list[MountSpec]) -> tuple[list[MountSpec], list[str]]:
+        """Name every volume mount, creating the volumes that do not exist yet."""
+        resolved: list[MountSpec] = []
+        made: list[str] = []
+        for mount in mounts:
+            if mount.type == "volume":
+                existed = bool(mount.source) and mount.source in self.volumes.records
+                volume = self.volumes.ensure(mount.source, anonymous=mount.anonymous,
+                                             labels=dict(mount.volume_labels))  # fmt: skip
+                if not existed:
+                    made.append(volume.name)
+                mount = replace(mount, source=volume.name, anonymous=volume.anonymous)
+            resolved.append(mount)
+        return resolved, made
 
     def _choose_name(self, name: str | None) -> str:
         records = self.context.records.values()
@@ -114,6 +164,16 @@ class ContainerCreation:
             if candidate not in taken:
                 return candidate
         return f"{random_name()}_{secrets.token_hex(3)}"
+
+
+def _check_bind_sources(mounts: list[MountSpec]) -> None:
+    """`--mount type=bind` needs its source to exist (a -v bind's is created at start)."""
+    for mount in mounts:
+        if mount.type == "bind" and not mount.create_source and not os.path.exists(mount.source):
+            raise InvalidArgument(
+                f'invalid mount config for type "bind": bind source path does not exist: '
+                f"{mount.source}"
+            )
 
 
 def _container_config(

@@ -13,6 +13,7 @@ from tuibox.engine.domain.errors import EngineError
 from tuibox.engine.services.containers import views
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.sizes import directory_size
+from tuibox.engine.services.containers.views import VolumeDir
 from tuibox.engine.services.images.service import ImageService
 
 
@@ -23,9 +24,12 @@ class ContainerQueries:
     many clients listing many containers cost the engine little time and memory.
     """
 
-    def __init__(self, context: ContainerContext, images: ImageService) -> None:
+    def __init__(
+        self, context: ContainerContext, images: ImageService, volume_dir: VolumeDir = str
+    ) -> None:
         self.context = context
         self.images = images
+        self.volume_dir = volume_dir
         self._encoded: dict[str, tuple[tuple[Any, ...], bytes]] = {}
 
     def select(
@@ -86,7 +90,7 @@ class ContainerQueries:
                    state.finished_at)  # fmt: skip
         cached = self._encoded.get(record.id)
         if cached is None or cached[0] != version:
-            fields = views.summary(record)
+            fields = views.summary(record, volume_dir=self.volume_dir)
             del fields["Status"]
             cached = (version, json.dumps(fields).encode()[:-1] + b", ")
             self._encoded[record.id] = cached
@@ -109,7 +113,7 @@ class ContainerQueries:
             NotFound: no such container.
         """
         record = self.context.lookup(given)
-        return views.inspect(record, self.context.paths(record.id))
+        return views.inspect(record, self.context.paths(record.id), self.volume_dir)
 
     async def sizes_of(self, given: str) -> dict[str, int]:
         """SizeRw and SizeRootFs of a container by name or ID (inspect's `size=1`).

@@ -11,6 +11,7 @@ from tuibox.engine.domain.container import ContainerRecord, Status
 from tuibox.engine.domain.errors import Conflict, NotFound, RuntimeFailure
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.runs import KILL_WAIT_SECONDS, Runs
+from tuibox.engine.services.volumes.service import VolumeService
 
 log = logging.getLogger(__name__)
 
@@ -21,27 +22,37 @@ READER_DRAIN_SECONDS = 5.0
 class ContainerRemoval:
     """Removes containers: 409 while running unless forced, which kills them first."""
 
-    def __init__(self, context: ContainerContext, runs: Runs) -> None:
+    def __init__(
+        self, context: ContainerContext, runs: Runs, volumes: VolumeService | None = None
+    ) -> None:
         self.context = context
         self.runs = runs
+        self.volumes = volumes
 
-    async def remove(self, given: str, force: bool) -> None:
-        """Remove a container by name or ID.
+    async def remove(self, given: str, force: bool, volumes: bool = False) -> None:
+        """Remove a container by name or ID (`volumes`: its anonymous volumes too, rm -v).
 
         Raises:
             NotFound: no such container.
             Conflict: it runs and `force` is not set.
         """
         record = self.context.lookup(given)
-        await self.context.owned(self.remove_record(record, given, force))
+        await self.context.owned(self.remove_record(record, given, force, volumes=volumes))
 
     async def remove_record(
-        self, record: ContainerRecord, given: str, force: bool, *, claimed: bool = False
+        self,
+        record: ContainerRecord,
+        given: str,
+        force: bool,
+        *,
+        claimed: bool = False,
+        volumes: bool = False,
     ) -> None:
         """Remove a container already looked up; kills it first when forced.
 
         Args:
             claimed: the caller marked it for removal already (an auto-remove).
+            volumes: remove the anonymous volumes no other container uses.
 
         Raises:
             Conflict: it runs and `force` is not set, or another removal of it is under way.
@@ -69,6 +80,8 @@ class ContainerRemoval:
                 await self.remove_locked(record)
         finally:
             context.marked_for_removal.discard(record.id)
+        if volumes and self.volumes is not None:
+            await self.volumes.remove_anonymous(record.volume_names(anonymous_only=True))
 
     async def remove_locked(self, record: ContainerRecord) -> None:
         """Mark the record removing, tell waiters, then free its files (lock held).
@@ -106,6 +119,7 @@ class ContainerRemoval:
                 log.info("removing %s while a slow reader still reads", record.short_id)
         try:
             with contextlib.suppress(NotFound, Conflict):
-                await self.remove_record(record, record.id, force=True, claimed=True)
+                await self.remove_record(record, record.id, force=True, claimed=True,
+                                         volumes=True)  # `--rm` takes its anonymous volumes
         finally:
             self.context.marked_for_removal.discard(record.id)

@@ -13,12 +13,34 @@ import re2
 from tuibox import timestamps
 from tuibox.engine.domain.container import ContainerRecord, Status, status_text
 from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.domain.labels import label_matches
 from tuibox.engine.services.containers.context import ContainerPaths
 
 SUPPORTED_FILTERS = {"status", "name", "id", "ancestor", "exited", "label", "since", "before"}
 
 
-def summary(record: ContainerRecord, now: datetime | None = None) -> dict[str, Any]:
+VolumeDir = Callable[[str], str]
+"""Where a volume's data is on the host, by volume name."""
+
+
+def mount_views(record: ContainerRecord, volume_dir: VolumeDir) -> list[dict[str, Any]]:
+    """Docker's MountPoint objects, as inspect and ps show them."""
+    views: list[dict[str, Any]] = []
+    for mount in record.mounts:
+        view: dict[str, Any] = {"Type": mount.type}
+        if mount.type == "volume":
+            view.update(Name=mount.source, Source=volume_dir(mount.source), Driver="local")
+        else:
+            view["Source"] = mount.source
+        view.update(Destination=mount.destination, Mode=mount.mode, RW=not mount.read_only,
+                    Propagation=mount.propagation)  # fmt: skip
+        views.append(view)
+    return views
+
+
+def summary(
+    record: ContainerRecord, now: datetime | None = None, volume_dir: VolumeDir = str
+) -> dict[str, Any]:
     """One ContainerSummary of GET /containers/json."""
     created = timestamps.parse_seconds(record.created)
     network_mode = record.host_config.get("NetworkMode", "none")
@@ -35,11 +57,13 @@ def summary(record: ContainerRecord, now: datetime | None = None) -> dict[str, A
         "Status": status_text(record.state, now or datetime.now(UTC)),
         "HostConfig": {"NetworkMode": network_mode},
         "NetworkSettings": {"Networks": {}},
-        "Mounts": [],
+        "Mounts": mount_views(record, volume_dir),
     }
 
 
-def inspect(record: ContainerRecord, paths: ContainerPaths) -> dict[str, Any]:
+def inspect(
+    record: ContainerRecord, paths: ContainerPaths, volume_dir: VolumeDir = str
+) -> dict[str, Any]:
     """The container inspect document (API 1.44 shape)."""
     state = record.state
     return {
@@ -82,7 +106,7 @@ def inspect(record: ContainerRecord, paths: ContainerPaths) -> dict[str, Any]:
                 "WorkDir": str(paths.work),
             },
         },
-        "Mounts": [],
+        "Mounts": mount_views(record, volume_dir),
         "Config": record.config,
         "NetworkSettings": {
             "Bridge": "",
@@ -193,7 +217,7 @@ def matches(record: ContainerRecord, filters: PsFilters) -> bool:
         "exited": lambda v: (
             record.state.status is Status.EXITED and str(record.state.exit_code) == v
         ),
-        "label": lambda v: _label_matches(record, v),
+        "label": lambda v: label_matches(record.config.get("Labels") or {}, v),
     }
     for key, values in filters.values.items():
         if key in tests and values and not any(tests[key](value) for value in values):
@@ -201,7 +225,3 @@ def matches(record: ContainerRecord, filters: PsFilters) -> bool:
     return True
 
 
-def _label_matches(record: ContainerRecord, wanted: str) -> bool:
-    labels = record.config.get("Labels") or {}
-    key, sep, value = wanted.partition("=")
-    return key in labels and (not sep or labels[key] == value)

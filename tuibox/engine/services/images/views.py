@@ -8,6 +8,7 @@ from typing import Any
 from tuibox import timestamps
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.domain.image import ImageRecord
+from tuibox.engine.domain.labels import label_matches
 
 SUPPORTED_FILTERS = ("reference", "dangling", "label", "before", "since")
 DOCKER_FILTERS = (*SUPPORTED_FILTERS, "until")
@@ -111,7 +112,7 @@ def matches_filters(
     if patterns and not any(_reference_matches(record, p) for p in patterns):
         return False
     labels = record.container_config.get("Labels") or {}
-    return all(_label_matches(labels, wanted) for wanted in filters.get("label", []))
+    return all(label_matches(labels, wanted) for wanted in filters.get("label", []))
 
 
 def _reference_matches(record: ImageRecord, pattern: str) -> bool:
@@ -123,8 +124,3 @@ def _tag_matches(tag: str, pattern: str) -> bool:
     return fnmatch.fnmatchcase(tag, pattern) or fnmatch.fnmatchcase(name, pattern)
 
 
-def _label_matches(labels: dict[str, Any], wanted: str) -> bool:
-    key, sep, value = wanted.partition("=")
-    if key not in labels:
-        return False
-    return not sep or str(labels[key]) == value

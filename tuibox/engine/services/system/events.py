@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.domain.labels import label_matches
 from tuibox.engine.events import Event, EventBus
 
 SUPPORTED_FILTERS = {"type", "event", "container", "image", "label"}
@@ -49,7 +50,7 @@ def event_matches(event: Event, filters: dict[str, list[str]]) -> bool:
             return False
         if key == "image" and not any(_is_image(event, v) for v in values):
             return False
-        if key == "label" and not any(_has_label(attributes, v) for v in values):
+        if key == "label" and not any(label_matches(attributes, v) for v in values):
             return False
     return True
 
@@ -66,9 +67,6 @@ def _is_image(event: Event, wanted: str) -> bool:
     return event.attributes.get("image") == wanted
 
 
-def _has_label(attributes: dict[str, str], wanted: str) -> bool:
-    key, sep, value = wanted.partition("=")
-    return key in attributes and (not sep or attributes[key] == value)
 
 
 class EventFeed:

@@ -56,6 +56,12 @@ HONOURED: dict[str, str] = {
     "HostConfig.CpusetCpus": "--cpuset-cpus",
     "HostConfig.CpusetMems": "--cpuset-mems",
     "HostConfig.BlkioWeight": "--blkio-weight",
+    "Volumes": "-v/--volume",
+    "HostConfig.Binds": "-v/--volume",
+    "HostConfig.Mounts": "--mount",
+    "HostConfig.VolumesFrom": "--volumes-from",
+    "HostConfig.Tmpfs": "--tmpfs",
+    "HostConfig.VolumeDriver": "--volume-driver",
 }
 """Fields the engine honours, within the values ALLOWED_VALUES lists for some of them."""
 
@@ -66,13 +72,7 @@ NOT_YET: dict[str, str] = {
     "OpenStdin": "-i/--interactive",
     "StdinOnce": "-i/--interactive",
     "ExposedPorts": "--expose/-p",
-    "Volumes": "-v/--volume",
     "MacAddress": "--mac-address",
-    "HostConfig.Binds": "-v/--volume",
-    "HostConfig.Mounts": "--mount",
-    "HostConfig.VolumeDriver": "--volume-driver",
-    "HostConfig.VolumesFrom": "--volumes-from",
-    "HostConfig.Tmpfs": "--tmpfs",
     "HostConfig.StorageOpt": "--storage-opt",
     "HostConfig.PortBindings": "-p/--publish",
     "HostConfig.PublishAllPorts": "-P/--publish-all",
@@ -129,6 +129,7 @@ ALLOWED_VALUES: dict[str, tuple[Any, ...]] = {
     "HostConfig.CgroupnsMode": ("host",),
     "HostConfig.Isolation": ("default",),
     "HostConfig.Runtime": ("crun",),
+    "HostConfig.VolumeDriver": ("local",),
     "Healthcheck": ({"Test": ["NONE"]},),
 }
 """Besides "not asked for", the only values of these fields the engine can honour today."""
@@ -171,10 +172,11 @@ ANY_VALUE = frozenset({
     "HostConfig.ContainerIDFile", "HostConfig.PidsLimit", "HostConfig.Memory",
     "HostConfig.MemoryReservation", "HostConfig.MemorySwap", "HostConfig.MemorySwappiness",
     "HostConfig.CpuShares", "HostConfig.NanoCpus", "HostConfig.CpuPeriod", "HostConfig.CpuQuota",
-    "HostConfig.CpusetCpus", "HostConfig.CpusetMems", "HostConfig.BlkioWeight",
+    "HostConfig.CpusetCpus", "HostConfig.CpusetMems", "HostConfig.BlkioWeight", "Volumes",
+    "HostConfig.Binds", "HostConfig.Mounts", "HostConfig.VolumesFrom", "HostConfig.Tmpfs",
 })  # fmt: skip
 """Honoured fields whose every value is honoured (the create rules check their types, and
-rules/limits.py the limits' ranges)."""
+rules/limits.py the limits' ranges, rules/mounts.py the mounts)."""
 
 _SECTIONS = ("HostConfig", "NetworkingConfig")
 _SPELLINGS = {path.lower(): path for path in [*HONOURED, *NOT_YET, *_SECTIONS]}

@@ -1,0 +1,1 @@
+"""Local volumes: create, list, inspect, remove, prune, and the ones containers ask for."""
