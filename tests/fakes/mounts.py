@@ -20,6 +20,7 @@ class FakeMounter:
         self.mounted: set[Path] = set()
         self.mounts = 0
         self.fail_mount: str | None = None
+        self.bind_sources: list[Path] = []
 
     def mount(self, lower_dirs: list[Path], upper: Path, work: Path, target: Path) -> None:
         if self.fail_mount is not None:
@@ -41,3 +42,7 @@ class FakeMounter:
 
     def is_mounted(self, target: Path) -> bool:
         return target in self.mounted
+
+    def make_bind_source(self, source: Path) -> None:
+        """Recorded, never made: a test (or the fuzz) must not create host directories."""
+        self.bind_sources.append(source)

@@ -114,7 +114,12 @@ FIXED_ROUTES = [
     ("GET", "/events", ["since", "until", "filters"]),
     ("GET", "/containers/json", ["all", "limit", "size", "filters"]),
     ("GET", "/images/json", ["all", "filters", "shared-size", "digests"]),
+    ("GET", "/volumes", ["filters"]),
+    ("POST", "/volumes/prune", ["filters"]),
 ]
+KINDS = ["fixed", "container", "image", "create", "pull", "import", "update", "volume"]
+VOLUME_VERBS = [("GET", []), ("DELETE", ["force"])]
+VOLUME_KEYS = ["Name", "Driver", "DriverOpts", "Labels", "ClusterVolumeSpec"]
 IMAGE_VERBS = [
     ("GET", "json", []),
     ("POST", "tag", ["repo", "tag"]),
@@ -133,8 +138,7 @@ def _query(keys: list[str]) -> st.SearchStrategy[dict[str, str]]:
 def api_requests(draw: st.DrawFn) -> ApiRequest:
     """Any request to any route, under an API version prefix or not."""
     prefix = draw(st.sampled_from(["", "", "/v1.44", "/v1.24", "/v1.12", "/v9.99"]))
-    kind = draw(st.sampled_from(
-        ["fixed", "container", "image", "create", "pull", "import", "update"]))  # fmt: skip
+    kind = draw(st.sampled_from(KINDS))
     if kind == "fixed":
         method, path, keys = draw(st.sampled_from(FIXED_ROUTES))
         query = draw(_query(keys))
@@ -149,6 +153,13 @@ def api_requests(draw: st.DrawFn) -> ApiRequest:
         query["stream"] = "0"
         path = f"/containers/{name}/{verb}".rstrip("/")
         return ApiRequest(method, prefix + path, query)
+    if kind == "volume":
+        if draw(st.booleans()):
+            method, keys = draw(st.sampled_from(VOLUME_VERBS))
+            return ApiRequest(method, f"{prefix}/volumes/{draw(NAMES)}", draw(_query(keys)))
+        body = {key: draw(JSON_VALUES) for key in draw(
+            st.lists(st.sampled_from(VOLUME_KEYS), max_size=3))}  # fmt: skip
+        return ApiRequest("POST", prefix + "/volumes/create", {}, json_body=body)
     if kind == "update":
         path = f"/containers/{draw(NAMES)}/update"
         if draw(st.booleans()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +24,14 @@ class RootfsMounter(Protocol):
         """Whether something is mounted at `target`."""
         ...
 
+    def make_bind_source(self, source: Path) -> None:
+        """Create a missing host directory a `-v` bind names, as Docker does at start.
+
+        Raises:
+            OSError: it cannot be created.
+        """
+        ...
+
 
 class OverlayMounter:
     """The real mounter: overlayfs through mount(2), as root."""
@@ -35,3 +44,7 @@ class OverlayMounter:
 
     def is_mounted(self, target: Path) -> bool:
         return overlay.is_mounted(target)
+
+    def make_bind_source(self, source: Path) -> None:
+        if not os.path.lexists(source):
+            source.mkdir(parents=True, mode=0o755)

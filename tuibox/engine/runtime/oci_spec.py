@@ -93,7 +93,7 @@ def build_oci_config(spec: RuntimeSpec) -> dict[str, Any]:
         "process": _process(spec),
         "root": {"path": str(spec.rootfs), "readonly": False},
         "hostname": spec.hostname,
-        "mounts": _with_user_mounts(_mounts(), spec.mounts),
+        "mounts": with_user_mounts(_mounts(), spec.mounts),
         "linux": _linux(spec),
     }
 
@@ -173,7 +173,7 @@ def _mounts() -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _with_user_mounts(
+def with_user_mounts(
     defaults: list[dict[str, Any]], user: tuple[dict[str, Any], ...]
 ) -> list[dict[str, Any]]:
     """Docker's order: the defaults not overridden, then the user's, parents before children."""

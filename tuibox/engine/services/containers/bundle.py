@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,9 +114,9 @@ class BundleWriter:
                 copy_up(rootfs, mount.destination, source)
         else:
             source = Path(mount.source)
-            if mount.create_source and not os.path.lexists(source):
+            if mount.create_source:
                 try:
-                    source.mkdir(parents=True, mode=0o755)
+                    self.mounter.make_bind_source(source)
                 except OSError as err:
                     raise RuntimeFailure(f"cannot create the bind source {source}: {err}") from err
         options = ["rbind", mount.propagation or DEFAULT_PROPAGATION,
