@@ -51,6 +51,8 @@ class FakeRun:
     signals: list[int] = field(default_factory=list)
     deleted: bool = False
     resources: dict[str, Any] | None = None
+    pending_exit: int | None = None
+    """The exit a signal sent while paused brings once the run is thawed."""
     config: dict[str, Any] = field(default_factory=dict)
     """The bundle's config.json as it was at create."""
     """What the last update applied."""
@@ -119,15 +121,34 @@ class FakeRuntime:
     async def kill(self, container_id: str, signal_number: int) -> None:
         self.calls.append(("kill", container_id, signal_number))
         run = self._run(container_id)
-        if run.status not in ("created", "running"):
+        if run.status not in ("created", "running", "paused"):
             raise RuntimeFailure("kill: container not running")
         run.signals.append(signal_number)
-        handled = run.status == "running" and (
+        handled = run.status in ("running", "paused") and (
             signal_number in self.handled_signals
             or (signal_number == signal.SIGTERM and self.handles_term)
         )
         if signal_number == signal.SIGKILL or handled:
-            self.end(container_id, 128 + signal_number)
+            if run.status == "paused":  # a frozen process takes the signal once thawed
+                run.pending_exit = 128 + signal_number
+            else:
+                self.end(container_id, 128 + signal_number)
+
+    async def pause(self, container_id: str) -> None:
+        self.calls.append(("pause", container_id, None))
+        run = self._run(container_id)
+        if run.status != "running":
+            raise RuntimeFailure(f"container `{container_id}` is not running")
+        run.status = "paused"
+
+    async def resume(self, container_id: str) -> None:
+        self.calls.append(("resume", container_id, None))
+        run = self._run(container_id)
+        if run.status != "paused":
+            raise RuntimeFailure(f"container `{container_id}` is not paused")
+        run.status = "running"
+        if run.pending_exit is not None:
+            self.end(container_id, run.pending_exit)
 
     async def update(self, container_id: str, resources: dict[str, Any]) -> None:
         self.calls.append(("update", container_id, resources))
@@ -143,9 +164,9 @@ class FakeRuntime:
         run = self.runs.get(container_id)
         if run is None:
             return
-        if run.status == "running" and not force:
+        if run.status in ("running", "paused") and not force:
             raise RuntimeFailure(f"container `{container_id}` is running")
-        if run.status in ("created", "running"):  # crun kills the live init first
+        if run.status in ("created", "running", "paused"):  # crun kills the live init first
             self.end(container_id, 128 + signal.SIGKILL)
         run.status = "stopped"
         run.pid = 0

@@ -104,6 +104,9 @@ CONTAINER_VERBS = [
     ("DELETE", "", ["force", "v", "link"]),
     ("GET", "stats", ["stream", "one-shot"]),
     ("GET", "top", ["ps_args"]),
+    ("POST", "pause", []),
+    ("POST", "unpause", []),
+    ("POST", "rename", ["name"]),
 ]
 UPDATE_KEYS = [*UPDATABLE, "RestartPolicy", "KernelMemory", "CpuRealtimePeriod", "Devices"]
 FIXED_ROUTES = [
@@ -116,6 +119,7 @@ FIXED_ROUTES = [
     ("GET", "/images/json", ["all", "filters", "shared-size", "digests"]),
     ("GET", "/volumes", ["filters"]),
     ("POST", "/volumes/prune", ["filters"]),
+    ("POST", "/containers/prune", ["filters"]),
 ]
 KINDS = ["fixed", "container", "image", "create", "pull", "import", "update", "volume"]
 VOLUME_VERBS = [("GET", []), ("DELETE", ["force"])]

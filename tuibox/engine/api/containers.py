@@ -1,4 +1,4 @@
-"""Routes for /containers: create, start, stop, kill, restart, update, wait, attach, logs, rm."""
+"""Routes for /containers: the lifecycle verbs, update, rename, prune, wait, attach, logs."""
 
 from __future__ import annotations
 
@@ -45,6 +45,10 @@ class ContainerRoutes:
             web.post("/containers/{id}/restart", self.restart),
             web.post("/containers/{id}/kill", self.kill),
             web.post("/containers/{id}/update", self.update),
+            web.post("/containers/{id}/pause", self.pause),
+            web.post("/containers/{id}/unpause", self.unpause),
+            web.post("/containers/{id}/rename", self.rename),
+            web.post("/containers/prune", self.prune),
             web.post("/containers/{id}/wait", self.wait),
             web.post("/containers/{id}/attach", self.attach),
             web.get("/containers/{id}/logs", self.logs),
@@ -103,6 +107,21 @@ class ContainerRoutes:
     async def kill(self, request: web.Request) -> web.Response:
         await self.lifecycle.kill(request.match_info["id"], request.query.get("signal"))
         return web.Response(status=204)
+
+    async def pause(self, request: web.Request) -> web.Response:
+        await self.lifecycle.pause(request.match_info["id"])
+        return web.Response(status=204)
+
+    async def unpause(self, request: web.Request) -> web.Response:
+        await self.lifecycle.unpause(request.match_info["id"])
+        return web.Response(status=204)
+
+    async def rename(self, request: web.Request) -> web.Response:
+        await self.updates.rename(request.match_info["id"], request.query.get("name") or "")
+        return web.Response(status=204)
+
+    async def prune(self, request: web.Request) -> web.Response:
+        return json_response(await self.removal.prune(query_filters(request)))
 
     async def update(self, request: web.Request) -> web.Response:
         body = await read_json_body(request)

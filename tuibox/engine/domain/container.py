@@ -46,7 +46,8 @@ class ContainerState:
 
     @property
     def running(self) -> bool:
-        return self.status is Status.RUNNING
+        """Whether a process lives: running or paused (Docker's State.Running is true for both)."""
+        return self.status in (Status.RUNNING, Status.PAUSED)
 
     def check_can_start(self) -> None:
         """Raises NotModified when already running, as moby answers 304."""
@@ -58,19 +59,36 @@ class ContainerState:
             raise Conflict("cannot start a container that is being removed")
 
     def check_can_stop(self) -> None:
-        """Raises NotModified when the container is not running."""
-        if self.status is not Status.RUNNING:
+        """Raises NotModified when the container is not running (a paused one stops)."""
+        if not self.running:
             raise NotModified("container is not running")
 
     def check_can_kill(self, given: str, container_id: str) -> None:
         """Raises Conflict when there is nothing to kill."""
-        if self.status is not Status.RUNNING:
+        if not self.running:
             raise Conflict(
                 f"cannot kill container: {given}: container {container_id} is not running"
             )
 
+    def check_can_pause(self, given: str) -> None:
+        """Raises Conflict unless the container runs and is not paused (Docker's words)."""
+        if self.status is Status.PAUSED:
+            raise Conflict(f"Container {given} is already paused")
+        if self.status is not Status.RUNNING:
+            raise Conflict(f"Container {given} is not running")
+
+    def check_can_unpause(self, given: str) -> None:
+        """Raises Conflict unless the container is paused."""
+        if self.status is not Status.PAUSED:
+            raise Conflict(f"Container {given} is not paused")
+
     def check_can_remove(self, given: str, force: bool) -> None:
-        """Raises Conflict for a running container unless force is set."""
+        """Raises Conflict for a running or paused container unless force is set."""
+        if self.status is Status.PAUSED and not force:
+            raise Conflict(
+                "cannot remove a paused container: unpause and then stop the container "
+                "before attempting removal or force remove"
+            )
         if self.status is Status.RUNNING and not force:
             raise Conflict(
                 f'cannot remove container "{given}": container is running: '
@@ -185,6 +203,8 @@ def status_text(state: ContainerState, now: datetime) -> str:
     now_seconds = now.timestamp()
     if state.status is Status.RUNNING:
         return "Up " + human_duration(_seconds_since(state.started_at, now_seconds))
+    if state.status is Status.PAUSED:
+        return f"Up {human_duration(_seconds_since(state.started_at, now_seconds))} (Paused)"
     if state.status is Status.REMOVING:
         return "Removal In Progress"
     if state.status is Status.DEAD:

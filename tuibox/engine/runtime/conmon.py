@@ -218,6 +218,14 @@ class ConmonRuntime:
         """Send ``signal`` to the container's init process."""
         await self.crun.kill(container_id, signal)
 
+    async def pause(self, container_id: str) -> None:
+        """Freeze the container's processes (``crun pause``)."""
+        await self.crun.pause(container_id)
+
+    async def resume(self, container_id: str) -> None:
+        """Thaw the container (``crun resume``)."""
+        await self.crun.resume(container_id)
+
     async def update(self, container_id: str, resources: dict[str, Any]) -> None:
         """Write the new resources beside the monitor's files and hand them to crun update."""
         path = self.paths.conmon_dir(container_id) / "resources.json"

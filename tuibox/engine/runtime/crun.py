@@ -101,6 +101,14 @@ class Crun:
         """Send ``signal`` to the container's init process (``crun kill``)."""
         await self.checked("kill", container_id, str(signal))
 
+    async def pause(self, container_id: str) -> None:
+        """Freeze the container (``crun pause``: the freezer cgroup)."""
+        await self.checked("pause", container_id)
+
+    async def resume(self, container_id: str) -> None:
+        """Thaw the container (``crun resume``)."""
+        await self.checked("resume", container_id)
+
     async def update(self, container_id: str, resources_file: Path) -> None:
         """Apply the OCI resources in `resources_file` to the container (``crun update``)."""
         result = await self.run("update", f"--resources={resources_file}", container_id)

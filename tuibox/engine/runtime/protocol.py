@@ -34,6 +34,14 @@ class Runtime(Protocol):
         """Send `signal` to the container's init process."""
         ...
 
+    async def pause(self, container_id: str) -> None:
+        """Freeze the container's processes."""
+        ...
+
+    async def resume(self, container_id: str) -> None:
+        """Thaw a paused container."""
+        ...
+
     async def update(self, container_id: str, resources: dict[str, Any]) -> None:
         """Apply new OCI `linux.resources` to a running container's cgroup."""
         ...

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tuibox.engine.domain.container import ContainerRecord, Status
+from tuibox.engine.domain.container import ContainerRecord, Status, validate_name
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound
 from tuibox.engine.events import Event, EventBus
 from tuibox.engine.store.containers import ContainerRecordStore
@@ -163,6 +163,23 @@ class ContainerContext:
     def users_of_image(self, image_id: str) -> list[tuple[str, bool]]:
         """(container ID, running) of each container made from the image."""
         return [(r.id, r.state.running) for r in self.records.values() if r.image_id == image_id]
+
+    def claim_name(self, name: str) -> str:
+        """A valid, free container name (leading slash dropped).
+
+        Raises:
+            InvalidArgument: not a valid name.
+            Conflict: another container has it (Docker's words).
+        """
+        final = validate_name(name)
+        for record in self.records.values():
+            if record.name == final:
+                raise Conflict(
+                    f'Conflict. The container name "/{final}" is already in use by '
+                    f'container "{record.id}". You have to remove (or rename) that '
+                    "container to be able to reuse that name."
+                )
+        return final
 
     def users_of_volume(self, name: str) -> list[str]:
         """IDs of the containers that mount the volume, running or not."""

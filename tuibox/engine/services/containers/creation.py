@@ -8,8 +8,8 @@ from dataclasses import replace
 from typing import Any
 
 from tuibox import timestamps
-from tuibox.engine.domain.container import ContainerRecord, validate_name
-from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
+from tuibox.engine.domain.container import ContainerRecord
+from tuibox.engine.domain.errors import InvalidArgument, NotFound, RuntimeFailure
 from tuibox.engine.domain.host import LimitSupport
 from tuibox.engine.domain.mounts import MountSpec
 from tuibox.engine.domain.names import random_name
@@ -149,15 +149,7 @@ class ContainerCreation:
     def _choose_name(self, name: str | None) -> str:
         records = self.context.records.values()
         if name:
-            final = validate_name(name)
-            for record in records:
-                if record.name == final:
-                    raise Conflict(
-                        f'Conflict. The container name "/{final}" is already in use by '
-                        f'container "{record.id}". You have to remove (or rename) that '
-                        "container to be able to reuse that name."
-                    )
-            return final
+            return self.context.claim_name(name)
         taken = {r.name for r in records}
         for _ in range(RANDOM_NAME_TRIES):
             candidate = random_name()

@@ -67,7 +67,7 @@ class ExitRecorder:
             return
         removing = record.auto_remove and container_id not in context.restarting
         async with context.lock(container_id):
-            if record.state.status is not Status.RUNNING:
+            if not record.state.running:
                 return
             if removing and container_id in context.marked_for_removal:
                 removing = False  # a removal under way (rm -f) finishes the job

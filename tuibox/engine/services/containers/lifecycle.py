@@ -144,11 +144,50 @@ class ContainerLifecycle:
             else:
                 failed = False
                 self.context.publish(record, "kill", signal=str(number))
+                await self.runs.thaw(record)
         if failed:  # the runtime has no live process: it is exiting right now
             await self.runs.wait_for_exit(record, KILL_WAIT_SECONDS)
             raise Conflict(f"cannot kill container: {given}: container {record.id} is not running")
         if number == signals.SIGKILL:
             await self.runs.wait_for_exit(record, KILL_WAIT_SECONDS)
+
+    # --- pause ----------------------------------------------------------------------
+
+    async def pause(self, given: str) -> None:
+        """Freeze every process of the container (the freezer cgroup, through crun).
+
+        Raises:
+            NotFound: no such container.
+            Conflict: it is not running, or paused already.
+        """
+        record = self.context.lookup(given)
+        await self.context.owned(self._set_paused(record, given, paused=True))
+
+    async def unpause(self, given: str) -> None:
+        """Thaw a paused container.
+
+        Raises:
+            NotFound: no such container.
+            Conflict: it is not paused.
+        """
+        record = self.context.lookup(given)
+        await self.context.owned(self._set_paused(record, given, paused=False))
+
+    async def _set_paused(self, record: ContainerRecord, given: str, *, paused: bool) -> None:
+        async with self.context.lock(record.id):
+            self.context.ensure_present(record, given)
+            if paused:
+                record.state.check_can_pause(given)
+            else:
+                record.state.check_can_unpause(given)
+            try:
+                await (self.runtime.pause if paused else self.runtime.resume)(record.id)
+            except RuntimeFailure as err:
+                verb = "pause" if paused else "unpause"
+                raise Conflict(f"Cannot {verb} container {given}: {err}") from err
+            record.state.status = Status.PAUSED if paused else Status.RUNNING
+            self.context.save(record)
+            self.context.publish(record, "pause" if paused else "unpause")
 
     async def restart(self, given: str, timeout: int | None, signal_name: str | None) -> None:
         """Stop if running, then start again; a `--rm` container is not removed meanwhile."""

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from tuibox.engine.domain.container import ContainerRecord, Status, status_text
+from tuibox.engine.domain.container import ContainerRecord, status_text
 from tuibox.engine.domain.errors import EngineError
 from tuibox.engine.services.containers import views
 from tuibox.engine.services.containers.context import ContainerContext
@@ -57,7 +57,7 @@ class ContainerQueries:
         records = sorted(self.context.records.values(), key=lambda r: r.created, reverse=True)
         positive_limit = limit is not None and limit > 0
         if not all_containers and not positive_limit and not filters.get("status"):
-            records = [r for r in records if r.state.status is Status.RUNNING]
+            records = [r for r in records if r.state.running]
         selected = [r for r in records if views.matches(r, compiled)]
         return selected[:limit] if positive_limit else selected
 

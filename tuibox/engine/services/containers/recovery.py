@@ -51,9 +51,10 @@ class ContainerRecovery:
         if status is Status.REMOVING:
             async with self.context.lock(record.id):
                 await self.removal.remove_locked(record)
-        elif status is Status.RUNNING and monitor_alive:
+        elif record.state.running and monitor_alive:
+            await self._sync_paused(record)
             self.exits.watch(record.id)
-        elif status is Status.RUNNING:
+        elif record.state.running:
             code = self.runtime.exit_code(record.id)
             finished = self.runtime.exit_time(record.id)
             await self.exits.record_exit(
@@ -68,6 +69,19 @@ class ContainerRecovery:
                 await self.runs.release(record)
             if record.auto_remove:
                 await self.removal.auto_remove(record)
+
+    async def _sync_paused(self, record: ContainerRecord) -> None:
+        """Take paused or not from the runtime: a pause the last engine did not save."""
+        try:
+            runtime_state = await self.runtime.state(record.id)
+        except RuntimeFailure:
+            return
+        if runtime_state is None or runtime_state.status not in ("running", "paused"):
+            return
+        status = Status.PAUSED if runtime_state.status == "paused" else Status.RUNNING
+        if record.state.status is not status:
+            record.state.status = status
+            self.context.save(record)
 
     async def _finish_interrupted_start(self, record: ContainerRecord) -> None:
         """An engine that died between starting a run and saving the record left it live:

@@ -6,15 +6,22 @@ import asyncio
 import contextlib
 import logging
 import signal as signals
+import time
+from typing import Any
 
+from tuibox import timestamps
 from tuibox.engine.domain.container import ContainerRecord, Status
-from tuibox.engine.domain.errors import Conflict, NotFound, RuntimeFailure
+from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
+from tuibox.engine.domain.labels import label_matches
+from tuibox.engine.domain.time_filter import parse_time_filter
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.runs import KILL_WAIT_SECONDS, Runs
+from tuibox.engine.services.containers.sizes import directory_size
 from tuibox.engine.services.volumes.service import VolumeService
 
 log = logging.getLogger(__name__)
 
+PRUNE_FILTERS = frozenset({"until", "label", "label!"})
 READER_DRAIN_SECONDS = 5.0
 """How long auto-remove waits for attached readers to take a run's last output."""
 
@@ -69,6 +76,7 @@ class ContainerRemoval:
                 context.publish(record, "kill", signal=str(int(signals.SIGKILL)))
                 with contextlib.suppress(RuntimeFailure):  # it may be exiting already
                     await self.runs.runtime.kill(record.id, signals.SIGKILL)
+                await self.runs.thaw(record)
         try:
             if was_running:
                 await self.runs.wait_for_exit(record, KILL_WAIT_SECONDS)
@@ -98,6 +106,39 @@ class ContainerRemoval:
         await self.runs.release(record)
         await asyncio.to_thread(context.store.delete, record.id)
         context.forget(record.id)
+
+    async def prune(self, filters: dict[str, list[str]]) -> dict[str, Any]:
+        """POST /containers/prune: remove every container that is not running.
+
+        Filters: `until` (created before), `label` and `label!` (Docker's).
+
+        Raises:
+            InvalidArgument: an unknown filter or a bad time.
+        """
+        for key in filters:
+            if key not in PRUNE_FILTERS:
+                raise InvalidArgument(f"invalid filter '{key}'")
+        now = time.time()
+        untils = [parse_time_filter("until", v, now) for v in filters.get("until", [])]
+        deleted: list[str] = []
+        reclaimed = 0
+        for record in list(self.context.records.values()):
+            if record.state.running or record.id in self.context.marked_for_removal:
+                continue
+            created = (timestamps.parse_ns(record.created) or 0) / 1e9
+            labels = record.config.get("Labels") or {}
+            if any(created >= until for until in untils):
+                continue
+            if not all(label_matches(labels, w) for w in filters.get("label", [])):
+                continue
+            if any(label_matches(labels, w) for w in filters.get("label!", [])):
+                continue
+            size = await asyncio.to_thread(directory_size, self.context.paths(record.id).upper)
+            with contextlib.suppress(NotFound, Conflict):  # started or removed meanwhile
+                await self.context.owned(self.remove_record(record, record.id, force=False))
+                deleted.append(record.id)
+                reclaimed += size
+        return {"ContainersDeleted": deleted, "SpaceReclaimed": reclaimed}
 
     async def auto_remove(
         self, record: ContainerRecord, *, drain: bool = True, marked: bool = False

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from tuibox.engine.domain.container import ContainerRecord
+from tuibox.engine.domain.container import ContainerRecord, Status
 from tuibox.engine.domain.errors import RuntimeFailure
 from tuibox.engine.events import container_event
 from tuibox.engine.layers.mounts import RootfsMounter
@@ -34,6 +34,18 @@ class Runs:
         self.context.publish(record, "kill", signal=str(number))
         with contextlib.suppress(RuntimeFailure):
             await self.runtime.kill(record.id, number)
+        await self.thaw(record)
+
+    async def thaw(self, record: ContainerRecord) -> None:
+        """Unpause a paused container after a signal, so a frozen process gets it."""
+        if record.state.status is not Status.PAUSED:
+            return
+        with contextlib.suppress(RuntimeFailure):  # it may have ended meanwhile
+            await self.runtime.resume(record.id)
+        if record.state.status is Status.PAUSED:
+            record.state.status = Status.RUNNING
+            self.context.save(record)
+            self.context.publish(record, "unpause")
 
     async def wait_for_exit(self, record: ContainerRecord, timeout: float | None) -> bool:
         """Wait until the current run is recorded as ended; False on timeout."""

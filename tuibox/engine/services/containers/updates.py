@@ -75,6 +75,28 @@ class ContainerUpdates:
         return {"Warnings": []}
 
 
+    async def rename(self, given: str, new_name: str) -> None:
+        """`docker rename`: the name changes, running or not; the record is saved.
+
+        Raises:
+            NotFound: no such container.
+            InvalidArgument: no new name, an invalid one, or the current one.
+            Conflict: another container has the name.
+        """
+        if not new_name:
+            raise InvalidArgument("the new name is missing: pass name=NEW_NAME")
+        record = self.context.lookup(given)
+        async with self.context.lock(record.id):
+            self.context.ensure_present(record, given)
+            if new_name.lstrip("/") == record.name:
+                raise InvalidArgument("Renaming a container with the same name as its current name")
+            final = self.context.claim_name(new_name)
+            old = record.name
+            record.name = final
+            self.context.save(record)
+            self.context.publish(record, "rename", oldName=f"/{old}")
+
+
 def _check_fields(body: dict[str, Any]) -> None:
     if not isinstance(body, dict):
         raise InvalidArgument("the update body must be a JSON object")

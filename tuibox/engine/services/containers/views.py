@@ -73,7 +73,7 @@ def inspect(
         "Args": list(record.args),
         "State": {
             "Status": state.status.value,
-            "Running": state.status is Status.RUNNING,
+            "Running": state.running,
             "Paused": state.status is Status.PAUSED,
             "Restarting": state.status is Status.RESTARTING,
             "OOMKilled": state.oom_killed,

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from tuibox.engine.domain.container import ContainerRecord, Status
+from tuibox.engine.domain.container import ContainerRecord
 from tuibox.engine.domain.errors import RuntimeFailure
 from tuibox.engine.metrics import HostSample
 from tuibox.engine.services.containers.context import ContainerContext
@@ -114,7 +114,7 @@ class StatsSampler:
     async def sample(self) -> Tick:
         """Read the host and every running container once, record it, wake the waiters."""
         running = [r for r in self.context.records.values()
-                   if r.state.status is Status.RUNNING and r.state.pid > 0]  # fmt: skip
+                   if r.state.running and r.state.pid > 0]  # fmt: skip
         targets = [(r.id, self.cgroup_path(r), r.state.pid) for r in running]
         running_ids = {container_id for container_id, _, _ in targets}
         stopped = [path for cid, path in self._sampled.items() if cid not in running_ids]

@@ -7,7 +7,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from tuibox.engine.domain.container import Status
 from tuibox.engine.domain.errors import Conflict
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.stats import top
@@ -48,7 +47,7 @@ class StatsService:
             record = self.context.records.get(container_id)
             if record is None:
                 return  # removed: the stream ends, as Docker's does
-            if record.state.status is Status.RUNNING:
+            if record.state.running:
                 previous, current = self.sampler.readings(container_id)
                 if current is not None and current.time_ns // 1_000_000_000 < time.time() - 3:
                     previous = current = None  # a reading of an earlier run
@@ -91,7 +90,7 @@ class StatsService:
             InvalidArgument: ps_args that ps refuses or that leave out the PID column.
         """
         record = self.context.lookup(given)
-        if record.state.status is not Status.RUNNING:
+        if not record.state.running:
             raise Conflict(f"container {record.id} is not running")
         arguments = top.ps_arguments(ps_args)
         cgroup_path = self.sampler.cgroup_path(record)

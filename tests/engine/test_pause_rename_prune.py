@@ -1,0 +1,104 @@
+"""`docker pause`/`unpause` (the freezer), `rename`, `container prune` against the real engine."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.engine.conftest import EngineProcess
+
+pytestmark = pytest.mark.engine
+
+CGROUPS = Path("/sys/fs/cgroup")
+
+
+@pytest.fixture
+def cli(engine: EngineProcess) -> Iterator[EngineProcess]:
+    """The engine with busybox pulled; containers a test left are removed afterwards."""
+    assert engine.docker("pull", "busybox").returncode == 0
+    before = set(engine.docker("ps", "-aq", "--no-trunc").stdout.split())
+    yield engine
+    for leftover in set(engine.docker("ps", "-aq", "--no-trunc").stdout.split()) - before:
+        engine.docker("rm", "-f", leftover)
+
+
+def _ok(cli: EngineProcess, *args: str) -> str:
+    result = cli.docker(*args)
+    assert result.returncode == 0, (args, result.stderr)
+    return result.stdout
+
+
+def _log_lines(cli: EngineProcess, name: str) -> int:
+    return len(_ok(cli, "logs", name).splitlines())
+
+
+def test_pause_freezes_the_processes_and_unpause_thaws_them(cli: EngineProcess) -> None:
+    container_id = _ok(cli, "run", "-d", "--name", "ticker", "busybox",
+                       "sh", "-c", "while :; do echo tick; sleep 0.1; done").strip()  # fmt: skip
+    time.sleep(0.5)
+    _ok(cli, "pause", "ticker")
+    freezer = CGROUPS / "freezer" / cli.root.name / container_id / "freezer.state"
+    assert freezer.read_text().strip() == "FROZEN"
+    status = _ok(cli, "ps", "--filter", "name=ticker", "--format", "{{.Status}}").strip()
+    assert status.endswith("(Paused)"), status
+    assert _ok(cli, "inspect", "-f", "{{.State.Status}} {{.State.Running}} {{.State.Paused}}",
+               "ticker").strip() == "paused true true"  # fmt: skip
+    frozen_at = _log_lines(cli, "ticker")
+    time.sleep(0.6)
+    assert _log_lines(cli, "ticker") == frozen_at, "a paused container writes nothing"
+    again = cli.docker("pause", "ticker")
+    assert again.returncode != 0 and "is already paused" in again.stderr
+    _ok(cli, "unpause", "ticker")
+    assert freezer.read_text().strip() == "THAWED"
+    time.sleep(0.6)
+    assert _log_lines(cli, "ticker") > frozen_at
+
+
+def test_a_paused_container_stops_kills_and_needs_force_to_be_removed(cli: EngineProcess) -> None:
+    _ok(cli, "run", "-d", "--name", "napper", "busybox", "sleep", "300")
+    _ok(cli, "pause", "napper")
+    refused = cli.docker("rm", "napper")
+    assert refused.returncode != 0 and "cannot remove a paused container" in refused.stderr
+    _ok(cli, "stop", "-t", "1", "napper")
+    assert _ok(cli, "inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}",
+               "napper").strip() == "exited 137"  # fmt: skip
+    _ok(cli, "start", "napper")
+    _ok(cli, "pause", "napper")
+    _ok(cli, "kill", "-s", "KILL", "napper")
+    assert _ok(cli, "wait", "napper").strip() == "137"
+    _ok(cli, "start", "napper")
+    _ok(cli, "pause", "napper")
+    _ok(cli, "rm", "-f", "napper")
+    assert "napper" not in _ok(cli, "ps", "-a", "--format", "{{.Names}}")
+
+
+def test_rename_keeps_the_container_and_its_run(cli: EngineProcess) -> None:
+    container_id = _ok(cli, "run", "-d", "--name", "before", "busybox", "sleep", "300").strip()
+    _ok(cli, "create", "--name", "occupied", "busybox", "true")
+    _ok(cli, "rename", "before", "after")
+    assert _ok(cli, "inspect", "-f", "{{.Id}} {{.Name}} {{.State.Running}}", "after").strip() == (
+        f"{container_id} /after true")  # fmt: skip
+    clash = cli.docker("rename", "after", "occupied")
+    assert clash.returncode != 0 and 'The container name "/occupied" is already in use' in (
+        clash.stderr)  # fmt: skip
+    assert cli.docker("inspect", "before").returncode != 0
+
+
+def test_container_prune_removes_only_what_has_stopped(cli: EngineProcess) -> None:
+    keep = _ok(cli, "run", "-d", "busybox", "sleep", "300").strip()
+    done = _ok(cli, "run", "-d", "busybox", "true").strip()
+    _ok(cli, "wait", done)
+    labelled = _ok(cli, "run", "-d", "--label", "keep=1", "busybox", "true").strip()
+    _ok(cli, "wait", labelled)
+    out = _ok(cli, "container", "prune", "-f", "--filter", "label!=keep")
+    assert done in out and labelled not in out
+    remaining = set(_ok(cli, "ps", "-aq", "--no-trunc").split())
+    assert keep in remaining and labelled in remaining and done not in remaining
+    with cli.client() as client:
+        body = client.post("/v1.44/containers/prune",
+                           params={"filters": json.dumps({"until": ["1h"]})}).json()
+    assert body == {"ContainersDeleted": [], "SpaceReclaimed": 0}  # made within the hour
