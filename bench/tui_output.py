@@ -200,6 +200,15 @@ class ScriptedEngineClient:
     async def kill(self, container_id: str, signal: str | None = None) -> None:
         return None
 
+    async def pause(self, container_id: str) -> None:
+        return None
+
+    async def unpause(self, container_id: str) -> None:
+        return None
+
+    async def rename(self, container_id: str, new_name: str) -> None:
+        return None
+
     async def remove_container(self, container_id: str, force: bool = False) -> None:
         raise NotFoundError(f"No such container: {container_id}", 404)
 

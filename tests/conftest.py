@@ -254,6 +254,21 @@ class FakeEngineClient:
     async def kill(self, container_id: str, signal: str | None = None) -> None:
         await self._answer("kill", container_id, signal)
 
+    async def pause(self, container_id: str) -> None:
+        await self._answer("pause", container_id)
+        self._set_state(container_id, state="paused", status="Up 2 hours (Paused)")
+
+    async def unpause(self, container_id: str) -> None:
+        await self._answer("unpause", container_id)
+        self._set_state(container_id, state="running", status="Up 2 hours")
+
+    async def rename(self, container_id: str, new_name: str) -> None:
+        await self._answer("rename", container_id, new_name)
+        self.containers = [
+            replace(c, names=(f"/{new_name}",)) if c.id == container_id else c
+            for c in self.containers
+        ]
+
     async def remove_container(self, container_id: str, force: bool = False) -> None:
         await self._answer("remove_container", container_id, force)
         self._container(container_id)

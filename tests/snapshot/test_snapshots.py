@@ -55,6 +55,14 @@ def test_delete_confirm_modal(snap_compare: Callable[..., bool], make_app: MakeA
     )
 
 
+def test_signal_picker(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
+    assert snap_compare(make_app(), press=["K"], run_before=settle, terminal_size=TERMINAL_SIZE)
+
+
+def test_rename_modal(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
+    assert snap_compare(make_app(), press=["n"], run_before=settle, terminal_size=TERMINAL_SIZE)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_main_screen_with_figures(
     snap_compare: Callable[..., bool], make_app: MakeApp, fake_client: FakeEngineClient,

@@ -232,6 +232,18 @@ class EngineClient:
         params = {"signal": signal} if signal else None
         await self._call("POST", f"/containers/{container_id}/kill", params=params)
 
+    async def pause(self, container_id: str) -> None:
+        """POST /containers/{id}/pause: freeze its processes."""
+        await self._call("POST", f"/containers/{container_id}/pause")
+
+    async def unpause(self, container_id: str) -> None:
+        """POST /containers/{id}/unpause."""
+        await self._call("POST", f"/containers/{container_id}/unpause")
+
+    async def rename(self, container_id: str, new_name: str) -> None:
+        """POST /containers/{id}/rename?name=new_name."""
+        await self._call("POST", f"/containers/{container_id}/rename", params={"name": new_name})
+
     async def remove_container(self, container_id: str, force: bool = False) -> None:
         """DELETE /containers/{id}; `force` kills a running container first."""
         await self._call("DELETE", f"/containers/{container_id}", params={"force": int(force)})

@@ -18,6 +18,8 @@ from tuibox.messages import EngineReached, PollFailed
 from tuibox.panes.engine_pane import EnginePane
 from tuibox.screens.confirm import ConfirmModal
 from tuibox.screens.container import ContainerScreen
+from tuibox.screens.rename import RenameModal
+from tuibox.screens.signal_picker import SignalPicker
 from tuibox.stats_feed import StatsFeed
 from tuibox.widgets.container_table import ContainerTable
 from tuibox.widgets.visibility import is_shown
@@ -37,6 +39,9 @@ class ContainersPane(EnginePane):
         Binding("S", "stop_container", "Stop"),
         Binding("R", "restart_container", "Restart"),
         Binding("d", "delete_container", "Delete"),
+        Binding("p", "toggle_pause", "Pause"),
+        Binding("K", "kill_container", "Kill"),
+        Binding("n", "rename_container", "Rename"),
         Binding("l", "show_logs", "Logs"),
         Binding("enter", "open_container", "Details", key_display="Enter", show=False),
     ]
@@ -202,6 +207,59 @@ class ContainersPane(EnginePane):
 
         self.app.push_screen(ConfirmModal("Delete container", question, "Delete"), on_answer)
 
+    def action_toggle_pause(self) -> None:
+        """Pause the selected container, or unpause it if it is paused."""
+        if (container := self._require_selection()) is None:
+            return
+        if container.state == "paused":
+
+            async def unpause() -> str:
+                await self.client.unpause(container.id)
+                return f"Unpaused {container.name}."
+
+            self.run_engine_action(container.id, "Unpause failed", unpause)
+            return
+
+        async def pause() -> str:
+            await self.client.pause(container.id)
+            return f"Paused {container.name}: its processes are frozen until unpaused (p)."
+
+        self.run_engine_action(container.id, "Pause failed", pause)
+
+    def action_kill_container(self) -> None:
+        """Pick a signal, then send it to the selected container."""
+        if (container := self._require_selection()) is None:
+            return
+
+        def on_pick(signal: str | None) -> None:
+            if signal is None:
+                return
+
+            async def kill() -> str:
+                await self.client.kill(container.id, signal)
+                return f"Sent SIG{signal} to {container.name}."
+
+            self.run_engine_action(container.id, "Kill failed", kill)
+
+        self.app.push_screen(SignalPicker(container.name), on_pick)
+
+    def action_rename_container(self) -> None:
+        """Ask for a new name, then rename the selected container."""
+        if (container := self._require_selection()) is None:
+            return
+
+        def on_name(new_name: str | None) -> None:
+            if not new_name:
+                return
+
+            async def rename() -> str:
+                await self.client.rename(container.id, new_name)
+                return f"Renamed {container.name} to {new_name}."
+
+            self.run_engine_action(container.id, "Rename failed", rename)
+
+        self.app.push_screen(RenameModal(container.name), on_name)
+
     def action_show_logs(self) -> None:
         """Open the selected container's detail screen on its Logs tab (following)."""
         if (container := self._require_selection()) is None:
@@ -216,10 +274,6 @@ class ContainersPane(EnginePane):
         event.stop()
         self.action_open_container()
 
-    # --- HOOK: the container detail screen -------------------------------------------------
-    # tuibox/screens/container.py (ContainerScreen) is written separately: Enter pushes it
-    # with the same client, feed and clock, and only says so in a build without it. Nothing
-    # else here depends on that module.
     def action_open_container(self) -> None:
         """Open the selected container's detail screen on its Stats tab."""
         if (container := self._require_selection()) is None:
