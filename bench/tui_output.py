@@ -60,6 +60,7 @@ from tuibox.client.models import (  # noqa: E402
     PingInfo,
     RegistryConfig,
     VersionInfo,
+    VolumeSummary,
 )
 from tuibox.client.stats_models import (  # noqa: E402
     HostStats,
@@ -199,6 +200,18 @@ class ScriptedEngineClient:
 
     async def kill(self, container_id: str, signal: str | None = None) -> None:
         return None
+
+    async def list_volumes(self) -> list[VolumeSummary]:
+        return []
+
+    async def create_volume(self, name: str) -> VolumeSummary:
+        raise NotFoundError("volumes are not scripted", 404)
+
+    async def remove_volume(self, name: str) -> None:
+        raise NotFoundError(f"get {name}: no such volume", 404)
+
+    async def prune_volumes(self) -> tuple[list[str], int]:
+        return [], 0
 
     async def pause(self, container_id: str) -> None:
         return None

@@ -25,6 +25,7 @@ from tuibox.client.models import (
     PingInfo,
     RegistryConfig,
     VersionInfo,
+    VolumeSummary,
 )
 from tuibox.client.protocol import EngineClientProtocol
 from tuibox.client.stats_models import (
@@ -34,6 +35,7 @@ from tuibox.client.stats_models import (
     StatsHistory,
     StatsSample,
 )
+from tuibox.timestamps import format_unix
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "snapshots"
 FROZEN_NOW = 1_750_000_000.0
@@ -96,6 +98,19 @@ def sample_images() -> list[ImageSummary]:
             created=int(FROZEN_NOW - 400 * 86400), size=1_234_567_890, containers=0,
         ),
     ]
+
+
+def sample_volumes() -> list[VolumeSummary]:
+    """A named volume in use, a named one unused, and an unused anonymous one."""
+    anonymous = (("com.docker.volume.anonymous", ""),)
+    return [
+        VolumeSummary("pgdata", "local", "/var/lib/tuibox/volumes/pgdata/_data",
+                      format_unix(FROZEN_NOW - 12 * 86400), (("app", "db"),), in_use=True),
+        VolumeSummary("cache", "local", "/var/lib/tuibox/volumes/cache/_data",
+                      format_unix(FROZEN_NOW - 3 * 86400), in_use=False),
+        VolumeSummary("9e" * 32, "local", f"/var/lib/tuibox/volumes/{'9e' * 32}/_data",
+                      format_unix(FROZEN_NOW - 5400), anonymous, in_use=False),
+    ]  # fmt: skip
 
 
 def sample_info() -> EngineInfo:
@@ -168,6 +183,7 @@ class FakeEngineClient:
     def __init__(self) -> None:
         self.containers = sample_containers()
         self.images = sample_images()
+        self.volumes = sample_volumes()
         self.engine_info = sample_info()
         self.calls: list[tuple[str, tuple[object, ...]]] = []
         self.fail: dict[str, Exception] = {}
@@ -253,6 +269,29 @@ class FakeEngineClient:
 
     async def kill(self, container_id: str, signal: str | None = None) -> None:
         await self._answer("kill", container_id, signal)
+
+    async def list_volumes(self) -> list[VolumeSummary]:
+        await self._answer("list_volumes")
+        return list(self.volumes)
+
+    async def create_volume(self, name: str) -> VolumeSummary:
+        await self._answer("create_volume", name)
+        volume = VolumeSummary(name or "f0" * 32, "local", f"/var/lib/tuibox/volumes/{name}/_data",
+                               format_unix(FROZEN_NOW), in_use=False)  # fmt: skip
+        self.volumes = [v for v in self.volumes if v.name != volume.name] + [volume]
+        return volume
+
+    async def remove_volume(self, name: str) -> None:
+        await self._answer("remove_volume", name)
+        if not any(v.name == name for v in self.volumes):
+            raise NotFoundError(f"get {name}: no such volume", 404)
+        self.volumes = [v for v in self.volumes if v.name != name]
+
+    async def prune_volumes(self) -> tuple[list[str], int]:
+        await self._answer("prune_volumes")
+        gone = [v.name for v in self.volumes if v.anonymous and not v.in_use]
+        self.volumes = [v for v in self.volumes if v.name not in gone]
+        return gone, 4096 * len(gone)
 
     async def pause(self, container_id: str) -> None:
         await self._answer("pause", container_id)

@@ -55,6 +55,10 @@ def test_delete_confirm_modal(snap_compare: Callable[..., bool], make_app: MakeA
     )
 
 
+def test_volumes_pane(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
+    assert snap_compare(make_app(), press=["4"], run_before=settle, terminal_size=TERMINAL_SIZE)
+
+
 def test_signal_picker(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
     assert snap_compare(make_app(), press=["K"], run_before=settle, terminal_size=TERMINAL_SIZE)
 

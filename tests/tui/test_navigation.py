@@ -12,6 +12,7 @@ from tests.tui.conftest import RunApp, Session
 from tuibox.client.models import LogChunk
 from tuibox.screens import ContainerScreen, HelpScreen, MainScreen
 from tuibox.widgets import ContainerTable, EngineHeader, ImageTable, RegistryTable
+from tuibox.widgets.volume_table import VolumeTable
 
 
 def active_pane(session: Session) -> str:
@@ -35,9 +36,16 @@ async def test_panes_switch_with_tab_shift_tab_and_numbers(run_app: RunApp) -> N
         assert active_pane(session) == "registries"
         assert isinstance(session.app.focused, RegistryTable)
         await session.press("tab")
+        assert active_pane(session) == "volumes"
+        assert isinstance(session.app.focused, VolumeTable)
+        await session.press("tab")
         assert active_pane(session) == "containers"
         await session.press("shift+tab")
+        assert active_pane(session) == "volumes"
+        await session.press("shift+tab")
         assert active_pane(session) == "registries"
+        await session.press("4")
+        assert active_pane(session) == "volumes"
         await session.press("2")
         assert active_pane(session) == "images"
         await session.press("1")

@@ -7,7 +7,7 @@ from textual.widgets import Input, OptionList
 from tests.tui.conftest import RunApp, Session
 from tuibox.client.errors import ConflictError
 from tuibox.screens import MainScreen
-from tuibox.screens.rename import RenameModal
+from tuibox.screens.name_prompt import NamePrompt
 from tuibox.screens.signal_picker import SIGNALS, SignalPicker
 from tuibox.widgets import ContainerTable
 
@@ -63,13 +63,13 @@ async def test_n_renames_with_the_name_checked_first(run_app: RunApp) -> None:
     async with run_app() as session:
         await session.press("n")
         modal = session.app.screen
-        assert isinstance(modal, RenameModal)
+        assert isinstance(modal, NamePrompt)
         field = modal.query_one(Input)
         assert field.value == "web"
         field.value = "bad name"
         await session.press("enter")
-        assert isinstance(session.app.screen, RenameModal), "an invalid name stays in the box"
-        assert "two or more of" in str(modal.query_one("#rename-problem").render())
+        assert isinstance(session.app.screen, NamePrompt), "an invalid name stays in the box"
+        assert "two or more of" in str(modal.query_one("#name-problem").render())
         assert session.fake.called("rename") == []
         field.value = "frontend"
         await session.press("enter")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ from tuibox.client.models import (
     LogChunk,
     PingInfo,
     VersionInfo,
+    VolumeSummary,
 )
 from tuibox.client.responses import json_body, parse_list, parse_object
 from tuibox.client.stats import cpu_limit_cores, sample_from_docker
@@ -187,6 +189,29 @@ class EngineClient:
     async def list_images(self) -> list[ImageSummary]:
         """GET /images/json: the tagged and dangling top-level images."""
         return parse_list(await self._call("GET", "/images/json"), ImageSummary.from_json)
+
+    async def list_volumes(self) -> list[VolumeSummary]:
+        """GET /volumes, twice: all of them, then the dangling ones, to say which are used."""
+        every = await self._call("GET", "/volumes")
+        unused = await self._call(
+            "GET", "/volumes", params={"filters": json.dumps({"dangling": ["true"]})}
+        )
+        dangling = {v.name for v in parse_object(unused, _volumes)}
+        return [replace(v, in_use=v.name not in dangling) for v in parse_object(every, _volumes)]
+
+    async def create_volume(self, name: str) -> VolumeSummary:
+        """POST /volumes/create; an empty name makes an anonymous-looking random one."""
+        response = await self._call("POST", "/volumes/create", json={"Name": name})
+        return parse_object(response, VolumeSummary.from_json)
+
+    async def remove_volume(self, name: str) -> None:
+        """DELETE /volumes/{name}: refused (409) while a container uses it."""
+        await self._call("DELETE", f"/volumes/{name}")
+
+    async def prune_volumes(self) -> tuple[list[str], int]:
+        """POST /volumes/prune: the unused anonymous volumes; (names removed, bytes freed)."""
+        response = await self._call("POST", "/volumes/prune")
+        return parse_object(response, _pruned)
 
     async def inspect_container(self, container_id: str) -> dict[str, Any]:
         """GET /containers/{id}/json, returned as the engine's raw JSON object."""
@@ -368,3 +393,13 @@ async def engine_answers(socket_path: str, timeout: float = 2.0) -> bool:
         except httpx.HTTPError:
             return False
     return response.status_code == 200
+
+
+def _pruned(body: Mapping[str, Any]) -> tuple[list[str], int]:
+    return [str(n) for n in body.get("VolumesDeleted") or []], int(body.get("SpaceReclaimed") or 0)
+
+
+def _volumes(body: Mapping[str, Any]) -> list[VolumeSummary]:
+    """The Volumes array of a GET /volumes answer (null when there are none)."""
+    return [VolumeSummary.from_json(raw) for raw in body.get("Volumes") or []
+            if isinstance(raw, dict)]  # fmt: skip

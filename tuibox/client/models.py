@@ -235,6 +235,41 @@ class ImageSummary:
         )
 
 
+ANONYMOUS_VOLUME_LABEL = "com.docker.volume.anonymous"
+
+
+@dataclass(frozen=True)
+class VolumeSummary:
+    """One volume of GET /volumes, and whether a container uses it."""
+
+    name: str
+    driver: str
+    mountpoint: str
+    created_at: str
+    labels: tuple[tuple[str, str], ...] = ()
+    in_use: bool | None = None
+    """Whether a container mounts it (None: not known yet)."""
+
+    @property
+    def anonymous(self) -> bool:
+        """Made for one container (`-v /path`, VOLUME), not named by a user."""
+        return any(key == ANONYMOUS_VOLUME_LABEL for key, _ in self.labels)
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> VolumeSummary:
+        """Parse a Volume object."""
+        labels = raw.get("Labels")
+        pairs = tuple(sorted((str(k), str(v)) for k, v in labels.items())) if isinstance(
+            labels, Mapping) else ()  # fmt: skip
+        return cls(
+            name=_str(raw, "Name"),
+            driver=_str(raw, "Driver"),
+            mountpoint=_str(raw, "Mountpoint"),
+            created_at=_str(raw, "CreatedAt"),
+            labels=pairs,
+        )
+
+
 @dataclass(frozen=True)
 class ContainerStartResult:
     """Outcome of a start: already_started is True when the engine answered 304."""

@@ -18,7 +18,7 @@ from tuibox.messages import EngineReached, PollFailed
 from tuibox.panes.engine_pane import EnginePane
 from tuibox.screens.confirm import ConfirmModal
 from tuibox.screens.container import ContainerScreen
-from tuibox.screens.rename import RenameModal
+from tuibox.screens.name_prompt import NamePrompt
 from tuibox.screens.signal_picker import SignalPicker
 from tuibox.stats_feed import StatsFeed
 from tuibox.widgets.container_table import ContainerTable
@@ -258,7 +258,7 @@ class ContainersPane(EnginePane):
 
             self.run_engine_action(container.id, "Rename failed", rename)
 
-        self.app.push_screen(RenameModal(container.name), on_name)
+        self.app.push_screen(NamePrompt(f"Rename {container.name}", container.name), on_name)
 
     def action_show_logs(self) -> None:
         """Open the selected container's detail screen on its Logs tab (following)."""

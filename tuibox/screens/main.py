@@ -1,4 +1,4 @@
-"""Provides MainScreen: the engine header and the Containers, Images and Registries panes."""
+"""Provides MainScreen: the engine header and the Containers, Images, Registries, Volumes panes."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tuibox.panes.containers import ContainersPane
 from tuibox.panes.engine_pane import EnginePane
 from tuibox.panes.images import ImagesPane
 from tuibox.panes.registries import RegistriesPane
+from tuibox.panes.volumes import VolumesPane
 from tuibox.screens.confirm import ConfirmModal
 from tuibox.screens.help import (
     CONTAINER_ENTRIES,
@@ -29,7 +30,7 @@ from tuibox.stats_feed import StatsFeed
 from tuibox.widgets.engine_header import EngineHeader, EngineView
 from tuibox.widgets.visibility import is_shown
 
-PANE_IDS = ("containers", "images", "registries")
+PANE_IDS = ("containers", "images", "registries", "volumes")
 
 
 class MainScreen(Screen[None]):
@@ -46,6 +47,7 @@ class MainScreen(Screen[None]):
         Binding("1", "show_pane('containers')", "Containers", show=False),
         Binding("2", "show_pane('images')", "Images", show=False),
         Binding("3", "show_pane('registries')", "Registries", show=False),
+        Binding("4", "show_pane('volumes')", "Volumes", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("o", "overview", "Overview", show=False),
     ]
@@ -95,6 +97,8 @@ class MainScreen(Screen[None]):
                 yield RegistriesPane(
                     client, clock=clock, poll_interval=interval, id="registries-pane"
                 )
+            with TabPane("4 Volumes", id="volumes"):
+                yield VolumesPane(client, clock=clock, poll_interval=interval, id="volumes-pane")
         yield Footer()
 
     def show_engine_view(self, view: EngineView) -> None:
@@ -105,7 +109,7 @@ class MainScreen(Screen[None]):
 
     @property
     def active_pane(self) -> str:
-        """The ID of the pane shown: containers, images or registries."""
+        """The ID of the pane shown: containers, images, registries or volumes."""
         return self.query_one(TabbedContent).active
 
     def action_show_pane(self, pane_id: str) -> None:
@@ -192,6 +196,7 @@ def help_entries(app_bindings: list[BindingType]) -> list[HelpEntry]:
         *MOVEMENT_ENTRIES,
         *binding_entries("Containers", ContainersPane.BINDINGS),
         *binding_entries("Images", ImagesPane.BINDINGS),
+        *binding_entries("Volumes", VolumesPane.BINDINGS),
         *binding_entries("Overview", OverviewScreen.BINDINGS),
         *CONTAINER_ENTRIES,
         *binding_entries("Confirm", ConfirmModal.BINDINGS),
