@@ -1,0 +1,59 @@
+"""The TUI's client against the real engine: pause, rename, CPU limit and the volume calls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from tests.engine.conftest import EngineProcess
+from tuibox.client.client import EngineClient
+from tuibox.client.errors import ConflictError
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture
+def cli(engine: EngineProcess) -> Iterator[EngineProcess]:
+    """The engine with busybox pulled; what a test left is removed afterwards."""
+    assert engine.docker("pull", "busybox").returncode == 0
+    yield engine
+    for container in engine.docker("ps", "-aq", "--filter", "label=client-test").stdout.split():
+        engine.docker("rm", "-f", container)
+    for volume in ("client-vol",):
+        engine.docker("volume", "rm", "-f", volume)
+
+
+def test_the_clients_container_and_volume_calls(cli: EngineProcess) -> None:
+    run = cli.docker("run", "-d", "--label", "client-test", "--name", "client-c", "--cpus", "0.5",
+                     "-v", "/anon", "busybox", "sleep", "300")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    container_id = run.stdout.strip()
+
+    async def scenario() -> None:
+        client = EngineClient(str(cli.socket))
+        try:
+            assert await client.cpu_limit(container_id) == 0.5
+            await client.pause(container_id)
+            (summary,) = [c for c in await client.list_containers() if c.id == container_id]
+            assert summary.state == "paused" and summary.status.endswith("(Paused)")
+            await client.unpause(container_id)
+            await client.rename(container_id, "client-renamed")
+            names = {c.id: c.name for c in await client.list_containers()}
+            assert names[container_id] == "client-renamed"
+            created = await client.create_volume("client-vol")
+            assert created.name == "client-vol" and not created.anonymous
+            volumes = {v.name: v for v in await client.list_volumes()}
+            assert volumes["client-vol"].in_use is False
+            anonymous = [v for v in volumes.values() if v.anonymous and v.in_use]
+            assert len(anonymous) == 1, "the container's -v /anon"
+            with pytest.raises(ConflictError, match="volume is in use"):
+                await client.remove_volume(anonymous[0].name)
+            await client.remove_volume("client-vol")
+            removed, _ = await client.prune_volumes()
+            assert anonymous[0].name not in removed
+        finally:
+            await client.close()
+
+    asyncio.run(scenario())
