@@ -26,7 +26,7 @@ fi
 
 # crun + conmon run containers; docker-registry and busybox-static make the demo registry
 # and its images; iproute2 is for looking at container networks (ip netns, ip link).
-PACKAGES=(crun conmon docker-registry busybox-static iproute2)
+PACKAGES=(crun conmon docker-registry busybox-static iproute2 tini)
 
 # The tests drive a docker CLI, and the README has demo users type docker commands. Without
 # one on PATH, Debian's docker.io brings it (20.10); only its `docker` client is ever used:

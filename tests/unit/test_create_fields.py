@@ -11,6 +11,7 @@ import pytest
 
 from tests.captured_bodies import CAPTURED
 from tests.fakes.host import LIMITS
+from tuibox.engine.domain.capabilities import ALL_CAPABILITIES
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.containers.rules.create import validate_create_body
 from tuibox.engine.services.containers.rules.fields import (
@@ -22,6 +23,7 @@ from tuibox.engine.services.containers.rules.fields import (
 )
 from tuibox.engine.services.containers.rules.limits import check_limits
 from tuibox.engine.services.containers.rules.mounts import parse_mounts
+from tuibox.engine.services.containers.rules.security import security_settings
 
 CLI_CLIENTS = ("docker-cli-20.10.24", "docker-cli-28.2.2")
 PY_CLIENTS = ("docker-py-7.2-create", "docker-py-7.2-run", "docker-py-7.2-api")
@@ -41,9 +43,19 @@ HONOURED_CLI_CASES = {
     "--mount anon volume", "--mount bind", "--mount bind ro", "--mount tmpfs", "--mount volume",
     "--tmpfs", "--tmpfs opts", "--volume-driver", "--volumes-from", "--volumes-from ro",
     "-v anonymous", "-v bind", "-v bind opts", "-v bind ro", "-v named", "-v named ro",
+    "--cap-add", "--cap-add ALL", "--cap-drop", "--cap-drop ALL", "--cgroupns private",
+    "--device", "--device short", "--device-cgroup-rule", "--domainname", "--group-add",
+    "--group-add gid", "--init", "--oom-score-adj", "--privileged", "--read-only",
+    "--security-opt label=disable", "--security-opt no-new-privileges",
+    "--security-opt no-new-privileges:true", "--security-opt seccomp=file",
+    "--security-opt seccomp=unconfined", "--security-opt systempaths=unconfined",
+    "--shm-size", "--sysctl", "--ulimit", "--ulimit soft-only",
 }  # fmt: skip
 """Flags whose create body tuibox honours: they set nothing else, or only what Docker's
 own defaults are (`--ipc private`, `--cgroupns host` on cgroup v1), or act in the client."""
+
+GRANTABLE = tuple(cap for cap in ALL_CAPABILITIES if cap != "CAP_SYS_RESOURCE")
+"""What the engine holds on this machine kind: every capability but CAP_SYS_RESOURCE."""
 
 HONOURED_BY_CLIENT = {
     "docker-cli-20.10.24": set(),
@@ -83,7 +95,9 @@ HONOURED_PY_CASES = {
     "nano_cpus", "cpu_shares", "cpu_period", "cpu_quota", "cpuset_cpus", "cpuset_mems",
     "pids_limit", "mounts bind", "mounts tmpfs", "mounts volume", "tmpfs dict", "tmpfs list",
     "volume_driver", "volumes dict", "volumes dict named", "volumes list", "volumes_from",
-    "api: volumes list",
+    "api: volumes list", "cap_add", "cap_drop", "cgroupns", "device_cgroup_rules", "devices",
+    "devices short", "domainname", "group_add", "init", "oom_score_adj", "privileged",
+    "read_only", "shm_size", "sysctls", "ulimits",
 }  # fmt: skip
 """docker-py keyword arguments tuibox honours (run-only ones act in the client)."""
 
@@ -96,8 +110,10 @@ def _refusal(body: dict[str, Any]) -> str | None:
     """What the engine's create rules say of a body: the fields, then the limits."""
     canonical = canonical_body(body)
     try:
-        check_limits(validate_create_body(canonical), LIMITS)
+        host_config = validate_create_body(canonical)
+        check_limits(host_config, LIMITS)
         parse_mounts(canonical, {})
+        security_settings(host_config, grantable=GRANTABLE, hard_limits={"nofile": 20000})
     except InvalidArgument as err:
         return str(err)
     return None
@@ -162,7 +178,7 @@ def test_each_docker_py_argument_is_honoured_or_refused(client: str, case: str) 
         ("--restart always", "--restart always"),
         ("--log-opt", "--log-opt"),
         ("--health-cmd", "--health-cmd"),
-        ("--security-opt systempaths=unconfined", "--security-opt systempaths=unconfined"),
+        ("--security-opt apparmor=x", "--security-opt apparmor=x"),
         ("--runtime", "--runtime runc"),
         ("--uts", "--uts host"),
     ],

@@ -143,7 +143,8 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     bundles = BundleWriter(images, seams.mounter, settings, volumes.data_dir)
     containers = ContainerService(
         context=context,
-        creation=ContainerCreation(context, images, config.cgroup_parent, limits, volumes),
+        creation=ContainerCreation(context, images, config.cgroup_parent, limits, volumes,
+                                   settings.security_of),
         lifecycle=ContainerLifecycle(context, runtime, runs, exits, removal, bundles),
         removal=removal,
         queries=ContainerQueries(context, images, volumes.data_dir),

@@ -77,6 +77,26 @@ class RuntimeSpec:
     """OCI linux.resources members besides devices: memory, cpu, pids, blockIO."""
     mounts: tuple[dict[str, Any], ...] = ()
     """The user's OCI mounts (binds, volumes, tmpfs); one on a default's path replaces it."""
+    capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES
+    """Bounding, permitted and effective (inheritable and ambient stay empty)."""
+    privileged: bool = False
+    """Every device allowed, /sys and the cgroup tree writable (with `devices` from the host)."""
+    no_new_privileges: bool = False
+    masked_paths: tuple[str, ...] | None = None
+    """None: Docker's (MASKED_PATHS and `extra_masked_paths`)."""
+    readonly_paths: tuple[str, ...] | None = None
+    """None: Docker's READONLY_PATHS."""
+    readonly_rootfs: bool = False
+    shm_size: int = SHM_SIZE
+    sysctls: dict[str, str] = field(default_factory=dict)
+    rlimits: tuple[tuple[str, int, int], ...] = ()
+    """(RLIMIT_*, soft, hard) beyond RLIMIT_NOFILE's default; -1 is unlimited."""
+    oom_score_adj: int = 0
+    devices: tuple[dict[str, Any], ...] = ()
+    """OCI linux.devices entries (each also allowed in the device cgroup)."""
+    device_rules: tuple[dict[str, Any], ...] = ()
+    """Extra OCI device cgroup rules (`--device-cgroup-rule`)."""
+    domainname: str = ""
 
 
 def build_oci_config(spec: RuntimeSpec) -> dict[str, Any]:
@@ -91,9 +111,10 @@ def build_oci_config(spec: RuntimeSpec) -> dict[str, Any]:
     return {
         "ociVersion": OCI_VERSION,
         "process": _process(spec),
-        "root": {"path": str(spec.rootfs), "readonly": False},
+        "root": {"path": str(spec.rootfs), "readonly": spec.readonly_rootfs},
         "hostname": spec.hostname,
-        "mounts": with_user_mounts(_mounts(), spec.mounts),
+        **({"domainname": spec.domainname} if spec.domainname else {}),
+        "mounts": with_user_mounts(_mounts(spec), spec.mounts),
         "linux": _linux(spec),
     }
 
@@ -136,8 +157,18 @@ def _user(spec: RuntimeSpec) -> dict[str, Any]:
     return user
 
 
+def _rlimits(spec: RuntimeSpec) -> list[dict[str, Any]]:
+    limits = {"RLIMIT_NOFILE": (spec.nofile_limit, spec.nofile_limit)}
+    for kind, soft, hard in spec.rlimits:
+        limits[kind] = (soft, hard)
+    # -1 is RLIM_INFINITY, which the OCI spec writes as the largest uint64.
+    return [{"type": kind, "soft": soft if soft >= 0 else 2**64 - 1,
+             "hard": hard if hard >= 0 else 2**64 - 1}
+            for kind, (soft, hard) in limits.items()]  # fmt: skip
+
+
 def _process(spec: RuntimeSpec) -> dict[str, Any]:
-    caps = list(DEFAULT_CAPABILITIES)
+    caps = list(spec.capabilities)
     return {
         "terminal": spec.terminal,
         "user": _user(spec),
@@ -145,16 +176,15 @@ def _process(spec: RuntimeSpec) -> dict[str, Any]:
         "env": container_env(spec),
         "cwd": spec.cwd or "/",
         "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
-        "rlimits": [
-            {"type": "RLIMIT_NOFILE", "hard": spec.nofile_limit, "soft": spec.nofile_limit}
-        ],
-        "noNewPrivileges": False,
+        "rlimits": _rlimits(spec),
+        "noNewPrivileges": spec.no_new_privileges,
         # conmon runs at -999; without an explicit value the container would inherit it.
-        "oomScoreAdj": 0,
+        "oomScoreAdj": spec.oom_score_adj,
     }
 
 
-def _mounts() -> list[dict[str, Any]]:
+def _mounts(spec: RuntimeSpec) -> list[dict[str, Any]]:
+    system = "rw" if spec.privileged else "ro"
     return [
         {"destination": "/proc", "type": "proc", "source": "proc",
          "options": ["nosuid", "noexec", "nodev"]},
@@ -163,13 +193,13 @@ def _mounts() -> list[dict[str, Any]]:
         {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
          "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
         {"destination": "/sys", "type": "sysfs", "source": "sysfs",
-         "options": ["nosuid", "noexec", "nodev", "ro"]},
+         "options": ["nosuid", "noexec", "nodev", system]},
         {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
-         "options": ["ro", "nosuid", "noexec", "nodev"]},
+         "options": [system, "nosuid", "noexec", "nodev"]},
         {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
          "options": ["nosuid", "noexec", "nodev"]},
         {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-         "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={SHM_SIZE}"]},
+         "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={spec.shm_size}"]},
     ]  # fmt: skip
 
 
@@ -194,30 +224,36 @@ def _linux(spec: RuntimeSpec) -> dict[str, Any]:
     namespaces = [{"type": kind} for kind in ("mount", "network", "uts", "pid", "ipc")]
     if spec.cgroup_namespace:
         namespaces.append({"type": "cgroup"})
+    if spec.privileged:
+        rules = [_device_rule(True)]
+    else:
+        rules = [
+            _device_rule(False),
+            _device_rule(True, 1, 5),  # /dev/zero
+            _device_rule(True, 1, 3),  # /dev/null
+            _device_rule(True, 1, 9),  # /dev/urandom
+            _device_rule(True, 1, 8),  # /dev/random
+            _device_rule(True, 5, 0),  # /dev/tty
+            _device_rule(True, 5, 1),  # /dev/console
+            _device_rule(False, 10, 229),  # /dev/fuse
+            *spec.device_rules,
+        ]
+    masked = spec.masked_paths
     linux: dict[str, Any] = {
         "namespaces": namespaces,
-        "devices": [],
-        "resources": {
-            "devices": [
-                _device_rule(False),
-                _device_rule(True, 1, 5),  # /dev/zero
-                _device_rule(True, 1, 3),  # /dev/null
-                _device_rule(True, 1, 9),  # /dev/urandom
-                _device_rule(True, 1, 8),  # /dev/random
-                _device_rule(True, 5, 0),  # /dev/tty
-                _device_rule(True, 5, 1),  # /dev/console
-                _device_rule(False, 10, 229),  # /dev/fuse
-            ],
-            **spec.resources,
-        },
+        "devices": list(spec.devices),
+        "resources": {"devices": rules, **spec.resources},
         "cgroupsPath": spec.cgroup_path,
         "sysctl": {
             "net.ipv4.ip_unprivileged_port_start": "0",
             "net.ipv4.ping_group_range": "0 2147483647",
+            **spec.sysctls,
         },
-        "maskedPaths": [*MASKED_PATHS, *spec.extra_masked_paths],
-        "readonlyPaths": list(READONLY_PATHS),
-    }
+        "maskedPaths": [*MASKED_PATHS, *spec.extra_masked_paths] if masked is None
+        else list(masked),
+        "readonlyPaths": list(READONLY_PATHS if spec.readonly_paths is None
+                              else spec.readonly_paths),
+    }  # fmt: skip
     if spec.seccomp is not None:
         linux["seccomp"] = spec.seccomp
     return linux

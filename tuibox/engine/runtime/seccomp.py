@@ -44,7 +44,7 @@ def compile_profile(
         kernel: the host kernel's (major, minor).
     """
     main_arch = _SCMP_ARCH.get(goarch)
-    architectures: list[str] = []
+    architectures: list[str] = list(profile.get("architectures") or [])
     for entry in profile.get("archMap") or []:
         if main_arch is not None and entry["architecture"] == main_arch:
             architectures = [main_arch, *entry.get("subArchitectures", [])]
@@ -83,7 +83,8 @@ def _applies(rule: dict[str, Any], goarch: str, caps: set[str], kernel: tuple[in
 
 
 def _oci_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    oci: dict[str, Any] = {"names": list(rule["names"]), "action": rule["action"]}
+    names = rule["names"] if "names" in rule else [rule["name"]]  # old profiles name one
+    oci: dict[str, Any] = {"names": list(names), "action": rule["action"]}
     if rule.get("errnoRet") is not None:
         oci["errnoRet"] = rule["errnoRet"]
     if rule.get("args"):
@@ -121,3 +122,15 @@ def default_seccomp(capabilities: Sequence[str]) -> dict[str, Any]:
         capabilities=capabilities,
         kernel=host_kernel(),
     )
+
+
+@cache
+def default_seccomp_for(capabilities: tuple[str, ...]) -> dict[str, Any]:
+    """default_seccomp, compiled once per set of capabilities (most containers share one)."""
+    return default_seccomp(capabilities)
+
+
+def custom_seccomp(profile: dict[str, Any], capabilities: Sequence[str]) -> dict[str, Any]:
+    """A user's profile (`--security-opt seccomp=<file>`, moby's format) for this host."""
+    return compile_profile(profile, goarch=host_goarch(), capabilities=capabilities,
+                           kernel=host_kernel())  # fmt: skip

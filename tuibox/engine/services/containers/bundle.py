@@ -8,20 +8,32 @@ from pathlib import Path
 from typing import Any
 
 from tuibox.engine.domain.container import ContainerRecord
-from tuibox.engine.domain.errors import RuntimeFailure
+from tuibox.engine.domain.errors import InvalidArgument, RuntimeFailure
 from tuibox.engine.domain.mounts import DEFAULT_PROPAGATION, MountSpec
 from tuibox.engine.layers.copy_up import copy_up
 from tuibox.engine.layers.mounts import RootfsMounter
+from tuibox.engine.runtime.host_security import (
+    INIT_PATH_IN_CONTAINER,
+    bounding_capabilities,
+    device_entry,
+    hard_limits,
+    host_devices,
+    init_binary,
+)
 from tuibox.engine.runtime.oci_spec import (
-    DEFAULT_CAPABILITIES,
     RuntimeSpec,
     build_oci_config,
     host_thermal_throttle_paths,
 )
-from tuibox.engine.runtime.seccomp import default_seccomp
+from tuibox.engine.runtime.seccomp import custom_seccomp, default_seccomp_for
 from tuibox.engine.services.containers.context import ContainerPaths
 from tuibox.engine.services.containers.rules.limits import oci_resources
-from tuibox.engine.services.containers.rules.users import read_user_files, resolve_user
+from tuibox.engine.services.containers.rules.security import SecuritySettings, security_settings
+from tuibox.engine.services.containers.rules.users import (
+    read_user_files,
+    resolve_groups,
+    resolve_user,
+)
 from tuibox.engine.services.images.service import ImageService
 from tuibox.engine.store.atomic import write_json_atomic
 
@@ -32,18 +44,40 @@ class RunSettings:
 
     nofile_limit: int
     cgroup_parent: str
-    seccomp: dict[str, Any]
     masked_paths: tuple[str, ...]
+    grantable: tuple[str, ...]
+    """The capabilities the engine holds, the most a container can get."""
+    hard_limits: dict[str, int]
+    """The engine's hard rlimits: no --ulimit may go above them."""
+    init_path: str | None
+    """The static init --init mounts (Debian's tini-static), None when not installed."""
 
     @classmethod
     def docker_defaults(cls, nofile_limit: int, cgroup_parent: str) -> RunSettings:
-        """Docker's default profile: its capabilities' seccomp filter, this host's masks."""
+        """Docker's defaults on this host: its masks, capabilities, rlimits and init."""
         return cls(
             nofile_limit=nofile_limit,
             cgroup_parent=cgroup_parent,
-            seccomp=default_seccomp(DEFAULT_CAPABILITIES),
             masked_paths=host_thermal_throttle_paths(),
+            grantable=bounding_capabilities(),
+            hard_limits=hard_limits(),
+            init_path=init_binary(),
         )
+
+    def security_of(self, host_config: dict[str, Any]) -> SecuritySettings:
+        """A container's isolation on this host.
+
+        Raises:
+            InvalidArgument: what the host cannot grant, or Docker would refuse, named.
+        """
+        security = security_settings(host_config, grantable=self.grantable,
+                                     hard_limits=self.hard_limits)  # fmt: skip
+        if security.init and self.init_path is None:
+            raise InvalidArgument(
+                "--init needs a static init on the host: install Debian's tini package "
+                "(tini-static)"
+            )
+        return security
 
 
 class BundleWriter:
@@ -72,13 +106,28 @@ class BundleWriter:
         if not self.mounter.is_mounted(paths.rootfs):
             lowers = self.images.layer_dirs_for_chains(record.layer_chain)
             self.mounter.mount(lowers, paths.upper, paths.work, paths.rootfs)
-        user = resolve_user(record.config.get("User") or "", *read_user_files(paths.rootfs))
-        mounts = tuple(self._oci_mount(mount, paths.rootfs) for mount in record.mounts)
+        passwd, group = read_user_files(paths.rootfs)
+        user = resolve_user(record.config.get("User") or "", passwd, group)
         settings = self.settings
+        security = settings.security_of(record.host_config)
+        mounts = tuple(self._oci_mount(mount, paths.rootfs) for mount in record.mounts)
+        args: tuple[str, ...] = (record.path, *record.args)
+        if security.init and settings.init_path is not None:
+            mounts += ({"destination": INIT_PATH_IN_CONTAINER, "type": "bind",
+                        "source": settings.init_path,
+                        "options": ["rbind", "rprivate", "ro"]},)  # fmt: skip
+            args = (INIT_PATH_IN_CONTAINER, "--", *args)
+        devices = [device_entry(d.path_on_host, d.path_in_container) for d in security.devices]
+        rules = [_rule(device["type"], device["major"], device["minor"], request.permissions)
+                 for device, request in zip(devices, security.devices, strict=True)]  # fmt: skip
+        rules += [_rule(*rule) for rule in security.device_rules]
+        if security.privileged:
+            devices = host_devices() + devices
+        extra_gids = resolve_groups(security.group_add, group)
         spec = RuntimeSpec(
             container_id=record.id,
             rootfs=paths.rootfs,
-            args=(record.path, *record.args),
+            args=args,
             env=tuple(record.config["Env"]),
             cwd=record.config.get("WorkingDir") or "/",
             hostname=record.config.get("Hostname") or record.short_id,
@@ -86,12 +135,26 @@ class BundleWriter:
             nofile_limit=settings.nofile_limit,
             uid=user.uid,
             gid=user.gid,
-            additional_gids=user.additional_gids,
+            additional_gids=tuple(dict.fromkeys((*user.additional_gids, *extra_gids))),
             home=user.home,
             extra_masked_paths=settings.masked_paths,
-            seccomp=settings.seccomp,
+            seccomp=_seccomp(security),
             resources=oci_resources(record.host_config),
             mounts=mounts,
+            capabilities=security.capabilities,
+            privileged=security.privileged,
+            no_new_privileges=security.no_new_privileges,
+            masked_paths=security.masked_paths,
+            readonly_paths=security.readonly_paths,
+            readonly_rootfs=security.readonly_rootfs,
+            shm_size=security.shm_size,
+            sysctls=security.sysctls,
+            rlimits=security.ulimits,
+            oom_score_adj=security.oom_score_adj,
+            devices=tuple(devices),
+            device_rules=tuple(rules),
+            cgroup_namespace=security.cgroup_namespace,
+            domainname=record.config.get("Domainname") or "",
         )
         config = build_oci_config(spec)
         write_json_atomic(paths.bundle / "config.json", config, durable=False)
@@ -123,3 +186,21 @@ class BundleWriter:
                    "ro" if mount.read_only else "rw"]  # fmt: skip
         return {"destination": mount.destination, "type": "bind", "source": str(source),
                 "options": options}  # fmt: skip
+
+
+def _seccomp(security: SecuritySettings) -> dict[str, Any] | None:
+    if security.seccomp == "unconfined":
+        return None
+    if security.seccomp_profile is not None:
+        return custom_seccomp(security.seccomp_profile, security.capabilities)
+    return default_seccomp_for(security.capabilities)
+
+
+def _rule(kind: str, major: int | None, minor: int | None, access: str) -> dict[str, Any]:
+    """An OCI device cgroup allow rule; None for a major or minor is any (`*`)."""
+    rule: dict[str, Any] = {"allow": True, "type": kind, "access": access}
+    if major is not None:
+        rule["major"] = major
+    if minor is not None:
+        rule["minor"] = minor
+    return rule

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -40,12 +41,15 @@ class ContainerCreation:
         cgroup_parent: str,
         limits: LimitSupport,
         volumes: VolumeService,
+        check_security: Callable[[dict[str, Any]], object] = lambda _host_config: None,
     ) -> None:
         self.context = context
         self.images = images
         self.cgroup_parent = cgroup_parent
         self.limits = limits
         self.volumes = volumes
+        self.check_security = check_security
+        """Refuses what the host cannot grant (capabilities, ulimits, --init without tini)."""
 
     async def create(
         self, body: dict[str, Any], name: str | None, platform: str | None = None
@@ -68,6 +72,7 @@ class ContainerCreation:
         body = canonical_body(body)
         host_config = validate_create_body(body)
         check_limits(host_config, self.limits)
+        self.check_security(host_config)
         image_ref: str = body["Image"]
         final_name = self._choose_name(name)
         image = self.images.resolve(image_ref)
@@ -178,7 +183,7 @@ def _container_config(
     """The Config section of inspect: what was asked, with the image's defaults applied."""
     return {
         "Hostname": body.get("Hostname") or container_id[:12],
-        "Domainname": "",
+        "Domainname": body.get("Domainname") or "",
         "User": body.get("User") or image_config.get("User", ""),
         "AttachStdin": bool(body.get("AttachStdin")),
         "AttachStdout": bool(body.get("AttachStdout")),

@@ -62,11 +62,26 @@ HONOURED: dict[str, str] = {
     "HostConfig.VolumesFrom": "--volumes-from",
     "HostConfig.Tmpfs": "--tmpfs",
     "HostConfig.VolumeDriver": "--volume-driver",
+    "Domainname": "--domainname",
+    "HostConfig.CapAdd": "--cap-add",
+    "HostConfig.CapDrop": "--cap-drop",
+    "HostConfig.Privileged": "--privileged",
+    "HostConfig.SecurityOpt": "--security-opt",
+    "HostConfig.ReadonlyRootfs": "--read-only",
+    "HostConfig.MaskedPaths": "--security-opt systempaths=unconfined",
+    "HostConfig.ReadonlyPaths": "--security-opt systempaths=unconfined",
+    "HostConfig.GroupAdd": "--group-add",
+    "HostConfig.Sysctls": "--sysctl",
+    "HostConfig.OomScoreAdj": "--oom-score-adj",
+    "HostConfig.ShmSize": "--shm-size",
+    "HostConfig.Init": "--init",
+    "HostConfig.Devices": "--device",
+    "HostConfig.DeviceCgroupRules": "--device-cgroup-rule",
+    "HostConfig.Ulimits": "--ulimit",
 }
 """Fields the engine honours, within the values ALLOWED_VALUES lists for some of them."""
 
 NOT_YET: dict[str, str] = {
-    "Domainname": "--domainname",
     "AttachStdin": "-i/--interactive (or -a stdin)",
     "Tty": "-t/--tty",
     "OpenStdin": "-i/--interactive",
@@ -82,20 +97,8 @@ NOT_YET: dict[str, str] = {
     "HostConfig.DnsSearch": "--dns-search",
     "HostConfig.ExtraHosts": "--add-host",
     "HostConfig.Annotations": "--annotation",
-    "HostConfig.CapAdd": "--cap-add",
-    "HostConfig.CapDrop": "--cap-drop",
-    "HostConfig.Privileged": "--privileged",
-    "HostConfig.SecurityOpt": "--security-opt",
-    "HostConfig.ReadonlyRootfs": "--read-only",
-    "HostConfig.MaskedPaths": "--security-opt systempaths=unconfined",
-    "HostConfig.ReadonlyPaths": "--security-opt systempaths=unconfined",
-    "HostConfig.GroupAdd": "--group-add",
-    "HostConfig.Sysctls": "--sysctl",
-    "HostConfig.OomScoreAdj": "--oom-score-adj",
-    "HostConfig.ShmSize": "--shm-size",
     "HostConfig.Cgroup": "--cgroup",
     "HostConfig.CgroupParent": "--cgroup-parent",
-    "HostConfig.Init": "--init",
     "HostConfig.KernelMemory": "--kernel-memory",
     "HostConfig.KernelMemoryTCP": "--kernel-memory-tcp",
     "HostConfig.OomKillDisable": "--oom-kill-disable",
@@ -110,10 +113,7 @@ NOT_YET: dict[str, str] = {
     "HostConfig.BlkioDeviceWriteIOps": "--device-write-iops",
     "HostConfig.IOMaximumIOps": "--io-maxiops (Windows only)",
     "HostConfig.IOMaximumBandwidth": "--io-maxbandwidth (Windows only)",
-    "HostConfig.Devices": "--device",
-    "HostConfig.DeviceCgroupRules": "--device-cgroup-rule",
     "HostConfig.DeviceRequests": "--gpus",
-    "HostConfig.Ulimits": "--ulimit",
     "NetworkingConfig.EndpointsConfig": "--ip/--ip6/--network-alias/--link-local-ip",
 }
 """Fields a later capability will honour; until then a value for one is refused."""
@@ -126,7 +126,7 @@ ALLOWED_VALUES: dict[str, tuple[Any, ...]] = {
     "HostConfig.RestartPolicy": ({"Name": "no"},),
     "HostConfig.IpcMode": ("private",),
     "HostConfig.UsernsMode": ("host",),
-    "HostConfig.CgroupnsMode": ("host",),
+    "HostConfig.CgroupnsMode": ("host", "private"),
     "HostConfig.Isolation": ("default",),
     "HostConfig.Runtime": ("crun",),
     "HostConfig.VolumeDriver": ("local",),
@@ -174,9 +174,15 @@ ANY_VALUE = frozenset({
     "HostConfig.CpuShares", "HostConfig.NanoCpus", "HostConfig.CpuPeriod", "HostConfig.CpuQuota",
     "HostConfig.CpusetCpus", "HostConfig.CpusetMems", "HostConfig.BlkioWeight", "Volumes",
     "HostConfig.Binds", "HostConfig.Mounts", "HostConfig.VolumesFrom", "HostConfig.Tmpfs",
+    "Domainname", "HostConfig.CapAdd", "HostConfig.CapDrop", "HostConfig.Privileged",
+    "HostConfig.SecurityOpt", "HostConfig.ReadonlyRootfs", "HostConfig.MaskedPaths",
+    "HostConfig.ReadonlyPaths", "HostConfig.GroupAdd", "HostConfig.Sysctls",
+    "HostConfig.OomScoreAdj", "HostConfig.ShmSize", "HostConfig.Init", "HostConfig.Devices",
+    "HostConfig.DeviceCgroupRules", "HostConfig.Ulimits",
 })  # fmt: skip
 """Honoured fields whose every value is honoured (the create rules check their types, and
-rules/limits.py the limits' ranges, rules/mounts.py the mounts)."""
+rules/limits.py the limits' ranges, rules/mounts.py the mounts,
+rules/security.py the isolation switches)."""
 
 _SECTIONS = ("HostConfig", "NetworkingConfig")
 _SPELLINGS = {path.lower(): path for path in [*HONOURED, *NOT_YET, *_SECTIONS]}

@@ -60,6 +60,25 @@ def resolve_user(spec: str, passwd: str, group: str) -> ProcessUser:
     return ProcessUser(uid, gid, extra, home or "/")
 
 
+def resolve_groups(names: tuple[str, ...], group: str) -> tuple[int, ...]:
+    """The gids of `--group-add` names or numbers, names looked up in the image's group file.
+
+    Raises:
+        InvalidArgument: a name the file does not know, with Docker's wording.
+    """
+    rows = _entries(group)
+    gids: list[int] = []
+    for name in names:
+        entry = _find(rows, name)
+        if entry is None and not _is_id(name):
+            raise InvalidArgument(f"unable to find group {name}: no matching entries in group file")
+        gid = int(name) if entry is None else int(entry[2])
+        if gid > MAX_ID:
+            raise InvalidArgument(f"invalid group {name!r}: {gid} is not a valid id")
+        gids.append(gid)
+    return tuple(gids)
+
+
 def read_user_files(rootfs: Path) -> tuple[str, str]:
     """The container's /etc/passwd and /etc/group, empty when the image has none.
 
