@@ -212,3 +212,25 @@ def test_init_runs_as_pid_1_and_forwards_signals(cli: EngineProcess) -> None:
         assert code == expected, (flags, code)
         if flags:
             assert time.monotonic() - started < 2.5
+
+
+def test_the_etc_files_of_a_container(cli: EngineProcess, tmp_path: Path) -> None:
+    out = _sh(cli, "--hostname", "web1", "--add-host", "db:10.9.8.7", "--dns", "10.0.0.1",
+              "--dns-search", "corp.example", "--dns-option", "ndots:2",
+              script="cat /etc/hostname; hostname; grep db /etc/hosts; cat /etc/resolv.conf; "
+                     "grep -c localhost /etc/hosts")  # fmt: skip
+    lines = out.splitlines()
+    assert lines[:3] == ["web1", "web1", "10.9.8.7\tdb"]
+    assert lines[3:6] == ["nameserver 10.0.0.1", "search corp.example", "options ndots:2"]
+    assert int(lines[6]) >= 2
+    run = cli.docker("run", "-d", "--name", "etc", "busybox", "sleep", "300")
+    assert run.returncode == 0, run.stderr
+    shown = cli.docker("inspect", "-f", "[{{json .HostsPath}}, {{json .ResolvConfPath}}, "
+                       "{{json .HostnamePath}}]", "etc").stdout  # fmt: skip
+    paths = json.loads(shown)
+    assert len(paths) == 3 and all(Path(p).is_file() for p in paths), paths
+    mine = tmp_path / "hosts"
+    mine.write_text("10.0.0.5 mine\n")
+    assert _sh(cli, "-v", f"{mine}:/etc/hosts:ro", script="cat /etc/hosts") == "10.0.0.5 mine\n"
+    code, _, err = _run(cli, "--add-host", "db:nonsense", "busybox", "true")
+    assert code == 125 and "invalid IP address in add-host" in err

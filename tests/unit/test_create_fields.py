@@ -14,6 +14,7 @@ from tests.fakes.host import LIMITS
 from tuibox.engine.domain.capabilities import ALL_CAPABILITIES
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.containers.rules.create import validate_create_body
+from tuibox.engine.services.containers.rules.etc_files import etc_settings
 from tuibox.engine.services.containers.rules.fields import (
     HONOURED,
     NOT_YET,
@@ -49,7 +50,8 @@ HONOURED_CLI_CASES = {
     "--security-opt label=disable", "--security-opt no-new-privileges",
     "--security-opt no-new-privileges:true", "--security-opt seccomp=file",
     "--security-opt seccomp=unconfined", "--security-opt systempaths=unconfined",
-    "--shm-size", "--sysctl", "--ulimit", "--ulimit soft-only",
+    "--shm-size", "--sysctl", "--ulimit", "--ulimit soft-only", "--add-host",
+    "--add-host ipv6", "--dns", "--dns-option", "--dns-search",
 }  # fmt: skip
 """Flags whose create body tuibox honours: they set nothing else, or only what Docker's
 own defaults are (`--ipc private`, `--cgroupns host` on cgroup v1), or act in the client."""
@@ -65,6 +67,7 @@ HONOURED_BY_CLIENT = {
 absolute bind, and --use-api-socket is a bind of the engine's socket."""
 
 RULE_REFUSALS = {
+    "--add-host host-gateway": "host-gateway needs networking",
     "-v bind relative": "includes invalid characters for a local volume name",
     "--mount volume opts": "volume-driver and volume-opt are not supported by the tuibox engine",
     "mounts string": "HostConfig.Mounts must be a list of objects",
@@ -97,7 +100,8 @@ HONOURED_PY_CASES = {
     "volume_driver", "volumes dict", "volumes dict named", "volumes list", "volumes_from",
     "api: volumes list", "cap_add", "cap_drop", "cgroupns", "device_cgroup_rules", "devices",
     "devices short", "domainname", "group_add", "init", "oom_score_adj", "privileged",
-    "read_only", "shm_size", "sysctls", "ulimits",
+    "read_only", "shm_size", "sysctls", "ulimits", "dns", "dns_opt", "dns_search",
+    "extra_hosts dict", "extra_hosts list",
 }  # fmt: skip
 """docker-py keyword arguments tuibox honours (run-only ones act in the client)."""
 
@@ -114,6 +118,7 @@ def _refusal(body: dict[str, Any]) -> str | None:
         check_limits(host_config, LIMITS)
         parse_mounts(canonical, {})
         security_settings(host_config, grantable=GRANTABLE, hard_limits={"nofile": 20000})
+        etc_settings(host_config)
     except InvalidArgument as err:
         return str(err)
     return None

@@ -27,6 +27,12 @@ from tuibox.engine.runtime.oci_spec import (
 )
 from tuibox.engine.runtime.seccomp import custom_seccomp, default_seccomp_for
 from tuibox.engine.services.containers.context import ContainerPaths
+from tuibox.engine.services.containers.rules.etc_files import (
+    etc_settings,
+    hostname_file,
+    hosts_file,
+    resolv_file,
+)
 from tuibox.engine.services.containers.rules.limits import oci_resources
 from tuibox.engine.services.containers.rules.security import SecuritySettings, security_settings
 from tuibox.engine.services.containers.rules.users import (
@@ -35,7 +41,7 @@ from tuibox.engine.services.containers.rules.users import (
     resolve_user,
 )
 from tuibox.engine.services.images.service import ImageService
-from tuibox.engine.store.atomic import write_json_atomic
+from tuibox.engine.store.atomic import write_bytes_atomic, write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class RunSettings:
     """The engine's hard rlimits: no --ulimit may go above them."""
     init_path: str | None
     """The static init --init mounts (Debian's tini-static), None when not installed."""
+    host_resolv: Path = Path("/etc/resolv.conf")
+    """The host's resolver config, which each container's /etc/resolv.conf starts from."""
 
     @classmethod
     def docker_defaults(cls, nofile_limit: int, cgroup_parent: str) -> RunSettings:
@@ -111,6 +119,8 @@ class BundleWriter:
         settings = self.settings
         security = settings.security_of(record.host_config)
         mounts = tuple(self._oci_mount(mount, paths.rootfs) for mount in record.mounts)
+        hostname = record.config.get("Hostname") or record.short_id
+        mounts += self._etc_mounts(record, paths, hostname, security.readonly_rootfs)
         args: tuple[str, ...] = (record.path, *record.args)
         if security.init and settings.init_path is not None:
             mounts += ({"destination": INIT_PATH_IN_CONTAINER, "type": "bind",
@@ -130,7 +140,7 @@ class BundleWriter:
             args=args,
             env=tuple(record.config["Env"]),
             cwd=record.config.get("WorkingDir") or "/",
-            hostname=record.config.get("Hostname") or record.short_id,
+            hostname=hostname,
             cgroup_path=record.cgroup_path or f"{settings.cgroup_parent}/{record.id}",
             nofile_limit=settings.nofile_limit,
             uid=user.uid,
@@ -158,6 +168,31 @@ class BundleWriter:
         )
         config = build_oci_config(spec)
         write_json_atomic(paths.bundle / "config.json", config, durable=False)
+
+    def _etc_mounts(
+        self, record: ContainerRecord, paths: ContainerPaths, hostname: str, read_only: bool
+    ) -> tuple[dict[str, Any], ...]:
+        """Write /etc/hostname, /etc/hosts and /etc/resolv.conf; bind them unless the user
+        mounts something there."""
+        settings = etc_settings(record.host_config)
+        try:
+            host_resolv = self.settings.host_resolv.read_text(errors="replace")
+        except OSError:
+            host_resolv = ""
+        files = (
+            (paths.hostname_file, "/etc/hostname", hostname_file(hostname)),
+            (paths.hosts_file, "/etc/hosts", hosts_file(settings)),
+            (paths.resolv_file, "/etc/resolv.conf", resolv_file(host_resolv, settings)),
+        )
+        taken = {mount.destination for mount in record.mounts}
+        options = ["rbind", "rprivate", "ro" if read_only else "rw"]
+        mounts: list[dict[str, Any]] = []
+        for path, destination, text in files:
+            write_bytes_atomic(path, text.encode(), durable=False)
+            if destination not in taken:
+                mounts.append({"destination": destination, "type": "bind", "source": str(path),
+                               "options": list(options)})  # fmt: skip
+        return tuple(mounts)
 
     def _oci_mount(self, mount: MountSpec, rootfs: Path) -> dict[str, Any]:
         """The OCI mount of one of the container's mounts; a volume is filled on first use.

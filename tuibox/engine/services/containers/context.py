@@ -51,6 +51,21 @@ class ContainerPaths:
         """conmon's k8s-file log of the container's output."""
         return self.base / "container.log"
 
+    @property
+    def hostname_file(self) -> Path:
+        """The container's /etc/hostname, written at each start."""
+        return self.base / "hostname"
+
+    @property
+    def hosts_file(self) -> Path:
+        """The container's /etc/hosts, written at each start."""
+        return self.base / "hosts"
+
+    @property
+    def resolv_file(self) -> Path:
+        """The container's /etc/resolv.conf, written at each start."""
+        return self.base / "resolv.conf"
+
     def dirs(self) -> tuple[Path, ...]:
         """The directories a new container needs."""
         return (self.upper, self.work, self.rootfs, self.bundle)

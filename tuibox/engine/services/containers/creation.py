@@ -22,6 +22,7 @@ from tuibox.engine.services.containers.rules.create import (
     normalise_host_config,
     validate_create_body,
 )
+from tuibox.engine.services.containers.rules.etc_files import etc_settings
 from tuibox.engine.services.containers.rules.fields import canonical_body
 from tuibox.engine.services.containers.rules.limits import check_limits, inspect_limits
 from tuibox.engine.services.containers.rules.mounts import parse_mounts
@@ -73,6 +74,7 @@ class ContainerCreation:
         host_config = validate_create_body(body)
         check_limits(host_config, self.limits)
         self.check_security(host_config)
+        etc_settings(host_config)
         image_ref: str = body["Image"]
         final_name = self._choose_name(name)
         image = self.images.resolve(image_ref)

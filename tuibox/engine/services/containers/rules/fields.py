@@ -62,6 +62,10 @@ HONOURED: dict[str, str] = {
     "HostConfig.VolumesFrom": "--volumes-from",
     "HostConfig.Tmpfs": "--tmpfs",
     "HostConfig.VolumeDriver": "--volume-driver",
+    "HostConfig.Dns": "--dns",
+    "HostConfig.DnsOptions": "--dns-option",
+    "HostConfig.DnsSearch": "--dns-search",
+    "HostConfig.ExtraHosts": "--add-host",
     "Domainname": "--domainname",
     "HostConfig.CapAdd": "--cap-add",
     "HostConfig.CapDrop": "--cap-drop",
@@ -92,10 +96,6 @@ NOT_YET: dict[str, str] = {
     "HostConfig.PortBindings": "-p/--publish",
     "HostConfig.PublishAllPorts": "-P/--publish-all",
     "HostConfig.Links": "--link",
-    "HostConfig.Dns": "--dns",
-    "HostConfig.DnsOptions": "--dns-option",
-    "HostConfig.DnsSearch": "--dns-search",
-    "HostConfig.ExtraHosts": "--add-host",
     "HostConfig.Annotations": "--annotation",
     "HostConfig.Cgroup": "--cgroup",
     "HostConfig.CgroupParent": "--cgroup-parent",
@@ -178,11 +178,12 @@ ANY_VALUE = frozenset({
     "HostConfig.SecurityOpt", "HostConfig.ReadonlyRootfs", "HostConfig.MaskedPaths",
     "HostConfig.ReadonlyPaths", "HostConfig.GroupAdd", "HostConfig.Sysctls",
     "HostConfig.OomScoreAdj", "HostConfig.ShmSize", "HostConfig.Init", "HostConfig.Devices",
-    "HostConfig.DeviceCgroupRules", "HostConfig.Ulimits",
+    "HostConfig.DeviceCgroupRules", "HostConfig.Ulimits", "HostConfig.Dns",
+    "HostConfig.DnsOptions", "HostConfig.DnsSearch", "HostConfig.ExtraHosts",
 })  # fmt: skip
 """Honoured fields whose every value is honoured (the create rules check their types, and
 rules/limits.py the limits' ranges, rules/mounts.py the mounts,
-rules/security.py the isolation switches)."""
+rules/security.py the isolation switches, rules/etc_files.py the /etc files)."""
 
 _SECTIONS = ("HostConfig", "NetworkingConfig")
 _SPELLINGS = {path.lower(): path for path in [*HONOURED, *NOT_YET, *_SECTIONS]}
