@@ -35,11 +35,11 @@ def _all_containers(engine: EngineProcess) -> list[str]:
 @pytest.mark.parametrize(
     ("flags", "named"),
     [
-        (["--device", "/dev/null"], "--device is not supported by the tuibox engine yet"),
+        (["--cgroup-parent", "/x"], "--cgroup-parent is not supported by the tuibox engine"),
         (["-p", "8080:80"], "-p/--publish is not supported by the tuibox engine yet"),
         (["--oom-kill-disable"], "--oom-kill-disable is not supported by the tuibox engine yet"),
         (["--cpu-rt-runtime", "950000"], "--cpu-rt-runtime is not supported by the tuibox engine"),
-        (["--restart", "always"], "--restart always is not supported by the tuibox engine yet"),
+        (["--gpus", "all"], "--gpus is not supported by the tuibox engine yet"),
         (["--network", "bridge"], "--network bridge is not supported by the tuibox engine yet"),
     ],
 )
@@ -90,8 +90,8 @@ def test_docker_py_refuses_what_it_cannot_honour_and_runs_the_rest(
     client = docker.DockerClient(base_url=cli.host, version="auto", timeout=60)
     try:
         before = _all_containers(cli)
-        with pytest.raises(APIError, match="--cap-add is not supported"):
-            client.containers.run("busybox", "true", cap_add=["NET_ADMIN"])
+        with pytest.raises(APIError, match="--storage-opt is not supported"):
+            client.containers.run("busybox", "true", storage_opt={"size": "1G"})
         with pytest.raises(APIError, match="--oom-kill-disable is not supported"):
             client.containers.run("busybox", "true", oom_kill_disable=True)
         assert _all_containers(cli) == before

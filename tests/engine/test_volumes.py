@@ -167,7 +167,8 @@ def test_prune_takes_unused_anonymous_volumes_and_named_ones_only_with_all(
     _ok(cli, "rm", "anon-holder")  # without -v: its volume stays, unused
     with cli.client() as client:
         pruned = client.post("/v1.44/volumes/prune").json()
-        assert pruned["VolumesDeleted"] == [mount["Name"]]
+        assert mount["Name"] in pruned["VolumesDeleted"]  # with any other test's leftovers
+        assert "named-unused" not in pruned["VolumesDeleted"]
         assert "named-unused" in _volumes(cli)
         everything = client.post("/v1.44/volumes/prune",
                                  params={"filters": json.dumps({"all": ["true"]})}).json()

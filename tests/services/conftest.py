@@ -186,7 +186,7 @@ class Engine:
         await self.crash()
         restarted = new_engine(self.config, self.seams)
         self.successor = restarted
-        await restarted.services.containers.recovery.recover()
+        await restarted.services.containers.start_up()
         await restarted.settle()
         return restarted
 

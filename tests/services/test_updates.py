@@ -72,7 +72,7 @@ async def test_an_update_the_kernel_refuses_changes_nothing(engine: Engine) -> N
     ("body", "words"),
     [
         ({"KernelMemory": 64 * MIB}, "--kernel-memory cannot be updated"),
-        ({"RestartPolicy": {"Name": "always"}}, "--restart always is not supported"),
+        ({"RestartPolicy": {"Name": "sometimes"}}, "invalid restart policy 'sometimes'"),
         ({"Devices": [{"PathOnHost": "/dev/null"}]}, "--device cannot be updated"),
         ({"Bogus": 1}, "the update field Bogus is not supported"),
         ({"CpuShares": 1}, "out of the kernel's range"),

@@ -51,7 +51,8 @@ HONOURED_CLI_CASES = {
     "--security-opt no-new-privileges:true", "--security-opt seccomp=file",
     "--security-opt seccomp=unconfined", "--security-opt systempaths=unconfined",
     "--shm-size", "--sysctl", "--ulimit", "--ulimit soft-only", "--add-host",
-    "--add-host ipv6", "--dns", "--dns-option", "--dns-search",
+    "--add-host ipv6", "--dns", "--dns-option", "--dns-search", "--restart always",
+    "--restart on-failure", "--restart on-failure:3", "--restart unless-stopped",
 }  # fmt: skip
 """Flags whose create body tuibox honours: they set nothing else, or only what Docker's
 own defaults are (`--ipc private`, `--cgroupns host` on cgroup v1), or act in the client."""
@@ -101,7 +102,8 @@ HONOURED_PY_CASES = {
     "api: volumes list", "cap_add", "cap_drop", "cgroupns", "device_cgroup_rules", "devices",
     "devices short", "domainname", "group_add", "init", "oom_score_adj", "privileged",
     "read_only", "shm_size", "sysctls", "ulimits", "dns", "dns_opt", "dns_search",
-    "extra_hosts dict", "extra_hosts list",
+    "extra_hosts dict", "extra_hosts list", "restart_policy always", "restart_policy on-failure",
+    "restart_policy unless-stopped",
 }  # fmt: skip
 """docker-py keyword arguments tuibox honours (run-only ones act in the client)."""
 
@@ -180,7 +182,7 @@ def test_each_docker_py_argument_is_honoured_or_refused(client: str, case: str) 
         ("--cpu-rt-runtime", "--cpu-rt-runtime"),
         ("--blkio-weight-device", "--blkio-weight-device"),
         ("--network bridge", "--network bridge"),
-        ("--restart always", "--restart always"),
+        ("--storage-opt", "--storage-opt"),
         ("--log-opt", "--log-opt"),
         ("--health-cmd", "--health-cmd"),
         ("--security-opt apparmor=x", "--security-opt apparmor=x"),

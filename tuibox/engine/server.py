@@ -46,6 +46,7 @@ from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
 from tuibox.engine.services.containers.queries import ContainerQueries
 from tuibox.engine.services.containers.recovery import ContainerRecovery
 from tuibox.engine.services.containers.removal import ContainerRemoval
+from tuibox.engine.services.containers.restarts import RestartPolicies
 from tuibox.engine.services.containers.runs import Runs
 from tuibox.engine.services.containers.streams import ContainerStreams
 from tuibox.engine.services.containers.updates import ContainerUpdates
@@ -141,16 +142,20 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     exits = ExitRecorder(context, runtime, runs, removal, metrics)
     settings = RunSettings.docker_defaults(facts.nofile_limit, config.cgroup_parent)
     bundles = BundleWriter(images, seams.mounter, settings, volumes.data_dir)
+    lifecycle = ContainerLifecycle(context, runtime, runs, exits, removal, bundles)
+    restarts = RestartPolicies(context, lifecycle)
+    exits.after_exit = restarts.after_exit
     containers = ContainerService(
         context=context,
         creation=ContainerCreation(context, images, config.cgroup_parent, limits, volumes,
                                    settings.security_of),
-        lifecycle=ContainerLifecycle(context, runtime, runs, exits, removal, bundles),
+        lifecycle=lifecycle,
         removal=removal,
         queries=ContainerQueries(context, images, volumes.data_dir),
         streams=ContainerStreams(context),
         recovery=ContainerRecovery(context, runtime, runs, exits, removal),
         updates=ContainerUpdates(context, runtime, limits),
+        restarts=restarts,
     )
     images.set_event_bus(bus)
     images.set_usage_lookup(context.users_of_image)
@@ -184,7 +189,7 @@ def build_app(services: Services) -> web.Application:
         response.headers.update(headers)
 
     async def recover(_: web.Application) -> None:
-        await services.containers.recovery.recover()
+        await services.containers.start_up()
         services.stats.sampler.start()
         collected = await services.images.collect_garbage()
         log.info(

@@ -111,6 +111,8 @@ class ContainerRecord:
     host_config: dict[str, Any]
     state: ContainerState = field(default_factory=ContainerState)
     restart_count: int = 0
+    manually_stopped: bool = False
+    """Stopped by the user (docker stop): `unless-stopped` then leaves it stopped."""
     layer_chain: list[str] = field(default_factory=list)
     cgroup_path: str = ""
     """The container's cgroup below each hierarchy ("/tuibox/<id>"), fixed at create."""
@@ -149,6 +151,7 @@ class ContainerRecord:
             "config": self.config,
             "host_config": self.host_config,
             "restart_count": self.restart_count,
+            "manually_stopped": self.manually_stopped,
             "layer_chain": self.layer_chain,
             "cgroup_path": self.cgroup_path,
             "mounts": [mount.to_json() for mount in self.mounts],
@@ -178,6 +181,7 @@ class ContainerRecord:
             config=dict(data["config"]),
             host_config=dict(data["host_config"]),
             restart_count=int(data.get("restart_count", 0)),
+            manually_stopped=bool(data.get("manually_stopped", False)),
             layer_chain=list(data.get("layer_chain", [])),
             cgroup_path=str(data.get("cgroup_path") or ""),
             mounts=[MountSpec.from_json(m) for m in data.get("mounts") or []],
@@ -207,6 +211,9 @@ def status_text(state: ContainerState, now: datetime) -> str:
         return f"Up {human_duration(_seconds_since(state.started_at, now_seconds))} (Paused)"
     if state.status is Status.REMOVING:
         return "Removal In Progress"
+    if state.status is Status.RESTARTING:
+        ago = human_duration(_seconds_since(state.finished_at, now_seconds))
+        return f"Restarting ({state.exit_code}) {ago} ago"
     if state.status is Status.DEAD:
         return "Dead"
     if state.status is Status.CREATED or state.finished_at == ZERO_TIME:

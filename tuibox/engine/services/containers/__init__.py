@@ -1,8 +1,8 @@
 """Container verbs, composed: one ContainerContext shared by verb groups that never inherit.
 
 - context: records, locks, paths, owned tasks, events
-- creation, lifecycle (start, stop, kill, restart), updates (limits), removal, exits,
-  recovery: the verbs
+- creation, lifecycle (start, stop, kill, restart, pause), updates (limits, rename),
+  removal (rm, prune), exits, restarts (restart policies), recovery: the verbs
 - queries (ps, inspect) and streams (wait, logs, attach): the reads
 - rules/ (fields honoured, create-body checks, limits, users, failed starts) and views: pure rules
   and Docker JSON views
@@ -18,6 +18,7 @@ from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
 from tuibox.engine.services.containers.queries import ContainerQueries
 from tuibox.engine.services.containers.recovery import ContainerRecovery
 from tuibox.engine.services.containers.removal import ContainerRemoval
+from tuibox.engine.services.containers.restarts import RestartPolicies
 from tuibox.engine.services.containers.streams import ContainerStreams
 from tuibox.engine.services.containers.updates import ContainerUpdates
 
@@ -36,3 +37,9 @@ class ContainerService:
     streams: ContainerStreams
     recovery: ContainerRecovery
     updates: ContainerUpdates
+    restarts: RestartPolicies
+
+    async def start_up(self) -> None:
+        """At engine start: find the containers again, then start those whose policy says."""
+        await self.recovery.recover()
+        await self.restarts.start_at_engine_start()

@@ -89,6 +89,8 @@ class ContainerContext:
         self.marked_for_removal: set[str] = set()
         """Containers a removal has claimed: no verb may start them again."""
         self.watchers: dict[str, asyncio.Task[None]] = {}
+        self.pending_restarts: dict[str, asyncio.Task[None]] = {}
+        """Restarts a restart policy has scheduled, waiting for their delay."""
         self._readers: dict[str, set[asyncio.Event]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._owned: set[asyncio.Task[Any]] = set()
@@ -133,8 +135,15 @@ class ContainerContext:
     def save(self, record: ContainerRecord) -> None:
         self.store.save(record)
 
+    def cancel_restart(self, container_id: str) -> None:
+        """Drop a restart a policy has scheduled (a stop, start or removal came first)."""
+        task = self.pending_restarts.pop(container_id, None)
+        if task is not None:
+            task.cancel()
+
     def forget(self, container_id: str) -> None:
         """Drop the bookkeeping of a removed container."""
+        self.cancel_restart(container_id)
         self.records.pop(container_id, None)
         self._locks.pop(container_id, None)
         self._readers.pop(container_id, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from tuibox import timestamps
 from tuibox.engine.domain.container import ContainerRecord, Status
@@ -36,6 +37,9 @@ class ExitRecorder:
         self.runs = runs
         self.removal = removal
         self.metrics = metrics
+        self.after_exit: Callable[[ContainerRecord, int], None] | None = None
+        """Called under the lock once an exit is recorded and the run freed (the restart
+        policies); set by the composition root, which builds those after this."""
 
     def watch(self, container_id: str) -> None:
         """Start watching a running container's run."""
@@ -82,5 +86,7 @@ class ExitRecorder:
             context.publish(record, "die", exitCode=str(exit_code), exit_code=exit_code)
             if not removing:  # a removal releases it right after the destroy event
                 await self.runs.release(record)
+                if self.after_exit is not None:
+                    self.after_exit(record, exit_code)
         if removing:
             await self.removal.auto_remove(record, marked=True)

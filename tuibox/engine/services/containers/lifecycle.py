@@ -62,6 +62,9 @@ class ContainerLifecycle:
             context.ensure_present(record, given)
             record.state.check_can_start()
             context.ensure_not_marked(record, given)
+            context.cancel_restart(record.id)
+            record.manually_stopped = False
+            record.restart_count = 0  # a start by the user begins the policy's count anew
             try:
                 await self.start_locked(record)
             except EngineError as err:
@@ -105,9 +108,30 @@ class ContainerLifecycle:
     # --- stop, kill, restart --------------------------------------------------------
 
     async def stop(self, given: str, timeout: int | None, signal_name: str | None) -> None:
-        """The stop signal, up to `timeout` seconds, then SIGKILL; 304 if not running."""
+        """The stop signal, up to `timeout` seconds, then SIGKILL; 304 if not running.
+
+        The restart policy then leaves it stopped (`unless-stopped` across engine restarts
+        too); a restart waiting for its delay is cancelled.
+        """
         record = self.context.lookup(given)
-        await self.context.owned(self._stop(record, given, timeout, signal_name))
+        await self.context.owned(self._stop_by_user(record, given, timeout, signal_name))
+
+    async def _stop_by_user(
+        self, record: ContainerRecord, given: str, timeout: int | None, sig: str | None
+    ) -> None:
+        async with self.context.lock(record.id):
+            self.context.ensure_present(record, given)
+            self.context.cancel_restart(record.id)
+            if record.state.status is Status.RESTARTING:
+                record.state.status = Status.EXITED
+                record.manually_stopped = True
+                self.context.save(record)
+                self.context.publish(record, "stop")
+                return
+            if record.state.running:
+                record.manually_stopped = True
+                self.context.save(record)
+        await self._stop(record, given, timeout, sig)
 
     async def _stop(
         self, record: ContainerRecord, given: str, timeout: int | None, sig: str | None

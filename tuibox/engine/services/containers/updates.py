@@ -9,6 +9,7 @@ from tuibox.engine.domain.errors import Conflict, InvalidArgument, RuntimeFailur
 from tuibox.engine.domain.host import LimitSupport
 from tuibox.engine.runtime.protocol import Runtime
 from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.rules.create import check_restart_policy
 from tuibox.engine.services.containers.rules.fields import is_unset
 from tuibox.engine.services.containers.rules.limits import (
     UPDATABLE,
@@ -63,6 +64,12 @@ class ContainerUpdates:
         async with self.context.lock(record.id):
             self.context.ensure_present(record, given)
             host_config = merged_update(record.host_config, body)
+            policy = body.get("RestartPolicy") or {}
+            if policy.get("Name"):  # the CLI sends an empty one when --restart is not given
+                check_restart_policy(policy, record.auto_remove)
+                host_config["RestartPolicy"] = {"Name": policy["Name"],
+                                                "MaximumRetryCount": policy.get(
+                                                    "MaximumRetryCount") or 0}  # fmt: skip
             check_limits(host_config, self.limits)
             if record.state.running:
                 try:
@@ -105,16 +112,8 @@ def _check_fields(body: dict[str, Any]) -> None:
         if key in UPDATABLE:
             continue
         if key == "RestartPolicy":
-            if value is None or (
-                isinstance(value, dict)
-                and value.get("Name") in (None, "", "no")
-                and not value.get("MaximumRetryCount")
-            ):
-                continue
-            name = value.get("Name") if isinstance(value, dict) else value
-            raise InvalidArgument(
-                f"--restart {name} is not supported by the tuibox engine yet (RestartPolicy)"
-            )
+            check_restart_policy(value)
+            continue
         if is_unset(value):
             continue
         flag = UPDATE_FLAGS.get(key)

@@ -134,7 +134,7 @@ def validate_create_body(body: dict[str, Any]) -> dict[str, Any]:
     host_config = body.get("HostConfig") or {}
     if not isinstance(host_config, dict):
         raise InvalidArgument("HostConfig must be an object")
-    _check_restart_policy(host_config.get("RestartPolicy"))
+    check_restart_policy(host_config.get("RestartPolicy"), bool(host_config.get("AutoRemove")))
     _expect(host_config, "AutoRemove", bool, "true or false", prefix="HostConfig.")
     _expect(host_config, "LogConfig", dict, "an object", prefix="HostConfig.")
     _expect(host_config, "NetworkMode", str, "a string", prefix="HostConfig.")
@@ -143,15 +143,31 @@ def validate_create_body(body: dict[str, Any]) -> dict[str, Any]:
     return host_config
 
 
-def _check_restart_policy(policy: Any) -> None:
-    """Docker's rule: a retry count belongs to on-failure only."""
-    if not isinstance(policy, dict):
+RESTART_POLICIES = ("", "no", "always", "unless-stopped", "on-failure")
+
+
+def check_restart_policy(policy: Any, auto_remove: bool = False) -> None:
+    """Docker's rules: a known name, a retry count for on-failure only, none with --rm.
+
+    Raises:
+        InvalidArgument: with Docker's words.
+    """
+    if policy is None:
         return
-    retries = policy.get("MaximumRetryCount")
-    if retries and policy.get("Name") != "on-failure":
+    if not isinstance(policy, dict):
+        raise InvalidArgument("HostConfig.RestartPolicy must be an object")
+    name = policy.get("Name") or ""
+    retries = policy.get("MaximumRetryCount") or 0
+    if name not in RESTART_POLICIES:
+        raise InvalidArgument(f"invalid restart policy '{str(name)[:32]}'")
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise InvalidArgument("invalid restart policy: maximum retry count cannot be negative")
+    if retries and name != "on-failure":
         raise InvalidArgument(
             "invalid restart policy: maximum retry count can only be used with 'on-failure'"
         )
+    if auto_remove and name not in ("", "no"):
+        raise InvalidArgument("Conflicting options: --restart and --rm")
 
 
 def _check_labels(body: dict[str, Any]) -> None:

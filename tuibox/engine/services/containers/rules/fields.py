@@ -123,7 +123,6 @@ ALLOWED_VALUES: dict[str, tuple[Any, ...]] = {
     "HostConfig.LogConfig": ({"Type": "json-file"},),
     "HostConfig.PidMode": (),
     "HostConfig.UTSMode": (),
-    "HostConfig.RestartPolicy": ({"Name": "no"},),
     "HostConfig.IpcMode": ("private",),
     "HostConfig.UsernsMode": ("host",),
     "HostConfig.CgroupnsMode": ("host", "private"),
@@ -180,6 +179,7 @@ ANY_VALUE = frozenset({
     "HostConfig.OomScoreAdj", "HostConfig.ShmSize", "HostConfig.Init", "HostConfig.Devices",
     "HostConfig.DeviceCgroupRules", "HostConfig.Ulimits", "HostConfig.Dns",
     "HostConfig.DnsOptions", "HostConfig.DnsSearch", "HostConfig.ExtraHosts",
+    "HostConfig.RestartPolicy",
 })  # fmt: skip
 """Honoured fields whose every value is honoured (the create rules check their types, and
 rules/limits.py the limits' ranges, rules/mounts.py the mounts,
