@@ -131,7 +131,8 @@ def test_a_new_volume_starts_with_the_images_files(cli: EngineProcess) -> None:
     assert (mountpoint / "passwd").read_text() == listing
     empty = _ok(cli, "run", "--rm", "--mount", "type=volume,src=no-copy,dst=/etc,volume-nocopy",
                 "busybox", "ls", "-A", "/etc")  # fmt: skip
-    assert empty == ""
+    # only the mount points of the container's own /etc files, as under Docker
+    assert sorted(empty.split()) == ["hostname", "hosts", "resolv.conf"]
 
 
 def test_anonymous_volumes_go_with_rm_v_and_with_run_rm(cli: EngineProcess) -> None:

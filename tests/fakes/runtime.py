@@ -24,6 +24,7 @@ import itertools
 import json
 import signal
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,71 @@ class FakeRun:
     """What the last update applied."""
 
 
+class FakeExec:
+    """A fake exec'd process playing its command: `echo WORDS`, `sh -c "exit N"`, `cat`
+    (copies stdin until EOF), `sleep` (runs until killed); any other program is missing."""
+
+    _missing = ""
+
+    def __init__(self, process: dict[str, Any], stdin: bool) -> None:
+        self.process = process
+        self.pid = 5000
+        self.stdin_open = stdin
+        self.size: tuple[int, int] | None = None
+        self._output: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue()
+        self._exit: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        args: list[str] = process["args"]
+        program = args[0].rsplit("/", 1)[-1]
+        if program == "echo":
+            self._say(" ".join(args[1:]) + "\n")
+            self._end(0)
+        elif program == "sh" and args[1:2] == ["-c"]:
+            self._end(_exit_status(args[2] if len(args) > 2 else ""))
+        elif program not in ("cat", "sleep"):  # cat echoes write() until close_stdin()
+            self._missing = (f"executable file `{args[0]}` not found in $PATH: No such file or "
+                             "directory")
+            self.pid = 0  # it never started
+            self._output.put_nowait(None)
+            self._exit.set_result(-1)
+
+    @property
+    def tty(self) -> bool:
+        return bool(self.process.get("terminal"))
+
+    def _say(self, text: str) -> None:
+        data = text.replace("\n", "\r\n") if self.tty else text
+        self._output.put_nowait(("stdout", data.encode()))
+
+    def _end(self, code: int) -> None:
+        if not self._exit.done():
+            self._output.put_nowait(None)
+            self._exit.set_result(code)
+
+    async def output(self) -> AsyncIterator[tuple[str, bytes]]:
+        while (item := await self._output.get()) is not None:
+            yield item
+
+    async def write(self, data: bytes) -> None:
+        if self.process["args"][0] == "cat" and not self._exit.done():
+            self._output.put_nowait(("stdout", data))
+
+    def close_stdin(self) -> None:
+        if not self.tty and self.process["args"][0] == "cat":
+            self._end(0)
+
+    def resize(self, height: int, width: int) -> None:
+        self.size = (height, width)
+
+    async def wait(self) -> int:
+        code = await self._exit
+        if code == -1:
+            raise RuntimeFailure(self._missing)
+        return code
+
+    def kill(self) -> None:
+        self._end(137)
+
+
 class FakeRuntime:
     """A fake runtime satisfying the Runtime protocol; see the module docstring.
 
@@ -71,6 +137,8 @@ class FakeRuntime:
         self.calls: list[tuple[str, str, object]] = []
         self.fail_create: dict[str, str] = {}
         self.fail_update = ""
+        self.execs: list[FakeExec] = []
+        """Every process exec'd, in order."""
         """When set, updates fail with these words (as a kernel refusing a limit makes crun)."""
         self.handles_term = False
         self.handled_signals: set[int] = set()
@@ -133,6 +201,17 @@ class FakeRuntime:
                 run.pending_exit = 128 + signal_number
             else:
                 self.end(container_id, 128 + signal_number)
+
+    async def exec(
+        self, container_id: str, exec_id: str, process: dict[str, Any], *, stdin: bool
+    ) -> FakeExec:
+        self.calls.append(("exec", container_id, process))
+        run = self._run(container_id)
+        if run.status != "running":
+            raise RuntimeFailure(f"exec: container `{container_id}` is not running")
+        handle = FakeExec(process, stdin)
+        self.execs.append(handle)
+        return handle
 
     async def pause(self, container_id: str) -> None:
         self.calls.append(("pause", container_id, None))

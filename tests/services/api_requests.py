@@ -121,7 +121,9 @@ FIXED_ROUTES = [
     ("POST", "/volumes/prune", ["filters"]),
     ("POST", "/containers/prune", ["filters"]),
 ]
-KINDS = ["fixed", "container", "image", "create", "pull", "import", "update", "volume"]
+KINDS = ["fixed", "container", "image", "create", "pull", "import", "update", "volume", "exec"]
+EXEC_KEYS = ["Cmd", "Tty", "AttachStdin", "AttachStdout", "Env", "User", "WorkingDir",
+             "DetachKeys", "ConsoleSize", "Privileged", "Bogus"]
 VOLUME_VERBS = [("GET", []), ("DELETE", ["force"])]
 VOLUME_KEYS = ["Name", "Driver", "DriverOpts", "Labels", "ClusterVolumeSpec"]
 IMAGE_VERBS = [
@@ -157,6 +159,21 @@ def api_requests(draw: st.DrawFn) -> ApiRequest:
         query["stream"] = "0"
         path = f"/containers/{name}/{verb}".rstrip("/")
         return ApiRequest(method, prefix + path, query)
+    if kind == "exec":
+        choice = draw(st.sampled_from(["create", "start", "json", "resize"]))
+        if choice == "create":
+            body = {key: draw(JSON_VALUES) for key in draw(
+                st.lists(st.sampled_from(EXEC_KEYS), max_size=4))}  # fmt: skip
+            body.setdefault("Cmd", draw(st.sampled_from([["true"], ["echo", "x"], [], None])))
+            return ApiRequest("POST", f"{prefix}/containers/{draw(NAMES)}/exec", {},
+                              json_body=body)  # fmt: skip
+        exec_id = draw(st.sampled_from(["nope", "0" * 64, ""]))
+        if choice == "start":
+            return ApiRequest("POST", f"{prefix}/exec/{exec_id}/start", {},
+                              json_body={"Detach": True, "Tty": draw(JSON_VALUES)})  # fmt: skip
+        if choice == "json":
+            return ApiRequest("GET", f"{prefix}/exec/{exec_id}/json", {})
+        return ApiRequest("POST", f"{prefix}/exec/{exec_id}/resize", draw(_query(["h", "w"])))
     if kind == "volume":
         if draw(st.booleans()):
             method, keys = draw(st.sampled_from(VOLUME_VERBS))

@@ -20,6 +20,7 @@ from aiohttp import web
 import tuibox
 from tuibox.engine.api.containers import ContainerRoutes
 from tuibox.engine.api.errors import error_middleware
+from tuibox.engine.api.execs import ExecRoutes
 from tuibox.engine.api.http_server import connection_limits, nofile_soft_limit, start_unix_site
 from tuibox.engine.api.images import ImageRoutes
 from tuibox.engine.api.stats import StatsRoutes
@@ -41,6 +42,7 @@ from tuibox.engine.services.containers import ContainerService
 from tuibox.engine.services.containers.bundle import BundleWriter, RunSettings
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.creation import ContainerCreation
+from tuibox.engine.services.containers.execs import ContainerExecs
 from tuibox.engine.services.containers.exits import ExitRecorder
 from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
 from tuibox.engine.services.containers.queries import ContainerQueries
@@ -145,6 +147,8 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     lifecycle = ContainerLifecycle(context, runtime, runs, exits, removal, bundles)
     restarts = RestartPolicies(context, lifecycle)
     exits.after_exit = restarts.after_exit
+    execs = ContainerExecs(context, runtime, settings.grantable)
+    context.forget_listeners.append(execs.forget_container)
     containers = ContainerService(
         context=context,
         creation=ContainerCreation(context, images, config.cgroup_parent, limits, volumes,
@@ -156,6 +160,7 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
         recovery=ContainerRecovery(context, runtime, runs, exits, removal),
         updates=ContainerUpdates(context, runtime, limits),
         restarts=restarts,
+        execs=execs,
     )
     images.set_event_bus(bus)
     images.set_usage_lookup(context.users_of_image)
@@ -177,6 +182,7 @@ def build_app(services: Services) -> web.Application:
     routes = [
         *SystemRoutes(services.system, services.events).routes(),
         *ContainerRoutes(services.containers).routes(),
+        *ExecRoutes(services.containers.execs).routes(),
         *ImageRoutes(services.images).routes(),
         *stats_routes.routes(),
         *VolumeRoutes(services.volumes).routes(),

@@ -46,6 +46,8 @@ class HijackedConnection:
     def __init__(self, response: web.StreamResponse, transport: asyncio.WriteTransport | None):
         self.response = response
         self.transport = transport
+        self.input: asyncio.Queue[bytes | None] = asyncio.Queue()
+        """What the client sends after the 101 (its stdin); None once it half-closed or left."""
 
     async def pump(self, chunks: AsyncIterator[bytes]) -> None:
         """Copy chunks to the client, pausing while it is slow to read; stop if it left."""
@@ -92,26 +94,37 @@ async def hijack(request: web.Request, *, tty: bool) -> HijackedConnection:
     await start_stream(request, response)
     transport = request.transport
     if isinstance(transport, asyncio.WriteTransport) and request.protocol is not None:
-        transport.set_protocol(_HijackedProtocol(request.protocol))
-        return HijackedConnection(response, transport)
+        connection = HijackedConnection(response, transport)
+        transport.set_protocol(_HijackedProtocol(request.protocol, connection.input))
+        return connection
     return HijackedConnection(response, None)
 
 
 class _HijackedProtocol(asyncio.Protocol):
     """Stands in for aiohttp's protocol once the connection is raw.
 
-    Input (no stdin is attached yet) is dropped, a half-close keeps the connection open
-    for output, and the end of the connection is passed on so aiohttp cleans up.
+    Input goes to the connection's queue (a stdin for exec; dropped where none is read),
+    a half-close keeps the connection open for output and ends the input, and the end of
+    the connection is passed on so aiohttp cleans up.
     """
 
-    def __init__(self, original: asyncio.BaseProtocol) -> None:
+    def __init__(self, original: asyncio.BaseProtocol, input: asyncio.Queue[bytes | None]):
         self.original = original
+        self.input = input
+        self._ended = False
 
     def data_received(self, data: bytes) -> None:
-        return None
+        if not self._ended:
+            self.input.put_nowait(data)
 
     def eof_received(self) -> bool:
+        self._end_input()
         return True
+
+    def _end_input(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self.input.put_nowait(None)
 
     def pause_writing(self) -> None:
         self.original.pause_writing()
@@ -120,4 +133,5 @@ class _HijackedProtocol(asyncio.Protocol):
         self.original.resume_writing()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._end_input()
         self.original.connection_lost(exc)

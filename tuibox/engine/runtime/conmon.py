@@ -13,6 +13,7 @@ from typing import Any
 
 from tuibox.engine.domain.errors import RuntimeFailure
 from tuibox.engine.runtime.crun import Crun, RuntimeState
+from tuibox.engine.runtime.exec import ExecProcess, start_exec
 
 CREATE_TIMEOUT_S = 60.0
 EXIT_FILE_POLL_S = 0.1  # only when pidfd_open is unavailable
@@ -217,6 +218,14 @@ class ConmonRuntime:
     async def kill(self, container_id: str, signal: int) -> None:
         """Send ``signal`` to the container's init process."""
         await self.crun.kill(container_id, signal)
+
+    async def exec(
+        self, container_id: str, exec_id: str, process: dict[str, Any], *, stdin: bool
+    ) -> ExecProcess:
+        """`crun exec` in the foreground; its files live under <exec-root>/execs/<id>."""
+        session = self.paths.exec_root / "execs" / exec_id[:12]
+        return await start_exec(self.crun_path, self.crun.global_args(), container_id,
+                                process, session, stdin=stdin)  # fmt: skip
 
     async def pause(self, container_id: str) -> None:
         """Freeze the container's processes (``crun pause``)."""

@@ -6,10 +6,46 @@ hand the services a fake that keeps containers in memory.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Protocol
 
 from tuibox.engine.runtime.crun import RuntimeState
+
+
+class ExecHandle(Protocol):
+    """One process started in a running container (`docker exec`)."""
+
+    pid: int
+
+    @property
+    def tty(self) -> bool:
+        """Whether it has a terminal (then all output is "stdout" and stdin stays open)."""
+        ...
+
+    def output(self) -> AsyncIterator[tuple[str, bytes]]:
+        """("stdout" | "stderr", bytes) until the process's output ends."""
+        ...
+
+    async def write(self, data: bytes) -> None:
+        """Bytes to its stdin."""
+        ...
+
+    def close_stdin(self) -> None:
+        """EOF on its stdin (nothing for a TTY)."""
+        ...
+
+    def resize(self, height: int, width: int) -> None:
+        """A new terminal size (nothing without a TTY)."""
+        ...
+
+    async def wait(self) -> int:
+        """Its exit code; RuntimeFailure with the runtime's words if it never started."""
+        ...
+
+    def kill(self) -> None:
+        """End it now."""
+        ...
 
 
 class Runtime(Protocol):
@@ -40,6 +76,12 @@ class Runtime(Protocol):
 
     async def resume(self, container_id: str) -> None:
         """Thaw a paused container."""
+        ...
+
+    async def exec(
+        self, container_id: str, exec_id: str, process: dict[str, Any], *, stdin: bool
+    ) -> ExecHandle:
+        """Start the OCI `process` in the running container; `stdin` opens a pipe to it."""
         ...
 
     async def update(self, container_id: str, resources: dict[str, Any]) -> None:

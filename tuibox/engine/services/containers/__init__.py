@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.creation import ContainerCreation
+from tuibox.engine.services.containers.execs import ContainerExecs
 from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
 from tuibox.engine.services.containers.queries import ContainerQueries
 from tuibox.engine.services.containers.recovery import ContainerRecovery
@@ -38,6 +39,7 @@ class ContainerService:
     recovery: ContainerRecovery
     updates: ContainerUpdates
     restarts: RestartPolicies
+    execs: ContainerExecs
 
     async def start_up(self) -> None:
         """At engine start: find the containers again, then start those whose policy says."""

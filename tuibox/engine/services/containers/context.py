@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -90,6 +90,8 @@ class ContainerContext:
         """Containers a removal has claimed: no verb may start them again."""
         self.watchers: dict[str, asyncio.Task[None]] = {}
         self.pending_restarts: dict[str, asyncio.Task[None]] = {}
+        self.forget_listeners: list[Callable[[str], None]] = []
+        """Told of each container removed (the exec sessions drop theirs)."""
         """Restarts a restart policy has scheduled, waiting for their delay."""
         self._readers: dict[str, set[asyncio.Event]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -135,6 +137,11 @@ class ContainerContext:
     def save(self, record: ContainerRecord) -> None:
         self.store.save(record)
 
+    def adopt(self, task: asyncio.Task[Any]) -> None:
+        """Keep a background task the engine started (a detached exec) until it ends."""
+        self._owned.add(task)
+        task.add_done_callback(self._forget_task)
+
     def cancel_restart(self, container_id: str) -> None:
         """Drop a restart a policy has scheduled (a stop, start or removal came first)."""
         task = self.pending_restarts.pop(container_id, None)
@@ -144,6 +151,8 @@ class ContainerContext:
     def forget(self, container_id: str) -> None:
         """Drop the bookkeeping of a removed container."""
         self.cancel_restart(container_id)
+        for listener in self.forget_listeners:
+            listener(container_id)
         self.records.pop(container_id, None)
         self._locks.pop(container_id, None)
         self._readers.pop(container_id, None)

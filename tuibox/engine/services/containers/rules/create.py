@@ -51,7 +51,7 @@ def merge_process(body: dict[str, Any], image_config: dict[str, Any]) -> Process
     words = [w for w in entrypoint or [] if entrypoint != [""]] + (cmd or [])
     if not words:
         raise InvalidArgument("No command specified")
-    env = _merge_env(list(image_config.get("Env") or []), _string_list(body, "Env") or [])
+    env = merge_env(list(image_config.get("Env") or []), _string_list(body, "Env") or [])
     working_dir = body.get("WorkingDir") or image_config.get("WorkingDir") or ""
     if not isinstance(working_dir, str):
         raise InvalidArgument("WorkingDir must be a string")
@@ -69,7 +69,7 @@ def merge_process(body: dict[str, Any], image_config: dict[str, Any]) -> Process
     )
 
 
-def _merge_env(image_env: list[str], given_env: list[str]) -> list[str]:
+def merge_env(image_env: list[str], given_env: list[str]) -> list[str]:
     merged: dict[str, str] = {}
     for entry in [*image_env, *given_env]:
         key, sep, _ = entry.partition("=")
