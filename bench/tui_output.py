@@ -69,6 +69,7 @@ from tuibox.client.stats_models import (  # noqa: E402
     StatsHistory,
     StatsSample,
 )
+from tuibox.client.terminal import TerminalBridge  # noqa: E402
 from tuibox.humanize import human_duration  # noqa: E402
 
 SCENARIOS = ("still", "live", "young")
@@ -212,6 +213,21 @@ class ScriptedEngineClient:
 
     async def prune_volumes(self) -> tuple[list[str], int]:
         return [], 0
+
+    async def exec_create(
+        self, container_id: str, command: list[str], *, tty: bool,
+        size: tuple[int, int] | None = None,
+    ) -> str:  # fmt: skip
+        raise NotFoundError("exec is not scripted", 404)
+
+    async def exec_start_detached(self, exec_id: str) -> None:
+        return None
+
+    async def exec_exit_code(self, exec_id: str) -> int | None:
+        return None
+
+    async def terminal_bridge(self, exec_id: str) -> TerminalBridge:
+        return TerminalBridge("/nonexistent", "", exec_id)
 
     async def pause(self, container_id: str) -> None:
         return None

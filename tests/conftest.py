@@ -168,6 +168,17 @@ def scripted_stats_events() -> list[StatsEvent]:
     return [StatsEvent(history=history), StatsEvent(batch=batch)]
 
 
+class FakeBridge:
+    """A fake terminal bridge: records that it ran, and on which descriptors."""
+
+    def __init__(self, exec_id: str) -> None:
+        self.exec_id = exec_id
+        self.runs: list[tuple[int, int]] = []
+
+    def run(self, stdin_fd: int, stdout_fd: int) -> None:
+        self.runs.append((stdin_fd, stdout_fd))
+
+
 class FakeEngineClient:
     """An in-memory engine for TUI tests; records calls and raises scripted errors.
 
@@ -195,6 +206,11 @@ class FakeEngineClient:
         self.completed: list[tuple[str, tuple[object, ...]]] = []
         self.runs = 0
         self.closed = False
+        self.exec_codes: dict[str, int] = {}
+        self.has_bash = False
+        """Whether the fake containers have bash (the shell key then asks which to run)."""
+        self.shell_exit = 0
+        self.bridges: list[FakeBridge] = []
         self.cpu_limits: dict[str, float] = {}
         """The cores each container's CPU limit allows (none: no limit)."""
         self.stats_events: list[StatsEvent] = scripted_stats_events()
@@ -292,6 +308,30 @@ class FakeEngineClient:
         gone = [v.name for v in self.volumes if v.anonymous and not v.in_use]
         self.volumes = [v for v in self.volumes if v.name not in gone]
         return gone, 4096 * len(gone)
+
+    async def exec_create(
+        self, container_id: str, command: list[str], *, tty: bool,
+        size: tuple[int, int] | None = None,
+    ) -> str:  # fmt: skip
+        await self._answer("exec_create", container_id, command, tty)
+        self._container(container_id)
+        exec_id = f"exec-{len(self.called('exec_create'))}"
+        probe = command[:2] == ["sh", "-c"]
+        self.exec_codes[exec_id] = (0 if self.has_bash else 1) if probe else self.shell_exit
+        return exec_id
+
+    async def exec_start_detached(self, exec_id: str) -> None:
+        await self._answer("exec_start_detached", exec_id)
+
+    async def exec_exit_code(self, exec_id: str) -> int | None:
+        await self._answer("exec_exit_code", exec_id)
+        return self.exec_codes.get(exec_id)
+
+    async def terminal_bridge(self, exec_id: str) -> FakeBridge:
+        await self._answer("terminal_bridge", exec_id)
+        bridge = FakeBridge(exec_id)
+        self.bridges.append(bridge)
+        return bridge
 
     async def pause(self, container_id: str) -> None:
         await self._answer("pause", container_id)

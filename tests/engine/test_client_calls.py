@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -57,3 +58,31 @@ def test_the_clients_container_and_volume_calls(cli: EngineProcess) -> None:
             await client.close()
 
     asyncio.run(scenario())
+
+
+def test_the_terminal_bridge_runs_a_shell_in_a_tty_exec(cli: EngineProcess) -> None:
+    run = cli.docker("run", "-d", "--label", "client-test", "busybox", "sleep", "300")
+    assert run.returncode == 0, run.stderr
+    container_id = run.stdout.strip()
+    keys_read, keys_write = os.pipe()
+    screen_read, screen_write = os.pipe()
+    os.write(keys_write, b"echo bridged; stty size; exit 6\n")
+    os.close(keys_write)
+
+    async def scenario() -> tuple[int | None, bytes]:
+        client = EngineClient(str(cli.socket))
+        try:
+            exec_id = await client.exec_create(container_id, ["sh"], tty=True, size=(25, 90))
+            bridge = await client.terminal_bridge(exec_id)
+            await asyncio.to_thread(bridge.run, keys_read, screen_write)
+            os.close(screen_write)
+            with os.fdopen(screen_read, "rb") as screen:
+                shown = screen.read()
+            return await client.exec_exit_code(exec_id), shown
+        finally:
+            await client.close()
+
+    code, shown = asyncio.run(scenario())
+    os.close(keys_read)
+    assert code == 6, shown
+    assert b"bridged" in shown and b"25 90" in shown

@@ -32,6 +32,7 @@ from tuibox.client.models import (
 from tuibox.client.responses import json_body, parse_list, parse_object
 from tuibox.client.stats import cpu_limit_cores, sample_from_docker
 from tuibox.client.stats_models import StatsBatch, StatsEvent, StatsHistory, StatsSample
+from tuibox.client.terminal import TerminalBridge
 
 MAX_API_VERSION = "1.44"
 MIN_API_VERSION = "1.24"
@@ -256,6 +257,33 @@ class EngineClient:
         """POST /containers/{id}/kill (SIGKILL unless `signal` names another)."""
         params = {"signal": signal} if signal else None
         await self._call("POST", f"/containers/{container_id}/kill", params=params)
+
+    async def exec_create(
+        self, container_id: str, command: list[str], *, tty: bool,
+        size: tuple[int, int] | None = None,
+    ) -> str:  # fmt: skip
+        """POST /containers/{id}/exec with stdin, stdout and stderr attached; the exec's ID."""
+        body: dict[str, Any] = {"Cmd": command, "Tty": tty, "AttachStdin": True,
+                                "AttachStdout": True, "AttachStderr": True}  # fmt: skip
+        if size is not None:
+            body["ConsoleSize"] = list(size)
+        response = await self._call("POST", f"/containers/{container_id}/exec", json=body)
+        return parse_object(response, lambda raw: str(raw["Id"]))
+
+    async def exec_start_detached(self, exec_id: str) -> None:
+        """POST /exec/{id}/start with Detach: the process runs on its own."""
+        await self._call("POST", f"/exec/{exec_id}/start", json={"Detach": True, "Tty": False})
+
+    async def exec_exit_code(self, exec_id: str) -> int | None:
+        """GET /exec/{id}/json: the exit code, None while it runs."""
+        response = await self._call("GET", f"/exec/{exec_id}/json")
+        code = parse_object(response, lambda raw: raw.get("ExitCode"))
+        return code if isinstance(code, int) and not isinstance(code, bool) else None
+
+    async def terminal_bridge(self, exec_id: str) -> TerminalBridge:
+        """What wires the user's terminal to a TTY exec (run it while the TUI is suspended)."""
+        prefix = (await self._versioned("")).rstrip("/")
+        return TerminalBridge(self.socket_path, prefix, exec_id)
 
     async def pause(self, container_id: str) -> None:
         """POST /containers/{id}/pause: freeze its processes."""

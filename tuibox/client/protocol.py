@@ -19,6 +19,12 @@ from tuibox.client.models import (
 from tuibox.client.stats_models import StatsEvent, StatsSample
 
 
+class Bridge(Protocol):
+    """Wires the user's terminal to an exec's TTY; `run` blocks until it ends, never raises."""
+
+    def run(self, stdin_fd: int, stdout_fd: int) -> None: ...
+
+
 class EngineClientProtocol(Protocol):
     """The calls TuiboxApp makes; EngineClient implements them over HTTP, tests with a fake.
 
@@ -53,6 +59,17 @@ class EngineClientProtocol(Protocol):
     async def remove_volume(self, name: str) -> None: ...
 
     async def prune_volumes(self) -> tuple[list[str], int]: ...
+
+    async def exec_create(
+        self, container_id: str, command: list[str], *, tty: bool,
+        size: tuple[int, int] | None = None,
+    ) -> str: ...  # fmt: skip
+
+    async def exec_start_detached(self, exec_id: str) -> None: ...
+
+    async def exec_exit_code(self, exec_id: str) -> int | None: ...
+
+    async def terminal_bridge(self, exec_id: str) -> Bridge: ...
 
     async def pause(self, container_id: str) -> None: ...
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import sys
 from collections.abc import Callable
 from typing import ClassVar
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from tuibox.client.errors import EngineError
 from tuibox.client.models import ContainerSummary
-from tuibox.client.protocol import EngineClientProtocol
+from tuibox.client.protocol import Bridge, EngineClientProtocol
 from tuibox.client.stats_models import StatsBatch
 from tuibox.messages import EngineReached, PollFailed
 from tuibox.panes.engine_pane import EnginePane
+from tuibox.screens.choice import ChoiceModal
 from tuibox.screens.confirm import ConfirmModal
 from tuibox.screens.container import ContainerScreen
 from tuibox.screens.name_prompt import NamePrompt
@@ -42,6 +46,7 @@ class ContainersPane(EnginePane):
         Binding("p", "toggle_pause", "Pause"),
         Binding("K", "kill_container", "Kill"),
         Binding("n", "rename_container", "Rename"),
+        Binding("x", "shell", "Shell"),
         Binding("l", "show_logs", "Logs"),
         Binding("enter", "open_container", "Details", key_display="Enter", show=False),
     ]
@@ -72,6 +77,10 @@ class ContainersPane(EnginePane):
         self._containers: list[ContainerSummary] = []
         self._announced: set[str] | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self.shells: dict[str, str] = {}
+        """The shell chosen per image (asked once)."""
+        self.run_in_terminal: Callable[[App[object], Bridge], bool] = run_suspended
+        """Runs a terminal bridge with the TUI suspended; tests hand in a fake."""
 
     def compose(self) -> ComposeResult:
         """The table."""
@@ -260,6 +269,58 @@ class ContainersPane(EnginePane):
 
         self.app.push_screen(NamePrompt(f"Rename {container.name}", container.name), on_name)
 
+    def action_shell(self) -> None:
+        """Open a shell in the selected running container; the TUI comes back when it ends."""
+        if (container := self._require_selection()) is None:
+            return
+        if container.state != "running":
+            self.notify(f"{container.name} is not running: start it first (s).",
+                        severity="warning", markup=False)  # fmt: skip
+            return
+        self.run_worker(self._shell(container), group="shell", exclusive=True,
+                        exit_on_error=False)  # fmt: skip
+
+    async def _shell(self, container: ContainerSummary) -> None:
+        try:
+            shell = await self._choose_shell(container)
+            if shell is None:
+                return
+            columns, lines = shutil.get_terminal_size()
+            exec_id = await self.client.exec_create(container.id, [shell], tty=True,
+                                                    size=(lines, columns))  # fmt: skip
+            bridge = await self.client.terminal_bridge(exec_id)
+            if not self.run_in_terminal(self.app, bridge):
+                self.notify("A shell needs a real terminal: this one cannot be suspended.",
+                            severity="error", markup=False)  # fmt: skip
+                return
+            code = await self.client.exec_exit_code(exec_id)
+        except EngineError as err:
+            self.notify(str(err), title="Shell failed", severity="error", markup=False)
+            return
+        shown = "still running (detached)" if code is None else f"exited with {code}"
+        self.notify(f"The {shell} shell in {container.name} {shown}.", markup=False)
+
+    async def _choose_shell(self, container: ContainerSummary) -> str | None:
+        """sh, or bash when the image has it: asked once per image, then remembered."""
+        if container.image in self.shells:
+            return self.shells[container.image]
+        probe = await self.client.exec_create(
+            container.id, ["sh", "-c", "command -v bash >/dev/null"], tty=False)  # fmt: skip
+        await self.client.exec_start_detached(probe)
+        code = None
+        for _ in range(50):
+            code = await self.client.exec_exit_code(probe)
+            if code is not None:
+                break
+            await asyncio.sleep(0.1)
+        shell: str | None = "sh"
+        if code == 0:
+            shell = await self.app.push_screen_wait(ChoiceModal(
+                f"Shell for {container.image}", [("bash", "bash"), ("sh", "sh")]))  # fmt: skip
+        if shell is not None:
+            self.shells[container.image] = shell
+        return shell
+
     def action_show_logs(self) -> None:
         """Open the selected container's detail screen on its Logs tab (following)."""
         if (container := self._require_selection()) is None:
@@ -279,3 +340,20 @@ class ContainersPane(EnginePane):
         if (container := self._require_selection()) is None:
             return
         self.app.push_screen(ContainerScreen(self.client, self.feed, container, clock=self.clock))
+
+
+def run_suspended(app: App[object], bridge: Bridge) -> bool:
+    """Give the terminal to `bridge` with the TUI suspended; False where it cannot be.
+
+    The body is synchronous, so nothing repaints meanwhile (a repaint while suspended can
+    hang Textual), and batch_update holds back what piled up until the TUI is back.
+    """
+    stdin, stdout = sys.__stdin__, sys.__stdout__
+    if stdin is None or stdout is None:
+        return False
+    try:
+        with app.batch_update(), app.suspend():
+            bridge.run(stdin.fileno(), stdout.fileno())
+    except SuspendNotSupported:
+        return False
+    return True
