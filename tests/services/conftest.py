@@ -175,6 +175,7 @@ class Engine:
         if self.crashed:
             return
         self.crashed = True
+        await self.services.containers.health.stop()
         for task in list(self.context.watchers.values()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

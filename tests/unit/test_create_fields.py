@@ -53,6 +53,8 @@ HONOURED_CLI_CASES = {
     "--shm-size", "--sysctl", "--ulimit", "--ulimit soft-only", "--add-host",
     "--add-host ipv6", "--dns", "--dns-option", "--dns-search", "--restart always",
     "--restart on-failure", "--restart on-failure:3", "--restart unless-stopped",
+    "--health all", "--health-cmd", "--health-interval", "--health-retries",
+    "--health-start-period", "--health-timeout", "--health-start-interval",
 }  # fmt: skip
 """Flags whose create body tuibox honours: they set nothing else, or only what Docker's
 own defaults are (`--ipc private`, `--cgroupns host` on cgroup v1), or act in the client."""
@@ -103,7 +105,7 @@ HONOURED_PY_CASES = {
     "devices short", "domainname", "group_add", "init", "oom_score_adj", "privileged",
     "read_only", "shm_size", "sysctls", "ulimits", "dns", "dns_opt", "dns_search",
     "extra_hosts dict", "extra_hosts list", "restart_policy always", "restart_policy on-failure",
-    "restart_policy unless-stopped",
+    "restart_policy unless-stopped", "healthcheck", "healthcheck str test",
 }  # fmt: skip
 """docker-py keyword arguments tuibox honours (run-only ones act in the client)."""
 
@@ -184,7 +186,7 @@ def test_each_docker_py_argument_is_honoured_or_refused(client: str, case: str) 
         ("--network bridge", "--network bridge"),
         ("--storage-opt", "--storage-opt"),
         ("--log-opt", "--log-opt"),
-        ("--health-cmd", "--health-cmd"),
+        ("--link", "--link"),
         ("--security-opt apparmor=x", "--security-opt apparmor=x"),
         ("--runtime", "--runtime runc"),
         ("--uts", "--uts host"),

@@ -44,6 +44,7 @@ from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.creation import ContainerCreation
 from tuibox.engine.services.containers.execs import ContainerExecs
 from tuibox.engine.services.containers.exits import ExitRecorder
+from tuibox.engine.services.containers.health import HealthMonitor
 from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
 from tuibox.engine.services.containers.queries import ContainerQueries
 from tuibox.engine.services.containers.recovery import ContainerRecovery
@@ -161,6 +162,7 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
         updates=ContainerUpdates(context, runtime, limits),
         restarts=restarts,
         execs=execs,
+        health=HealthMonitor(context, execs),
     )
     images.set_event_bus(bus)
     images.set_usage_lookup(context.users_of_image)
@@ -203,6 +205,7 @@ def build_app(services: Services) -> web.Application:
         )
 
     async def close_clients(_: web.Application) -> None:
+        await services.containers.health.stop()
         await services.stats.sampler.stop()
         await services.images.aclose()
 

@@ -43,6 +43,8 @@ class ContainerState:
     started_at: str = ZERO_TIME
     finished_at: str = ZERO_TIME
     oom_killed: bool = False
+    health: dict[str, Any] | None = None
+    """Docker's State.Health (Status, FailingStreak, Log) when a healthcheck runs."""
 
     @property
     def running(self) -> bool:
@@ -163,6 +165,7 @@ class ContainerRecord:
                 "started_at": state.started_at,
                 "finished_at": state.finished_at,
                 "oom_killed": state.oom_killed,
+                "health": state.health,
             },
         }
 
@@ -206,7 +209,11 @@ def status_text(state: ContainerState, now: datetime) -> str:
     """The human Status column of `docker ps` (moby State.String)."""
     now_seconds = now.timestamp()
     if state.status is Status.RUNNING:
-        return "Up " + human_duration(_seconds_since(state.started_at, now_seconds))
+        up = "Up " + human_duration(_seconds_since(state.started_at, now_seconds))
+        health = (state.health or {}).get("Status")
+        if health == "starting":
+            return f"{up} (health: starting)"
+        return f"{up} ({health})" if health in ("healthy", "unhealthy") else up
     if state.status is Status.PAUSED:
         return f"Up {human_duration(_seconds_since(state.started_at, now_seconds))} (Paused)"
     if state.status is Status.REMOVING:

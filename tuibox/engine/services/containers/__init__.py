@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.creation import ContainerCreation
 from tuibox.engine.services.containers.execs import ContainerExecs
+from tuibox.engine.services.containers.health import HealthMonitor
 from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
 from tuibox.engine.services.containers.queries import ContainerQueries
 from tuibox.engine.services.containers.recovery import ContainerRecovery
@@ -40,8 +41,10 @@ class ContainerService:
     updates: ContainerUpdates
     restarts: RestartPolicies
     execs: ContainerExecs
+    health: HealthMonitor
 
     async def start_up(self) -> None:
         """At engine start: find the containers again, then start those whose policy says."""
         await self.recovery.recover()
         await self.restarts.start_at_engine_start()
+        self.health.start()

@@ -203,7 +203,7 @@ def _container_config(
         "Labels": dict(body.get("Labels") or {}),
         "StopSignal": body.get("StopSignal") or image_config.get("StopSignal"),
         "StopTimeout": body.get("StopTimeout"),
-        **({"Healthcheck": body["Healthcheck"]} if body.get("Healthcheck") else {}),
+        **_healthcheck(body.get("Healthcheck"), image_config.get("Healthcheck")),
     }
 
 
@@ -220,3 +220,10 @@ def _check_platform(image_ref: str, config: dict[str, Any], wanted: Platform) ->
             f"image with reference {image_ref} was found but does not match the specified "
             f"platform: wanted {wanted}, actual: {actual}"
         )
+
+
+def _healthcheck(given: Any, image: Any) -> dict[str, Any]:
+    """Config.Healthcheck as inspect shows it: the container's fields over the image's."""
+    mine = {k: v for k, v in (given if isinstance(given, dict) else {}).items() if v}
+    merged = {**(image if isinstance(image, dict) else {}), **mine}
+    return {"Healthcheck": merged} if merged else {}

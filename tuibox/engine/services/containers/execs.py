@@ -20,7 +20,13 @@ from typing import Any
 
 from tuibox.engine.domain.container import Status
 from tuibox.engine.domain.detach_keys import DEFAULT_DETACH_KEYS, parse_detach_keys
-from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
+from tuibox.engine.domain.errors import (
+    Conflict,
+    EngineError,
+    InvalidArgument,
+    NotFound,
+    RuntimeFailure,
+)
 from tuibox.engine.runtime.protocol import ExecHandle, Runtime
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.rules.create import MAX_ARG_BYTES, merge_env
@@ -34,6 +40,8 @@ CREATE_FIELDS = {
     "Cmd", "Privileged", "User", "WorkingDir", "Detach", "Container",
 }  # fmt: skip
 """What an exec create body may hold; Detach and Container are sent by clients, unused."""
+PROBE_OUTPUT_LIMIT = 4096
+"""Docker keeps the first 4 KiB of a probe's output."""
 RESIZE_WAIT = 10.0
 """How long a resize waits for its exec to start."""
 MAX_SESSIONS_PER_CONTAINER = 256
@@ -255,6 +263,38 @@ class ContainerExecs:
 
         task = asyncio.get_running_loop().create_task(drain())
         self.context.adopt(task)
+
+    async def probe(self, container_id: str, cmd: list[str], timeout: float) -> tuple[int, str]:
+        """Run a healthcheck command: (exit code, the start of its output).
+
+        A timeout kills it and counts as a failure (-1), as dockerd's probes.
+        """
+        session = ExecSession(id=secrets.token_hex(32), container_id=container_id, cmd=cmd,
+                              tty=False, attach_stdin=False, attach_stdout=True,
+                              attach_stderr=True, env=[], user="", working_dir="",
+                              privileged=False, detach_keys=DEFAULT_DETACH_KEYS,
+                              console_size=None)  # fmt: skip
+        try:
+            process = await asyncio.to_thread(self._process_spec, session)
+            handle = await self.runtime.exec(container_id, session.id, process, stdin=False)
+        except (OSError, ValueError, EngineError) as err:
+            return -1, f"cannot run the healthcheck: {err}"
+        output = bytearray()
+
+        async def collect() -> int:
+            async for _, chunk in handle.output():
+                if len(output) < PROBE_OUTPUT_LIMIT:
+                    output.extend(chunk[: PROBE_OUTPUT_LIMIT - len(output)])
+            return await handle.wait()
+
+        try:
+            code = await asyncio.wait_for(collect(), timeout)
+        except TimeoutError:
+            handle.kill()
+            return -1, f"Health check exceeded timeout ({timeout:g}s)"
+        except RuntimeFailure as err:
+            return classify_start_failure(cmd[0], str(err), is_dir=False).exit_code, str(err)
+        return code, output.decode(errors="replace")
 
     # --- reads ----------------------------------------------------------------------
 

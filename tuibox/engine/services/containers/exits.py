@@ -77,11 +77,13 @@ class ExitRecorder:
                 removing = False  # a removal under way (rm -f) finishes the job
             elif removing:
                 context.marked_for_removal.add(container_id)  # no start before auto-remove
+            # The cgroup outlives the run until the runtime deletes it, below. Read before
+            # the state changes: no verb may see the run ended before its die event.
+            oom_killed = await asyncio.to_thread(self._oom_killed, record)
             state = record.state
             state.status, state.pid, state.exit_code = Status.EXITED, 0, exit_code
+            state.oom_killed = oom_killed
             state.finished_at = finished_at or timestamps.now()
-            # The cgroup outlives the run until the runtime deletes it, below.
-            state.oom_killed = await asyncio.to_thread(self._oom_killed, record)
             context.save(record)
             context.publish(record, "die", exitCode=str(exit_code), exit_code=exit_code)
             if not removing:  # a removal releases it right after the destroy event

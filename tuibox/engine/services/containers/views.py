@@ -83,6 +83,7 @@ def inspect(
             "Error": state.error,
             "StartedAt": state.started_at,
             "FinishedAt": state.finished_at,
+            **({"Health": state.health} if state.health is not None else {}),
         },
         "Image": record.image_id,
         "ResolvConfPath": str(paths.resolv_file),

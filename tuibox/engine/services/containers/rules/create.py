@@ -7,6 +7,7 @@ from typing import Any
 
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.containers.rules.fields import check_fields
+from tuibox.engine.services.containers.rules.health import check_healthcheck
 from tuibox.engine.services.containers.rules.start import parse_signal
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -135,6 +136,7 @@ def validate_create_body(body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(host_config, dict):
         raise InvalidArgument("HostConfig must be an object")
     check_restart_policy(host_config.get("RestartPolicy"), bool(host_config.get("AutoRemove")))
+    check_healthcheck(body.get("Healthcheck"))
     _expect(host_config, "AutoRemove", bool, "true or false", prefix="HostConfig.")
     _expect(host_config, "LogConfig", dict, "an object", prefix="HostConfig.")
     _expect(host_config, "NetworkMode", str, "a string", prefix="HostConfig.")

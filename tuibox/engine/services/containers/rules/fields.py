@@ -30,7 +30,7 @@ HONOURED: dict[str, str] = {
     "ArgsEscaped": "(Windows only)",
     "OnBuild": "(image builds only)",
     "Shell": "(image builds only)",
-    "Healthcheck": "--no-healthcheck",
+    "Healthcheck": "--health-cmd",
     "HostConfig.AutoRemove": "--rm",
     "HostConfig.NetworkMode": "--network",
     "HostConfig.LogConfig": "--log-driver",
@@ -129,7 +129,6 @@ ALLOWED_VALUES: dict[str, tuple[Any, ...]] = {
     "HostConfig.Isolation": ("default",),
     "HostConfig.Runtime": ("crun",),
     "HostConfig.VolumeDriver": ("local",),
-    "Healthcheck": ({"Test": ["NONE"]},),
 }
 """Besides "not asked for", the only values of these fields the engine can honour today."""
 
@@ -148,7 +147,6 @@ KEYED_MAPS = frozenset({
 """Objects whose keys are what was asked (a port, a path, a sysctl), not member names."""
 
 VALUE_REFUSALS = {
-    "Healthcheck": "--health-cmd (with the other --health-* flags)",
     "HostConfig.LogConfig": "--log-opt",
 }
 """How to name a refused value of a field whose other values are honoured, when the
@@ -179,7 +177,7 @@ ANY_VALUE = frozenset({
     "HostConfig.OomScoreAdj", "HostConfig.ShmSize", "HostConfig.Init", "HostConfig.Devices",
     "HostConfig.DeviceCgroupRules", "HostConfig.Ulimits", "HostConfig.Dns",
     "HostConfig.DnsOptions", "HostConfig.DnsSearch", "HostConfig.ExtraHosts",
-    "HostConfig.RestartPolicy",
+    "HostConfig.RestartPolicy", "Healthcheck",
 })  # fmt: skip
 """Honoured fields whose every value is honoured (the create rules check their types, and
 rules/limits.py the limits' ranges, rules/mounts.py the mounts,
