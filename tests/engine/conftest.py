@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -225,3 +225,22 @@ def client(engine: EngineProcess) -> Iterator[httpx.Client]:
     assert engine.docker("pull", "busybox").returncode == 0
     with engine.client() as api:
         yield api
+
+
+@pytest.fixture
+def cli(engine: EngineProcess) -> Iterator[EngineProcess]:
+    """The engine with busybox pulled; containers a test left are removed afterwards."""
+    assert engine.docker("pull", "busybox").returncode == 0
+    before = set(engine.docker("ps", "-aq", "--no-trunc").stdout.split())
+    yield engine
+    for leftover in set(engine.docker("ps", "-aq", "--no-trunc").stdout.split()) - before:
+        engine.docker("rm", "-f", leftover)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    """Poll `condition` every 0.1 s; AssertionError if it does not hold within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.1)

@@ -6,7 +6,6 @@ A refused flag leaves no container behind; plain `docker run` and `containers.ru
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -16,16 +15,6 @@ from docker.errors import APIError
 from tests.engine.conftest import EngineProcess
 
 pytestmark = pytest.mark.engine
-
-
-@pytest.fixture
-def cli(engine: EngineProcess) -> Iterator[EngineProcess]:
-    """The engine with busybox pulled; containers a test left are removed afterwards."""
-    assert engine.docker("pull", "busybox").returncode == 0
-    before = set(engine.docker("ps", "-aq", "--no-trunc").stdout.split())
-    yield engine
-    for leftover in set(engine.docker("ps", "-aq", "--no-trunc").stdout.split()) - before:
-        engine.docker("rm", "-f", leftover)
 
 
 def _all_containers(engine: EngineProcess) -> list[str]:

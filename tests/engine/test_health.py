@@ -4,31 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.engine.conftest import EngineProcess
+from tests.engine.conftest import EngineProcess, wait_for
 
 pytestmark = pytest.mark.engine
-
-
-@pytest.fixture
-def cli(engine: EngineProcess) -> Iterator[EngineProcess]:
-    """The engine with busybox pulled; containers a test left are removed afterwards."""
-    assert engine.docker("pull", "busybox").returncode == 0
-    before = set(engine.docker("ps", "-aq", "--no-trunc").stdout.split())
-    yield engine
-    for leftover in set(engine.docker("ps", "-aq", "--no-trunc").stdout.split()) - before:
-        engine.docker("rm", "-f", leftover)
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.2)
 
 
 def _health(cli: EngineProcess, name: str) -> dict[str, object]:
@@ -42,7 +23,7 @@ def test_a_passing_check_turns_healthy(cli: EngineProcess) -> None:
                      "--health-interval", "1s", "busybox", "sleep", "300")  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert _health(cli, "fine")["Status"] == "starting"
-    _wait_for(lambda: _health(cli, "fine").get("Status") == "healthy")
+    wait_for(lambda: _health(cli, "fine").get("Status") == "healthy")
     status = cli.docker("ps", "--filter", "name=fine", "--format", "{{.Status}}").stdout
     assert status.strip().endswith("(healthy)"), status
     log = _health(cli, "fine")["Log"]
@@ -54,7 +35,7 @@ def test_a_failing_check_turns_unhealthy_after_the_retries(cli: EngineProcess) -
                      "--health-interval", "1s", "--health-retries", "2", "busybox",
                      "sleep", "300")  # fmt: skip
     assert run.returncode == 0, run.stderr
-    _wait_for(lambda: _health(cli, "sick").get("Status") == "unhealthy")
+    wait_for(lambda: _health(cli, "sick").get("Status") == "unhealthy")
     health = _health(cli, "sick")
     assert int(health["FailingStreak"]) >= 2  # type: ignore[call-overload]
     assert health["Log"][-1]["Output"] == "nope\n"  # type: ignore[index]

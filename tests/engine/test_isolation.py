@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,6 @@ from tuibox.engine.runtime.host_security import bounding_capabilities
 from tuibox.engine.runtime.oci_spec import DEFAULT_CAPABILITIES
 
 pytestmark = pytest.mark.engine
-
-
-@pytest.fixture
-def cli(engine: EngineProcess) -> Iterator[EngineProcess]:
-    """The engine with busybox pulled; containers a test left are removed afterwards."""
-    assert engine.docker("pull", "busybox").returncode == 0
-    before = set(engine.docker("ps", "-aq", "--no-trunc").stdout.split())
-    yield engine
-    for leftover in set(engine.docker("ps", "-aq", "--no-trunc").stdout.split()) - before:
-        engine.docker("rm", "-f", leftover)
 
 
 def _run(cli: EngineProcess, *args: str) -> tuple[int, str, str]:

@@ -8,30 +8,18 @@ fork bomb stops at the pids limit. `docker update` changes a running container's
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
 
-from tests.engine.conftest import EngineProcess
+from tests.engine.conftest import EngineProcess, wait_for
 
 pytestmark = pytest.mark.engine
 
 MIB = 1024**2
 CGROUPS = Path("/sys/fs/cgroup")
-
-
-@pytest.fixture
-def cli(engine: EngineProcess) -> Iterator[EngineProcess]:
-    """The engine with busybox pulled; containers a test left are removed afterwards."""
-    assert engine.docker("pull", "busybox").returncode == 0
-    before = set(engine.docker("ps", "-aq", "--no-trunc").stdout.split())
-    yield engine
-    for leftover in set(engine.docker("ps", "-aq", "--no-trunc").stdout.split()) - before:
-        engine.docker("rm", "-f", leftover)
 
 
 def _run_detached(cli: EngineProcess, *args: str) -> str:
@@ -49,14 +37,6 @@ def _host_config(cli: EngineProcess, name: str) -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     host_config: dict[str, Any] = json.loads(result.stdout)
     return host_config
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.2)
 
 
 def test_limits_reach_the_cgroup_and_inspect(cli: EngineProcess) -> None:
@@ -87,7 +67,7 @@ def test_limits_reach_the_cgroup_and_inspect(cli: EngineProcess) -> None:
         row = cli.docker("stats", "--no-stream", "--format", "{{.MemUsage}}", "limited")
         return row.stdout.strip()
 
-    _wait_for(lambda: mem_usage() != "0B / 0B")  # the sampler's first tick
+    wait_for(lambda: mem_usage() != "0B / 0B")  # the sampler's first tick
     assert mem_usage().endswith("/ 64MiB"), mem_usage()
 
 
@@ -115,7 +95,7 @@ def test_a_fork_bomb_stops_at_the_pids_limit(cli: EngineProcess) -> None:
         "sh", "-c", "sh -c 'for i in $(seq 1 60); do sleep 300 & done'; exec sleep 300",
     )  # fmt: skip
     # The inner shell dies at its first failed fork; its sleeps and the outer one live on.
-    _wait_for(lambda: "can't fork" in cli.docker("logs", "forks").stderr)
+    wait_for(lambda: "can't fork" in cli.docker("logs", "forks").stderr)
     assert int(_cgroup_file(cli, container_id, "pids", "pids.current")) <= 20
     assert int(_cgroup_file(cli, container_id, "pids", "pids.events").split()[-1]) > 0
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,6 @@ from tests.engine.conftest import EngineProcess
 pytestmark = pytest.mark.engine
 
 CGROUPS = Path("/sys/fs/cgroup")
-
-
-@pytest.fixture
-def cli(engine: EngineProcess) -> Iterator[EngineProcess]:
-    """The engine with busybox pulled; containers a test left are removed afterwards."""
-    assert engine.docker("pull", "busybox").returncode == 0
-    before = set(engine.docker("ps", "-aq", "--no-trunc").stdout.split())
-    yield engine
-    for leftover in set(engine.docker("ps", "-aq", "--no-trunc").stdout.split()) - before:
-        engine.docker("rm", "-f", leftover)
 
 
 def _ok(cli: EngineProcess, *args: str) -> str:

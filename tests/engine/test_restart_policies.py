@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.engine.conftest import EngineProcess
+from tests.engine.conftest import EngineProcess, wait_for
 
 pytestmark = pytest.mark.engine
-
-
-@pytest.fixture
-def cli(engine: EngineProcess) -> Iterator[EngineProcess]:
-    """The engine with busybox pulled; containers a test left are removed afterwards."""
-    assert engine.docker("pull", "busybox").returncode == 0
-    before = set(engine.docker("ps", "-aq", "--no-trunc").stdout.split())
-    yield engine
-    for leftover in set(engine.docker("ps", "-aq", "--no-trunc").stdout.split()) - before:
-        engine.docker("rm", "-f", leftover)
 
 
 def _state(cli: EngineProcess, name: str) -> dict[str, object]:
@@ -32,19 +21,11 @@ def _state(cli: EngineProcess, name: str) -> dict[str, object]:
     return state
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.1)
-
-
 def test_on_failure_restarts_n_times_then_stays_exited(cli: EngineProcess) -> None:
     run = cli.docker("run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox",
                      "sh", "-c", "echo run; exit 3")  # fmt: skip
     assert run.returncode == 0, run.stderr
-    _wait_for(lambda: _state(cli, "flaky")["RestartCount"] == 2
+    wait_for(lambda: _state(cli, "flaky")["RestartCount"] == 2
               and _state(cli, "flaky")["Status"] == "exited")  # fmt: skip
     time.sleep(1.0)
     state = _state(cli, "flaky")
@@ -56,7 +37,7 @@ def test_always_keeps_it_up_until_stopped(cli: EngineProcess) -> None:
     run = cli.docker("run", "-d", "--name", "phoenix", "--restart", "always", "busybox",
                      "sh", "-c", "sleep 0.3; exit 0")  # fmt: skip
     assert run.returncode == 0, run.stderr
-    _wait_for(lambda: int(_state(cli, "phoenix")["RestartCount"]) >= 2)  # type: ignore[call-overload]
+    wait_for(lambda: int(_state(cli, "phoenix")["RestartCount"]) >= 2)  # type: ignore[call-overload]
     assert cli.docker("stop", "-t", "1", "phoenix").returncode == 0
     stopped = _state(cli, "phoenix")
     time.sleep(1.5)
@@ -78,7 +59,7 @@ def test_policies_after_the_engine_restarts(fresh_engine: EngineProcess) -> None
     engine.start()
     for name in ("up-always", "no-policy"):  # killed under the new engine: the policy acts
         assert engine.docker("kill", name).returncode == 0
-    _wait_for(lambda: _state(engine, "up-always")["Running"] is True
+    wait_for(lambda: _state(engine, "up-always")["Running"] is True
               and int(_state(engine, "up-always")["RestartCount"]) >= 1)  # type: ignore[call-overload]
     engine.stop()
     engine.start()  # now `always` starts the one stopped by hand too; unless-stopped does not
