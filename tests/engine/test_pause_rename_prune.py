@@ -91,3 +91,14 @@ def test_container_prune_removes_only_what_has_stopped(cli: EngineProcess) -> No
         body = client.post("/v1.44/containers/prune",
                            params={"filters": json.dumps({"until": ["1h"]})}).json()
     assert body == {"ContainersDeleted": [], "SpaceReclaimed": 0}  # made within the hour
+
+
+def test_docker_diff_lists_what_the_container_changed(cli: EngineProcess) -> None:
+    script = "touch /new; rm /etc/group; echo me >> /etc/passwd; mkdir /d; touch /d/f"
+    run = cli.docker("run", "--name", "changer", "busybox", "sh", "-c", script)
+    assert run.returncode == 0, run.stderr
+    diff = cli.docker("diff", "changer")
+    assert diff.returncode == 0, diff.stderr
+    lines = set(diff.stdout.splitlines())
+    # the mount points of its /etc files are the runtime's, not changes of the container's
+    assert lines == {"A /new", "D /etc/group", "C /etc", "C /etc/passwd", "A /d", "A /d/f"}

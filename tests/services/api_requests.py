@@ -107,6 +107,7 @@ CONTAINER_VERBS = [
     ("POST", "pause", []),
     ("POST", "unpause", []),
     ("POST", "rename", ["name"]),
+    ("GET", "changes", []),
 ]
 UPDATE_KEYS = [*UPDATABLE, "RestartPolicy", "KernelMemory", "CpuRealtimePeriod", "Devices"]
 FIXED_ROUTES = [

@@ -49,6 +49,7 @@ class ContainerRoutes:
             web.post("/containers/{id}/unpause", self.unpause),
             web.post("/containers/{id}/rename", self.rename),
             web.post("/containers/prune", self.prune),
+            web.get("/containers/{id}/changes", self.changes),
             web.post("/containers/{id}/wait", self.wait),
             web.post("/containers/{id}/attach", self.attach),
             web.get("/containers/{id}/logs", self.logs),
@@ -119,6 +120,9 @@ class ContainerRoutes:
     async def rename(self, request: web.Request) -> web.Response:
         await self.updates.rename(request.match_info["id"], request.query.get("name") or "")
         return web.Response(status=204)
+
+    async def changes(self, request: web.Request) -> web.Response:
+        return json_response(await self.queries.changes(request.match_info["id"]))
 
     async def prune(self, request: web.Request) -> web.Response:
         return json_response(await self.removal.prune(query_filters(request)))

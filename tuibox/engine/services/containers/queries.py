@@ -10,11 +10,14 @@ from typing import Any
 
 from tuibox.engine.domain.container import ContainerRecord, status_text
 from tuibox.engine.domain.errors import EngineError
+from tuibox.engine.layers.changes import ADDED, changes
 from tuibox.engine.services.containers import views
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.sizes import directory_size
 from tuibox.engine.services.containers.views import VolumeDir
 from tuibox.engine.services.images.service import ImageService
+
+ETC_MOUNT_POINTS = ("/etc/hostname", "/etc/hosts", "/etc/resolv.conf")
 
 
 class ContainerQueries:
@@ -122,6 +125,20 @@ class ContainerQueries:
             NotFound: no such container.
         """
         return await self.sizes(self.context.lookup(given))
+
+    async def changes(self, given: str) -> list[dict[str, object]]:
+        """`docker diff`: what the container changed against its image.
+
+        Raises:
+            NotFound: no such container, or one of its image layers is gone.
+        """
+        record = self.context.lookup(given)
+        lowers = self.images.layer_dirs_for_chains(record.layer_chain)
+        upper = self.context.paths(record.id).upper
+        found = await asyncio.to_thread(changes, upper, lowers)
+        # The runtime makes an empty mount point for each mount; they are not the user's.
+        points = {*ETC_MOUNT_POINTS, *(mount.destination for mount in record.mounts)}
+        return [c for c in found if not (c["Kind"] == ADDED and c["Path"] in points)]
 
     def has_tty(self, given: str) -> bool:
         return bool(self.context.lookup(given).config.get("Tty"))
