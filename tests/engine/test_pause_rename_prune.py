@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tarfile
 import time
 from pathlib import Path
 
@@ -102,3 +103,23 @@ def test_docker_diff_lists_what_the_container_changed(cli: EngineProcess) -> Non
     lines = set(diff.stdout.splitlines())
     # the mount points of its /etc files are the runtime's, not changes of the container's
     assert lines == {"A /new", "D /etc/group", "C /etc", "C /etc/passwd", "A /d", "A /d/f"}
+
+
+def test_docker_export_writes_the_whole_filesystem(cli: EngineProcess, tmp_path: Path) -> None:
+    run = cli.docker("run", "--name", "exported", "busybox", "sh", "-c",
+                     "echo mine > /mine; ln -s /etc/passwd /link")  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    target = tmp_path / "fs.tar"
+    result = cli.docker("export", "-o", str(target), "exported")
+    assert result.returncode == 0, result.stderr
+    with tarfile.open(target) as tar:
+        names = set(tar.getnames())
+        assert {"mine", "etc/passwd", "bin/busybox", "link"} <= names
+        mine = tar.extractfile("mine")
+        assert mine is not None and mine.read() == b"mine\n"
+        link = tar.getmember("link")
+        assert link.issym() and link.linkname == "/etc/passwd"
+        assert tar.getmember("etc/passwd").uname == ""
+    assert cli.docker("start", "exported").returncode == 0  # the export's mount is gone
+    missing = cli.docker("export", "-o", str(tmp_path / "x.tar"), "nosuch")
+    assert missing.returncode != 0 and "No such container" in missing.stderr

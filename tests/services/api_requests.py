@@ -108,6 +108,7 @@ CONTAINER_VERBS = [
     ("POST", "unpause", []),
     ("POST", "rename", ["name"]),
     ("GET", "changes", []),
+    ("GET", "export", []),
 ]
 UPDATE_KEYS = [*UPDATABLE, "RestartPolicy", "KernelMemory", "CpuRealtimePeriod", "Devices"]
 FIXED_ROUTES = [

@@ -44,6 +44,7 @@ from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.creation import ContainerCreation
 from tuibox.engine.services.containers.execs import ContainerExecs
 from tuibox.engine.services.containers.exits import ExitRecorder
+from tuibox.engine.services.containers.export import ContainerExport
 from tuibox.engine.services.containers.health import HealthMonitor
 from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
 from tuibox.engine.services.containers.queries import ContainerQueries
@@ -163,6 +164,7 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
         restarts=restarts,
         execs=execs,
         health=HealthMonitor(context, execs),
+        export=ContainerExport(context, images, seams.mounter),
     )
     images.set_event_bus(bus)
     images.set_usage_lookup(context.users_of_image)

@@ -34,6 +34,7 @@ class ContainerRoutes:
         self.streams = containers.streams
         self.queries = containers.queries
         self.updates = containers.updates
+        self.exporter = containers.export
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -50,6 +51,7 @@ class ContainerRoutes:
             web.post("/containers/{id}/rename", self.rename),
             web.post("/containers/prune", self.prune),
             web.get("/containers/{id}/changes", self.changes),
+            web.get("/containers/{id}/export", self.export),
             web.post("/containers/{id}/wait", self.wait),
             web.post("/containers/{id}/attach", self.attach),
             web.get("/containers/{id}/logs", self.logs),
@@ -120,6 +122,23 @@ class ContainerRoutes:
     async def rename(self, request: web.Request) -> web.Response:
         await self.updates.rename(request.match_info["id"], request.query.get("name") or "")
         return web.Response(status=204)
+
+    async def export(self, request: web.Request) -> web.StreamResponse:
+        """The first chunk is awaited before the headers: a missing container is a 404."""
+        chunks = aiter(self.exporter.export(request.match_info["id"]))
+        first = await anext(chunks, b"")
+        response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        try:
+            if first:
+                await response.write(first)
+            async for chunk in chunks:
+                await response.write(chunk)
+            await response.write_eof()
+        except OSError:  # the client left, or the tar broke off: the stream ends short
+            pass
+        return response
 
     async def changes(self, request: web.Request) -> web.Response:
         return json_response(await self.queries.changes(request.match_info["id"]))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.creation import ContainerCreation
 from tuibox.engine.services.containers.execs import ContainerExecs
+from tuibox.engine.services.containers.export import ContainerExport
 from tuibox.engine.services.containers.health import HealthMonitor
 from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
 from tuibox.engine.services.containers.queries import ContainerQueries
@@ -42,6 +43,7 @@ class ContainerService:
     restarts: RestartPolicies
     execs: ContainerExecs
     health: HealthMonitor
+    export: ContainerExport
 
     async def start_up(self) -> None:
         """At engine start: find the containers again, then start those whose policy says."""
