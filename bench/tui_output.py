@@ -45,6 +45,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:1] = [str(BENCH_DIR.parent)]  # tuibox itself, whatever the working directory
@@ -269,6 +270,9 @@ class ScriptedEngineClient:
             await asyncio.sleep(max(0.0, second + 1 - self.clock()))
             second += 1
             yield StatsEvent(batch=self.batch(second - self.epoch, float(second)))
+
+    async def inspect_container(self, container_id: str) -> dict[str, Any]:
+        return {"Id": container_id}
 
     async def cpu_limit(self, container_id: str) -> float | None:
         """No container of the script has a CPU limit."""

@@ -386,6 +386,14 @@ class FakeEngineClient:
             yield event
         await self.stats_release.wait()
 
+    async def inspect_container(self, container_id: str) -> dict[str, Any]:
+        await self._answer("inspect_container", container_id)
+        container = self._container(container_id)
+        return {"Id": container.id, "Name": f"/{container.name}",
+                "State": {"Status": container.state, "Running": container.is_running},
+                "Config": {"Image": container.image, "Env": ["PATH=/bin", "A=b"]},
+                "HostConfig": {"Memory": 0, "Binds": None}, "Mounts": []}  # fmt: skip
+
     async def cpu_limit(self, container_id: str) -> float | None:
         await self._answer("cpu_limit", container_id)
         return self.cpu_limits.get(container_id)

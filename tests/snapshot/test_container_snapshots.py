@@ -65,3 +65,10 @@ def test_container_stats_tab(
 ) -> None:
     assert snap_compare(make_app(), run_before=open_container_screen(fake_client),
                         terminal_size=size)  # fmt: skip
+
+
+def test_container_inspect_tab(
+    snap_compare: Callable[..., bool], make_app: MakeApp, fake_client: FakeEngineClient
+) -> None:
+    assert snap_compare(make_app(), run_before=open_container_screen(fake_client), press=["3"],
+                        terminal_size=(80, 24))  # fmt: skip

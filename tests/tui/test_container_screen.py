@@ -19,6 +19,7 @@ from tuibox.screens.container import HISTORY_SECONDS, ContainerScreen
 from tuibox.screens.help import CONTAINER_ENTRIES
 from tuibox.stats_feed import StatsFeed, Subscriber
 from tuibox.widgets.braille_chart import DOTS_ACROSS, BrailleChart, braille_rows
+from tuibox.widgets.inspect_tree import InspectTree
 from tuibox.widgets.resource_graph import NO_VALUE, AxisLabels, ResourceGraph
 
 
@@ -235,6 +236,8 @@ async def test_tab_keys_cycle_and_the_logs_tab_can_open_first(run_app: RunApp) -
         log = screen.query_one(Log)
         await session.wait_until(lambda: log.lines == ["hello"])
         await session.press("tab")
+        assert screen.active_tab == "inspect"
+        await session.press("tab")
         assert screen.active_tab == "stats"
         assert "".join(screen.graph("cpu").query_one(BrailleChart).rows).strip(), "drawn"
         await session.wait_until(
@@ -244,6 +247,8 @@ async def test_tab_keys_cycle_and_the_logs_tab_can_open_first(run_app: RunApp) -
         assert screen.active_tab == "logs"
         await session.press("shift+tab")
         assert screen.active_tab == "stats"
+        await session.press("shift+tab")
+        assert screen.active_tab == "inspect"
 
 
 def test_an_unknown_tab_is_refused_and_the_keys_are_in_the_help() -> None:
@@ -253,3 +258,20 @@ def test_an_unknown_tab_is_refused_and_the_keys_are_in_the_help() -> None:
                   ("Container", "1", "Stats tab"), ("Container", "2", "Logs tab"),
                   ("Container", "c", "Clear log")]:  # fmt: skip
         assert entry in CONTAINER_ENTRIES
+
+
+async def test_the_inspect_tab_folds_the_document(run_app: RunApp) -> None:
+    async with run_app() as session:
+        screen = await open_screen(session, make_feed(session))
+        await session.press("3")
+        await session.wait_until(lambda: bool(screen.query_one(InspectTree).root.children))
+        assert screen.active_tab == "inspect"
+        assert session.fake.called("inspect_container") == [(RUNNING_ID,)]
+        tree = screen.query_one(InspectTree)
+        top = {str(node.label): node for node in tree.root.children}
+        assert set(top) >= {f'Id: "{RUNNING_ID}"', "State", "Config", "HostConfig"}
+        assert top["State"].is_expanded and top["Config"].is_expanded
+        env = next(node for node in top["Config"].children if str(node.label).startswith("Env"))
+        assert str(env.label) == "Env [2]" and not env.is_expanded
+        assert [str(n.label) for n in env.children] == ['0: "PATH=/bin"', '1: "A=b"']
+        assert "Binds: null" in [str(n.label) for n in top["HostConfig"].children]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from tuibox.client.models import (
     ContainerStartResult,
@@ -43,6 +43,8 @@ class EngineClientProtocol(Protocol):
     async def list_images(self) -> list[ImageSummary]: ...
 
     async def cpu_limit(self, container_id: str) -> float | None: ...
+
+    async def inspect_container(self, container_id: str) -> dict[str, Any]: ...
 
     async def start(self, container_id: str) -> ContainerStartResult: ...
 

@@ -22,6 +22,7 @@ from tuibox.messages import PollFailed, WorkerCrashed
 from tuibox.stats_feed import StatsFeed
 from tuibox.widgets.braille_chart import DOTS_ACROSS, BrailleChart
 from tuibox.widgets.format import short_id
+from tuibox.widgets.inspect_tree import InspectTree
 from tuibox.widgets.log_view import LogView
 from tuibox.widgets.resource_graph import (
     NO_VALUE,
@@ -34,7 +35,7 @@ from tuibox.widgets.resource_graph import (
     percent_axis,
 )
 
-TAB_IDS = ("stats", "logs")
+TAB_IDS = ("stats", "logs", "inspect")
 """The tabs in order (Tab and Shift+Tab cycle through them)."""
 HISTORY_SECONDS = 900.0
 """How far back the graphs start: all that tuibox's engine keeps."""
@@ -58,6 +59,7 @@ class ContainerScreen(Screen[None]):
         Binding("shift+tab", "previous_tab", "Previous tab", priority=True, show=False),
         Binding("1", "show_tab('stats')", "Stats tab", show=False),
         Binding("2", "show_tab('logs')", "Logs tab", show=False),
+        Binding("3", "show_tab('inspect')", "Inspect tab", show=False),
         Binding("c", "clear_log", "Clear log"),
     ]
     """Esc back; Tab, Shift+Tab, 1 and 2 switch tabs; c clears the log (Logs tab)."""
@@ -117,6 +119,8 @@ class ContainerScreen(Screen[None]):
                 yield from self._graphs()
             with TabPane("2 Logs", id="logs"):
                 yield LogView(self.client, self.container, id="container-log")
+            with TabPane("3 Inspect", id="inspect"):
+                yield InspectTree(id="container-inspect")
         yield Footer()
 
     def _graphs(self) -> list[ResourceGraph]:
@@ -263,8 +267,21 @@ class ContainerScreen(Screen[None]):
         if self.active_tab == "logs":
             self.log_view.follow()
             self.log_view.focus()
+        elif self.active_tab == "inspect":
+            self.query_one(InspectTree).focus()
+            self.load_inspect()
         self.refresh_bindings()
         self.call_after_refresh(self._update_title)
+
+    @work(exclusive=True, group="container-inspect", exit_on_error=False)
+    async def load_inspect(self) -> None:
+        """Fetch `docker inspect` of the container each time the tab is shown."""
+        try:
+            document = await self.client.inspect_container(self.container.id)
+        except EngineError as err:
+            self.post_message(PollFailed(err))
+            return
+        self.query_one(InspectTree).show_document(document)
 
     def action_show_tab(self, tab_id: str) -> None:
         """Show one tab."""
