@@ -114,6 +114,10 @@ def test_resize_and_the_exit_code_in_inspect(box: EngineProcess) -> None:
     assert b"40 120" in output
     assert (inspected["Running"], inspected["ExitCode"]) == (False, 4)
     assert inspected["ProcessConfig"]["tty"] is True and inspected["ContainerID"]
+    assert inspected["DetachKeys"] == "EBE="  # ctrl-p ctrl-q, base64 as Go's []byte
+    with box.client() as client:
+        missing = client.post(f"/v1.44/exec/{exec_id}/resize", params={"h": 40})
+    assert missing.status_code == 400 and "needs both h and w" in missing.json()["message"]
 
 
 def test_detach_keys_leave_the_process_running(box: EngineProcess) -> None:

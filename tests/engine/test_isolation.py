@@ -56,7 +56,8 @@ def test_the_default_capabilities_and_profile(cli: EngineProcess) -> None:
         ("echo 1 > /proc/sys/kernel/domainname", "Read-only file system"),
         ("mknod /tmp/sda b 8 0 && head -c 1 /tmp/sda", "Operation not permitted"),
         ("ls -l /proc/timer_list", ""),
-        ("insmod /nonexistent.ko", ""),
+        ("insmod /bin/busybox", "Operation not permitted"),  # refused before the file is read
+        ("hostname other", "Operation not permitted"),
     ],
 )
 def test_escape_probes_fail_in_a_default_container(
@@ -101,11 +102,14 @@ def test_privileged_lifts_the_profile(cli: EngineProcess) -> None:
     assert int(status["CapEff"], 16) == _mask(list(bounding_capabilities()))
     assert status["Seccomp"] == "0"
     out = _sh(cli, "--privileged", script="mount -t tmpfs none /tmp && echo mounted; "
-              "ls -l /proc/timer_list; ls -l /dev/loop0")  # fmt: skip
+              "ls -l /proc/timer_list; ls -l /dev/loop0; hostname other && echo renamed; "
+              "insmod /bin/busybox 2>&1 || true")  # fmt: skip
     lines = out.splitlines()
     assert lines[0] == "mounted"
     assert lines[1].startswith("-r"), "timer_list is not masked"
     assert lines[2].startswith("brw"), "the host's devices are there"
+    assert lines[3] == "renamed"
+    assert "Operation not permitted" not in lines[4], "the kernel looked at the module"
 
 
 def test_security_options(cli: EngineProcess, tmp_path: Path) -> None:

@@ -36,7 +36,8 @@ def test_the_merge_and_dockers_defaults() -> None:
     [({"Test": ["HTTP", "x"]}, "unknown healthcheck type 'HTTP'"),
      ({"Test": ["CMD"]}, "needs a command"), ({"Interval": 10}, "Interval in Healthcheck"),
      ({"StartPeriod": 5}, "Start period in Healthcheck"), ({"Retries": -1}, "cannot be negative"),
-     ({"Test": "true"}, "must be a list of strings")],
+     ({"Test": "true"}, "must be a list of strings"),
+     ({"Test": ["CMD", "true"], "Every": 5}, "Healthcheck.Every is not supported")],
 )  # fmt: skip
 def test_bad_healthchecks(value: dict[str, Any], words: str) -> None:
     with pytest.raises(InvalidArgument, match=words):

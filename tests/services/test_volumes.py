@@ -31,7 +31,8 @@ async def test_create_is_idempotent_and_inspect_shows_dockers_fields(engine: Eng
     ("body", "words"),
     [({"Name": "./x"}, "includes invalid characters"), ({"Driver": "nfs"}, "volume driver 'nfs'"),
      ({"DriverOpts": {"type": "tmpfs"}}, "--opt (DriverOpts) is not supported"),
-     ({"Labels": {"a": 1}}, "Labels must be an object of strings"), ({"Name": 5}, "strings")],
+     ({"Labels": {"a": 1}}, "Labels must be an object of strings"), ({"Name": 5}, "strings"),
+     ({"Name": "v", "Scope": "global"}, "the volume field Scope is not supported")],
 )  # fmt: skip
 async def test_create_refuses_what_it_cannot_honour(
     engine: Engine, body: dict[str, Any], words: str

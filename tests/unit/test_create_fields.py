@@ -5,6 +5,7 @@ The bodies are those tests/captured_bodies.py loads, one per flag and client.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -13,8 +14,8 @@ from tests.captured_bodies import CAPTURED
 from tests.fakes.host import LIMITS
 from tuibox.engine.domain.capabilities import ALL_CAPABILITIES
 from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.services.containers.creation import check_create_body
 from tuibox.engine.services.containers.rules.create import validate_create_body
-from tuibox.engine.services.containers.rules.etc_files import etc_settings
 from tuibox.engine.services.containers.rules.fields import (
     HONOURED,
     NOT_YET,
@@ -22,7 +23,6 @@ from tuibox.engine.services.containers.rules.fields import (
     check_fields,
     is_unset,
 )
-from tuibox.engine.services.containers.rules.limits import check_limits
 from tuibox.engine.services.containers.rules.mounts import parse_mounts
 from tuibox.engine.services.containers.rules.security import security_settings
 
@@ -118,11 +118,9 @@ def _refusal(body: dict[str, Any]) -> str | None:
     """What the engine's create rules say of a body: the fields, then the limits."""
     canonical = canonical_body(body)
     try:
-        host_config = validate_create_body(canonical)
-        check_limits(host_config, LIMITS)
+        check_create_body(canonical, LIMITS, partial(
+            security_settings, grantable=GRANTABLE, hard_limits={"nofile": 20000}))  # fmt: skip
         parse_mounts(canonical, {})
-        security_settings(host_config, grantable=GRANTABLE, hard_limits={"nofile": 20000})
-        etc_settings(host_config)
     except InvalidArgument as err:
         return str(err)
     return None

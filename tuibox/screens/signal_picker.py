@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from tuibox.screens.choice import ChoiceModal
 
 SIGNALS: tuple[tuple[str, str], ...] = (
     ("KILL", "end at once, no cleanup"),
@@ -25,35 +18,9 @@ SIGNALS: tuple[tuple[str, str], ...] = (
 """The signals offered, with what each usually means."""
 
 
-class SignalPicker(ModalScreen[str | None]):
-    """A list of signals; Enter sends the highlighted one, Esc sends none."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
-    """Esc closes without a signal."""
+class SignalPicker(ChoiceModal):
+    """The signals with their meaning; Enter answers the name, Esc answers None."""
 
     def __init__(self, container_name: str) -> None:
-        super().__init__()
-        self.container_name = container_name
-
-    def compose(self) -> ComposeResult:
-        """The title and the signals."""
-        with Vertical(id="signal-dialog"):
-            yield Static(f"Send a signal to {self.container_name}", id="signal-title",
-                         markup=False)  # fmt: skip
-            yield OptionList(
-                *(Option(f"{name:<5} {meaning}", id=name) for name, meaning in SIGNALS),
-                id="signal-list",
-            )
-
-    def on_mount(self) -> None:
-        """Focus the list on KILL."""
-        self.query_one(OptionList).focus()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        """Answer with the chosen signal's name."""
-        event.stop()
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        """Answer None: send nothing."""
-        self.dismiss(None)
+        super().__init__(f"Send a signal to {container_name}",
+                         [(name, f"{name:<5} {meaning}") for name, meaning in SIGNALS])  # fmt: skip

@@ -39,7 +39,9 @@ class ExecRoutes:
         return json_response(self.execs.inspect(request.match_info["id"]))
 
     async def resize(self, request: web.Request) -> web.Response:
-        height, width = query_int(request, "h") or 0, query_int(request, "w") or 0
+        height, width = query_int(request, "h"), query_int(request, "w")
+        if height is None or width is None:
+            raise InvalidArgument("resize needs both h and w (the terminal's rows and columns)")
         if not (0 <= height <= MAX_TERMINAL and 0 <= width <= MAX_TERMINAL):
             raise InvalidArgument(f"invalid resize height or width: {height}x{width}")
         await self.execs.resize(request.match_info["id"], height, width)

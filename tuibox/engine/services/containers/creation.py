@@ -32,6 +32,26 @@ from tuibox.engine.services.volumes.service import VolumeService
 RANDOM_NAME_TRIES = 100
 
 
+def check_create_body(
+    body: dict[str, Any],
+    limits: LimitSupport,
+    check_security: Callable[[dict[str, Any]], object],
+) -> dict[str, Any]:
+    """Every refusal a create body can meet before its image is looked at; its HostConfig.
+
+    Fields honoured or not, types and sizes, limits, isolation, the /etc files' flags
+    (mounts are checked with the image's VOLUMEs, later).
+
+    Raises:
+        InvalidArgument: naming what is refused.
+    """
+    host_config = validate_create_body(body)
+    check_limits(host_config, limits)
+    check_security(host_config)
+    etc_settings(host_config)
+    return host_config
+
+
 class ContainerCreation:
     """Makes new container records and their directories; nothing runs yet."""
 
@@ -71,10 +91,7 @@ class ContainerCreation:
             Conflict: the name is taken.
         """
         body = canonical_body(body)
-        host_config = validate_create_body(body)
-        check_limits(host_config, self.limits)
-        self.check_security(host_config)
-        etc_settings(host_config)
+        host_config = check_create_body(body, self.limits, self.check_security)
         image_ref: str = body["Image"]
         final_name = self._choose_name(name)
         image = self.images.resolve(image_ref)

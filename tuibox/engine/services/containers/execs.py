@@ -9,6 +9,7 @@ in memory, as dockerd keeps them, until the container is removed.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import copy
 import json
@@ -313,7 +314,7 @@ class ContainerExecs:
             "OpenStdout": session.attach_stdout,
             "CanRemove": False,
             "ContainerID": session.container_id,
-            "DetachKeys": "",
+            "DetachKeys": base64.b64encode(session.detach_keys).decode(),  # []byte in Go
             "Pid": session.pid,
         }
 

@@ -19,6 +19,8 @@ ANONYMOUS_LABEL = "com.docker.volume.anonymous"
 LIST_FILTERS = frozenset({"dangling", "name", "label", "driver"})
 PRUNE_FILTERS = frozenset({"all", "label", "label!"})
 MAX_LABELS_BYTES = 256 * 1024
+CREATE_FIELDS = frozenset({"Name", "Driver", "DriverOpts", "Labels", "ClusterVolumeSpec"})
+"""What a volume create body may hold (the last two are refused when they carry a value)."""
 
 UsersLookup = Callable[[str], list[str]]
 """The IDs of the containers that mount a volume."""
@@ -45,6 +47,10 @@ class VolumeService:
         Raises:
             InvalidArgument: a bad name, another driver, driver options, bad labels.
         """
+        for key, value in body.items():
+            if key not in CREATE_FIELDS and value not in (None, "", {}, []):
+                raise InvalidArgument(f"the volume field {key} is not supported by the tuibox "
+                                      "engine; leave it out")  # fmt: skip
         name = body.get("Name") or ""
         driver = body.get("Driver") or "local"
         labels = body.get("Labels") or {}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.services.containers.rules.values import string_list
 
 HOSTS_HEADER = (
     "127.0.0.1\tlocalhost\n"
@@ -45,7 +46,7 @@ def etc_settings(host_config: dict[str, Any]) -> EtcSettings:
         InvalidArgument: a malformed host entry, address, search domain or option.
     """
     hosts: list[tuple[str, str]] = []
-    for entry in _strings(host_config.get("ExtraHosts"), "ExtraHosts"):
+    for entry in string_list(host_config.get("ExtraHosts"), "ExtraHosts"):
         separator = "=" if "=" in entry else ":" if ":" in entry else " "
         name, _, address = entry.partition(separator)  # name=ip (CLI 25+), name:ip, name ip
         if address == "host-gateway":
@@ -57,24 +58,16 @@ def etc_settings(host_config: dict[str, Any]) -> EtcSettings:
             raise InvalidArgument(f"invalid argument {entry!r} for --add-host: bad host name")
         hosts.append((name, _address(address, f"invalid IP address in add-host: {address!r}")))
     dns = tuple(_address(a, f"{a!r} is not an IP address (--dns)")
-                for a in _strings(host_config.get("Dns"), "Dns"))  # fmt: skip
-    search = tuple(_strings(host_config.get("DnsSearch"), "DnsSearch"))
+                for a in string_list(host_config.get("Dns"), "Dns"))  # fmt: skip
+    search = tuple(string_list(host_config.get("DnsSearch"), "DnsSearch"))
     for domain in search:
         if domain != "." and not _SEARCH_DOMAIN.match(domain):
             raise InvalidArgument(f"{domain!r} is not a valid domain (--dns-search)")
-    options = tuple(_strings(host_config.get("DnsOptions"), "DnsOptions"))
+    options = tuple(string_list(host_config.get("DnsOptions"), "DnsOptions"))
     for option in options:
         if not _DNS_OPTION.match(option):
             raise InvalidArgument(f"{option!r} is not a resolver option (--dns-option)")
     return EtcSettings(tuple(hosts), dns, search, options)
-
-
-def _strings(value: Any, key: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InvalidArgument(f"HostConfig.{key} must be a list of strings")
-    return value
 
 
 def _address(text: str, message: str) -> str:

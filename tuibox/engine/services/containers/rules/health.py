@@ -40,6 +40,9 @@ def check_healthcheck(value: Any) -> None:
         return
     if not isinstance(value, dict):
         raise InvalidArgument("Healthcheck must be an object")
+    for key, item in value.items():
+        if key not in ("Test", "Retries", *_DURATIONS) and item not in (None, 0, "", []):
+            raise InvalidArgument(f"Healthcheck.{key} is not supported by the tuibox engine")
     test = value.get("Test")
     if test is not None:
         if not isinstance(test, list) or not all(isinstance(t, str) for t in test):

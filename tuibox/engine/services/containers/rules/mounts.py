@@ -164,6 +164,8 @@ def parse_mount(raw: dict[str, Any]) -> MountSpec:
     read_only = raw.get("ReadOnly") or False
     if not isinstance(source, str) or not isinstance(read_only, bool):
         raise InvalidArgument("Mounts: Source must be a string and ReadOnly true or false")
+    # Consistency (cached, delegated) tunes Docker Desktop's file sharing; Linux has none to
+    # tune, and dockerd on Linux takes it and does nothing either.
     _refuse_unknown(raw, {"Type", "Target", "Source", "ReadOnly", "Consistency",
                           "BindOptions", "VolumeOptions", "TmpfsOptions"})  # fmt: skip
     if kind == "bind":

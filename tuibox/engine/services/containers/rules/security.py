@@ -17,6 +17,7 @@ from typing import Any
 from tuibox.engine.domain.capabilities import ALL_CAPABILITIES
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.runtime.oci_spec import DEFAULT_CAPABILITIES, SHM_SIZE
+from tuibox.engine.services.containers.rules.values import string_list
 
 ULIMITS = {
     "as": "RLIMIT_AS", "core": "RLIMIT_CORE", "cpu": "RLIMIT_CPU", "data": "RLIMIT_DATA",
@@ -133,14 +134,6 @@ def _bool(host_config: dict[str, Any], key: str) -> bool:
     return bool(value)
 
 
-def _strings(value: Any, key: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InvalidArgument(f"HostConfig.{key} must be a list of strings")
-    return value
-
-
 def normalise_capability(name: str) -> str:
     """CAP_ in front, upper case: "net_admin" is CAP_NET_ADMIN."""
     upper = name.strip().upper()
@@ -150,8 +143,8 @@ def normalise_capability(name: str) -> str:
 def _capabilities(
     host_config: dict[str, Any], grantable: Sequence[str], privileged: bool
 ) -> tuple[str, ...]:
-    adds = [normalise_capability(c) for c in _strings(host_config.get("CapAdd"), "CapAdd")]
-    drops = [normalise_capability(c) for c in _strings(host_config.get("CapDrop"), "CapDrop")]
+    adds = [normalise_capability(c) for c in string_list(host_config.get("CapAdd"), "CapAdd")]
+    drops = [normalise_capability(c) for c in string_list(host_config.get("CapDrop"), "CapDrop")]
     for name in (*adds, *drops):
         if name != "ALL" and name not in ALL_CAPABILITIES:
             raise InvalidArgument(f"unknown capability: {name!r}")
@@ -176,7 +169,7 @@ def _capabilities(
 
 def _security_options(value: Any) -> dict[str, str]:
     options: dict[str, str] = {}
-    for raw in _strings(value, "SecurityOpt"):
+    for raw in string_list(value, "SecurityOpt"):
         if raw in ("no-new-privileges", "no-new-privileges=true", "no-new-privileges:true"):
             options["no-new-privileges"] = "true"
             continue
@@ -223,7 +216,7 @@ def _paths(host_config: dict[str, Any], key: str) -> tuple[str, ...] | None:
     value = host_config.get(key)
     if value is None:
         return None
-    paths = _strings(value, key)
+    paths = string_list(value, key)
     if any(not p.startswith("/") for p in paths):
         raise InvalidArgument(f"HostConfig.{key} must hold absolute paths")
     return tuple(paths)
@@ -294,7 +287,7 @@ def _oom_score_adj(value: Any) -> int:
 
 
 def _groups(value: Any) -> tuple[str, ...]:
-    groups = _strings(value, "GroupAdd")
+    groups = string_list(value, "GroupAdd")
     for group in groups:
         if not _GROUP.match(group) or len(group) > 64:
             raise InvalidArgument(f"invalid group name or id: {group[:64]!r}")
@@ -324,7 +317,7 @@ def _devices(value: Any) -> tuple[DeviceRequest, ...]:
 
 def _device_rules(value: Any) -> tuple[tuple[str, int | None, int | None, str], ...]:
     rules: list[tuple[str, int | None, int | None, str]] = []
-    for rule in _strings(value, "DeviceCgroupRules"):
+    for rule in string_list(value, "DeviceCgroupRules"):
         match = _DEVICE_RULE.match(rule)
         if match is None:
             raise InvalidArgument(f"invalid device cgroup format '{rule[:64]}'")
