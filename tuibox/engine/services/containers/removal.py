@@ -85,23 +85,25 @@ class ContainerRemoval:
                     return  # removed meanwhile (auto-remove): the wish is granted
                 if record.state.running:
                     raise Conflict(f"container {given} started again while being removed")
-                await self.remove_locked(record)
+                await self.remove_locked(record, volumes=volumes)
         finally:
             context.marked_for_removal.discard(record.id)
-        if volumes and self.volumes is not None:
-            await self.volumes.remove_anonymous(record.volume_names(anonymous_only=True))
 
-    async def remove_locked(self, record: ContainerRecord) -> None:
-        """Mark the record removing, tell waiters, then free its files (lock held).
+    async def remove_locked(self, record: ContainerRecord, *, volumes: bool = False) -> None:
+        """Mark the record removing, take its anonymous volumes if asked, tell waiters,
+        then free its files (lock held).
 
-        `docker run --rm` waits for the destroy event; the unmount and file removal that
-        follow need not delay it. An engine that dies before the end finishes the job
-        when it recovers, since the record on disk says removing.
+        `docker run --rm` waits for the destroy event, so the volumes go before it (as
+        dockerd removes them before it reports the container removed); the unmount and
+        file removal that follow need not delay it. An engine that dies before the end
+        finishes the job when it recovers, since the record on disk says removing.
         """
         context = self.context
         record.state.status = Status.REMOVING
         context.save(record)
         context.records.pop(record.id, None)
+        if volumes and self.volumes is not None:
+            await self.volumes.remove_anonymous(record.volume_names(anonymous_only=True))
         context.publish(record, "destroy", exit_code=record.state.exit_code)
         await self.runs.release(record)
         await asyncio.to_thread(context.store.delete, record.id)
