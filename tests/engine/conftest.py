@@ -158,10 +158,11 @@ def _unmount_below(path: Path) -> None:
 
 
 def _remove_cgroup_parent(name: str) -> None:
-    """Remove the engine's own (now empty) cgroup parent from every hierarchy."""
+    """Remove the engine's own (now empty) cgroup parent and its conmon cgroup everywhere."""
     for hierarchy in Path("/sys/fs/cgroup").iterdir():
-        with contextlib.suppress(OSError):
-            (hierarchy / name).rmdir()
+        for cgroup in (hierarchy / name / "conmon", hierarchy / name):
+            with contextlib.suppress(OSError):
+                cgroup.rmdir()
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ from tuibox.engine.api.stats import StatsRoutes
 from tuibox.engine.api.system import SystemRoutes
 from tuibox.engine.api.versioning import common_headers, version_middleware, with_version_prefix
 from tuibox.engine.api.volumes import VolumeRoutes
+from tuibox.engine.cgroups.conmon_placement import ConmonPlacement
 from tuibox.engine.cgroups.layout import detect_layout
 from tuibox.engine.cgroups.support import detect_limit_support
 from tuibox.engine.domain.config import EngineConfig, load_config
@@ -126,7 +127,8 @@ def real_seams(config: EngineConfig, facts: HostFacts) -> Seams:
         directory.mkdir(parents=True, exist_ok=True)
         os.chmod(directory, mode)
     runtime = ConmonRuntime(
-        config.exec_root, crun_path=facts.crun_path, conmon_path=facts.conmon_path
+        config.exec_root, crun_path=facts.crun_path, conmon_path=facts.conmon_path,
+        place_monitor=ConmonPlacement(detect_layout(), config.cgroup_parent).place,
     )
     store = ContainerStore(config.data_root / "containers")
     return Seams(runtime, OverlayMounter(), store, metrics=HostMetrics(detect_layout()))

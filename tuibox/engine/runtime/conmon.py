@@ -14,6 +14,7 @@ from typing import Any
 from tuibox.engine.domain.errors import RuntimeFailure
 from tuibox.engine.runtime.crun import Crun, RuntimeState
 from tuibox.engine.runtime.exec import ExecProcess, start_exec
+from tuibox.engine.runtime.monitor_start import MonitorPlacement, spawn_monitor
 
 CREATE_TIMEOUT_S = 60.0
 EXIT_FILE_POLL_S = 0.1  # only when pidfd_open is unavailable
@@ -135,13 +136,16 @@ class ConmonRuntime:
     """Create containers through conmon, drive them with crun; no state decisions here."""
 
     def __init__(
-        self, exec_root: Path, *, crun_path: str = "crun", conmon_path: str = "conmon"
+        self, exec_root: Path, *, crun_path: str = "crun", conmon_path: str = "conmon",
+        place_monitor: MonitorPlacement | None = None,
     ) -> None:
         self.paths = ConmonPaths(exec_root.absolute())
         self.crun = Crun(self.paths.crun_root, crun_path)
         self.crun_path = shutil.which(crun_path) or crun_path
         self.conmon_path = conmon_path
         self.log_level = "error"
+        self.place_monitor = place_monitor
+        """Moves each conmon out of the engine's cgroup before it forks (None: it stays)."""
 
     def _prepare(self, container_id: str) -> None:
         for path in (self.paths.crun_root, self.paths.exits_dir, self.paths.sockets_dir):
@@ -175,8 +179,9 @@ class ConmonRuntime:
     async def _spawn_and_handshake(self, argv: list[str], bundle: Path) -> int:
         read_fd, write_fd = os.pipe()
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv,
+            proc = await spawn_monitor(
+                argv,
+                self.place_monitor,
                 pass_fds=(write_fd,),
                 env={**os.environ, "_OCI_SYNCPIPE": str(write_fd)},
                 cwd=bundle,
