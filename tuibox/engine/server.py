@@ -18,6 +18,7 @@ import httpx
 from aiohttp import web
 
 import tuibox
+from tuibox.engine.api.archive import ArchiveRoutes
 from tuibox.engine.api.containers import ContainerRoutes
 from tuibox.engine.api.errors import error_middleware
 from tuibox.engine.api.execs import ExecRoutes
@@ -40,6 +41,7 @@ from tuibox.engine.metrics import HostMetrics
 from tuibox.engine.runtime.conmon import ConmonRuntime
 from tuibox.engine.runtime.protocol import Runtime
 from tuibox.engine.services.containers import ContainerService
+from tuibox.engine.services.containers.archive import ContainerArchive
 from tuibox.engine.services.containers.bundle import BundleWriter, RunSettings
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.creation import ContainerCreation
@@ -167,6 +169,7 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
         execs=execs,
         health=HealthMonitor(context, execs),
         export=ContainerExport(context, images, seams.mounter),
+        archive=ContainerArchive(context, images, seams.mounter, volumes.data_dir),
     )
     images.set_event_bus(bus)
     images.set_usage_lookup(context.users_of_image)
@@ -188,6 +191,7 @@ def build_app(services: Services) -> web.Application:
     routes = [
         *SystemRoutes(services.system, services.events).routes(),
         *ContainerRoutes(services.containers).routes(),
+        *ArchiveRoutes(services.containers.archive).routes(),
         *ExecRoutes(services.containers.execs).routes(),
         *ImageRoutes(services.images).routes(),
         *stats_routes.routes(),

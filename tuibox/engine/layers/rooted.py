@@ -22,6 +22,13 @@ class RootedDir:
     def __init__(self, path: str) -> None:
         self.fd = os.open(path, _DIR_FLAGS)
 
+    @classmethod
+    def adopt(cls, fd: int) -> RootedDir:
+        """A root over a directory fd opened elsewhere (duplicated: the caller keeps its own)."""
+        rooted = cls.__new__(cls)
+        rooted.fd = os.dup(fd)
+        return rooted
+
     def close(self) -> None:
         os.close(self.fd)
 

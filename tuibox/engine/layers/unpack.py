@@ -20,11 +20,12 @@ import posixpath
 import stat
 import tarfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuibox.engine.domain.errors import InvalidArgument
-from tuibox.engine.layers.rooted import RootedDir, clear_for, write_all
+from tuibox.engine.layers.rooted import RootedDir, clear_for, lstat_at, write_all
 from tuibox.engine.layers.tar_stream import (
     READ_CHUNK,
     HashingReader,
@@ -51,6 +52,19 @@ class UnpackLimits:
 
 
 @dataclass(frozen=True)
+class UnpackRules:
+    """How entries land: as an image layer (the default) or as `docker cp` extracts them."""
+
+    whiteouts: bool = True
+    """OCI whiteouts become overlay whiteouts; off, a `.wh.` name is an ordinary file."""
+    replace_dirs: bool = True
+    """A directory may replace a non-directory and back; off, that is refused (dockerd's
+    noOverwriteDirNonDir)."""
+    owner: tuple[int, int] | None = None
+    """Every entry owned by this uid:gid instead of the tar's (dockerd's copyUIDGID)."""
+
+
+@dataclass(frozen=True)
 class UnpackResult:
     """What unpacking measured: the diff ID and the bytes of file content written."""
 
@@ -66,6 +80,7 @@ class _Walk:
     root: RootedDir
     tar: tarfile.TarFile
     limits: UnpackLimits
+    rules: UnpackRules = field(default_factory=UnpackRules)
     as_root: bool = field(default_factory=lambda: os.geteuid() == 0)
     size: int = 0
     entries: int = 0
@@ -99,7 +114,8 @@ def unpack_layer(
         source = open_decompressed(raw)
         reader = HashingReader(source, limits.max_bytes)
         try:
-            result = _walk_tar(reader, dest, limits)
+            with RootedDir(str(dest)) as root:
+                result = _walk_tar(reader, root, limits, UnpackRules())
             reader.drain()
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
             raise InvalidArgument(f"layer is not a valid tar stream: {err}") from None
@@ -111,9 +127,90 @@ def unpack_layer(
     return UnpackResult(diff_id=diff_id, size=result.size, entries=result.entries)
 
 
-def _walk_tar(reader: HashingReader, dest: Path, limits: UnpackLimits) -> _Walk:
-    with RootedDir(str(dest)) as root, open_tar_stream(reader) as tar:
-        walk = _Walk(root=root, tar=tar, limits=limits)
+def extract_tar(
+    archive: Path, dest_fd: int, *, limits: UnpackLimits, rules: UnpackRules
+) -> UnpackResult:
+    """Extract a (possibly gzipped) tar into the open directory `dest_fd`, by the same
+    rules as a layer: nothing lands outside it, device nodes and sparse files are refused.
+
+    Raises:
+        InvalidArgument: an unsafe or unsupported entry, a bomb or a corrupt stream; the
+            entries before it stay extracted (run `check_tar` first to refuse it whole).
+    """
+    with archive.open("rb") as raw:
+        reader = HashingReader(open_decompressed(raw), limits.max_bytes)
+        try:
+            with RootedDir.adopt(dest_fd) as root:
+                result = _walk_tar(reader, root, limits, rules)
+            reader.drain()
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
+            raise InvalidArgument(f"not a valid tar stream: {err}") from None
+    return UnpackResult("sha256:" + reader.hash.hexdigest(), result.size, result.entries)
+
+
+def check_tar(
+    archive: Path, *, limits: UnpackLimits, rules: UnpackRules,
+    visit: Callable[[list[str]], None] | None = None,
+) -> int:  # fmt: skip
+    """Read every header of a tar without writing anything; returns the entry count.
+
+    Refuses what `extract_tar` would refuse for the entry alone (absolute names, "..",
+    device nodes, hard links out, sparse files, bombs); `visit` sees each entry's
+    components and may raise too. What depends on the files already there (a path
+    through a symlink) is only found while extracting.
+
+    Raises:
+        InvalidArgument: the first entry refused, or a corrupt stream.
+    """
+    with archive.open("rb") as raw:
+        reader = HashingReader(open_decompressed(raw), limits.max_bytes)
+        try:
+            with open_tar_stream(reader) as tar:
+                entries = size = 0
+                for member in tar:
+                    entries += 1
+                    if entries > limits.max_entries:
+                        raise InvalidArgument(f"refused: more than {limits.max_entries} entries")
+                    size += member.size if member.isreg() else 0
+                    if size > limits.max_bytes:
+                        raise InvalidArgument(f"refused: more than {limits.max_bytes} bytes")
+                    parts = _check_member(member, limits, rules)
+                    if visit is not None and parts:
+                        visit(parts)
+        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
+            raise InvalidArgument(f"not a valid tar stream: {err}") from None
+    return entries
+
+
+def _check_member(member: tarfile.TarInfo, limits: UnpackLimits, rules: UnpackRules) -> list[str]:
+    """The entry's components once the checks that need no files have passed."""
+    parts = entry_parts(member.name, limits)
+    if not parts:
+        return parts
+    if rules.whiteouts and parts[-1].startswith(WHITEOUT_PREFIX):
+        return parts
+    if member.ischr() or member.isblk():
+        raise InvalidArgument(f"layer entry {member.name!r} refused: device nodes are not allowed")
+    if member.issparse():
+        raise InvalidArgument(
+            f"layer entry {member.name!r} refused: sparse files are not supported"
+        )
+    if member.issym():
+        _check_symlink(member)
+    elif member.islnk():
+        _hardlink_parts(member)
+    elif not (member.isdir() or member.isreg() or member.isfifo()):
+        raise InvalidArgument(
+            f"layer entry {member.name!r} refused: unsupported tar entry type {member.type!r}"
+        )
+    return parts
+
+
+def _walk_tar(
+    reader: HashingReader, root: RootedDir, limits: UnpackLimits, rules: UnpackRules
+) -> _Walk:
+    with open_tar_stream(reader) as tar:
+        walk = _Walk(root=root, tar=tar, limits=limits, rules=rules)
         for member in tar:
             walk.entries += 1
             if walk.entries > limits.max_entries:
@@ -143,7 +240,7 @@ def _apply_member(walk: _Walk, member: tarfile.TarInfo) -> None:
     parts = entry_parts(member.name, walk.limits)
     if not parts:
         return
-    if parts[-1].startswith(WHITEOUT_PREFIX):
+    if walk.rules.whiteouts and parts[-1].startswith(WHITEOUT_PREFIX):
         _apply_whiteout(walk, member, parts)
         return
     if member.ischr() or member.isblk():
@@ -151,6 +248,8 @@ def _apply_member(walk: _Walk, member: tarfile.TarInfo) -> None:
     parent_fd = walk.root.open_dir(parts[:-1], create=True, entry=member.name)
     try:
         name = parts[-1]
+        if not walk.rules.replace_dirs:
+            _check_kind_kept(parent_fd, name, member)
         if member.isdir():
             clear_for(parent_fd, name, keep_dir=True)
             _make_dir(walk, parent_fd, name, member, parts)
@@ -174,6 +273,21 @@ def _apply_member(walk: _Walk, member: tarfile.TarInfo) -> None:
             )
     finally:
         os.close(parent_fd)
+
+
+def _check_kind_kept(parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
+    """dockerd's noOverwriteDirNonDir: a directory stays one, a non-directory too."""
+    existing = lstat_at(parent_fd, name)
+    if existing is None:
+        return
+    if stat.S_ISDIR(existing.st_mode) and not member.isdir():
+        raise InvalidArgument(
+            f"cannot overwrite directory {member.name!r} with non-directory {member.name!r}"
+        )
+    if not stat.S_ISDIR(existing.st_mode) and member.isdir():
+        raise InvalidArgument(
+            f"cannot overwrite non-directory {member.name!r} with directory {member.name!r}"
+        )
 
 
 def _apply_whiteout(walk: _Walk, member: tarfile.TarInfo, parts: list[str]) -> None:
@@ -242,19 +356,23 @@ def _check_symlink(member: tarfile.TarInfo) -> None:
 def _make_symlink(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
     os.symlink(member.linkname, name, dir_fd=parent_fd)
     if walk.as_root:
-        os.chown(name, member.uid, member.gid, dir_fd=parent_fd, follow_symlinks=False)
+        os.chown(name, *_owner(walk, member), dir_fd=parent_fd, follow_symlinks=False)
     mtime_ns = int(member.mtime) * 1_000_000_000
     os.utime(name, ns=(mtime_ns, mtime_ns), dir_fd=parent_fd, follow_symlinks=False)
 
 
-def _make_hardlink(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
+def _hardlink_parts(member: tarfile.TarInfo) -> list[str]:
     target = posixpath.normpath(member.linkname.lstrip("/")) if member.linkname else ""
     if not target or target == "." or target == ".." or target.startswith("../"):
         raise InvalidArgument(
             f"layer entry {member.name!r} refused: hard link target {member.linkname!r} "
             "escapes the layer"
         )
-    target_parts = entry_parts(target)
+    return entry_parts(target)
+
+
+def _make_hardlink(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
+    target_parts = _hardlink_parts(member)
     source_fd = walk.root.open_dir(target_parts[:-1], create=False, entry=member.name)
     try:
         clear_for(parent_fd, name, keep_dir=False)
@@ -273,7 +391,7 @@ def _make_hardlink(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarIn
 
 def _set_attributes(walk: _Walk, fd: int, member: tarfile.TarInfo, *, set_time: bool) -> None:
     if walk.as_root:
-        os.fchown(fd, member.uid, member.gid)
+        os.fchown(fd, *_owner(walk, member))
     os.fchmod(fd, stat.S_IMODE(member.mode))  # after chown: chown clears setuid
     for key, value in member.pax_headers.items():
         if not key.startswith(_XATTR_PAX_PREFIX):
@@ -290,8 +408,12 @@ def _set_attributes(walk: _Walk, fd: int, member: tarfile.TarInfo, *, set_time: 
 
 def _set_owner_mode_at(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
     if walk.as_root:
-        os.chown(name, member.uid, member.gid, dir_fd=parent_fd, follow_symlinks=False)
+        os.chown(name, *_owner(walk, member), dir_fd=parent_fd, follow_symlinks=False)
     os.chmod(name, stat.S_IMODE(member.mode), dir_fd=parent_fd)
+
+
+def _owner(walk: _Walk, member: tarfile.TarInfo) -> tuple[int, int]:
+    return walk.rules.owner or (member.uid, member.gid)
 
 
 def _restore_dir_times(walk: _Walk) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tuibox.engine.services.containers.archive import ContainerArchive
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.creation import ContainerCreation
 from tuibox.engine.services.containers.execs import ContainerExecs
@@ -44,6 +45,7 @@ class ContainerService:
     execs: ContainerExecs
     health: HealthMonitor
     export: ContainerExport
+    archive: ContainerArchive
 
     async def start_up(self) -> None:
         """At engine start: find the containers again, then start those whose policy says."""
