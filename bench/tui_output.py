@@ -50,6 +50,7 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:1] = [str(BENCH_DIR.parent)]  # tuibox itself, whatever the working directory
 
+from tuibox.client.details import ProcessList  # noqa: E402
 from tuibox.client.errors import NotFoundError  # noqa: E402
 from tuibox.client.models import (  # noqa: E402
     ContainerStartResult,
@@ -249,8 +250,9 @@ class ScriptedEngineClient:
         raise NotFoundError(f"No such image: {reference}", 404)
 
     async def logs(
-        self, container_id: str, follow: bool = True, tail: int | str = "all"
-    ) -> AsyncIterator[LogChunk]:
+        self, container_id: str, follow: bool = True, tail: int | str = "all",
+        *, timestamps: bool = False, since: float | None = None,
+    ) -> AsyncIterator[LogChunk]:  # fmt: skip
         yield LogChunk("stdout", "bench\n")
         await asyncio.Event().wait()
 
@@ -273,6 +275,9 @@ class ScriptedEngineClient:
 
     async def inspect_container(self, container_id: str) -> dict[str, Any]:
         return {"Id": container_id}
+
+    async def top(self, container_id: str, ps_args: str | None = None) -> ProcessList:
+        return ProcessList(("PID", "CMD"), (("1", "sleep 3600"),))
 
     async def cpu_limit(self, container_id: str) -> float | None:
         """No container of the script has a CPU limit."""

@@ -13,7 +13,8 @@ import pytest_textual_snapshot
 from syrupy.location import PyTestLocation
 
 from tuibox.app import TuiboxApp
-from tuibox.client.errors import EngineUnavailableError, NotFoundError
+from tuibox.client.details import ProcessList
+from tuibox.client.errors import ConflictError, EngineUnavailableError, NotFoundError
 from tuibox.client.models import (
     ContainerStartResult,
     ContainerStopResult,
@@ -35,7 +36,7 @@ from tuibox.client.stats_models import (
     StatsHistory,
     StatsSample,
 )
-from tuibox.timestamps import format_unix
+from tuibox.timestamps import format_ns, format_unix
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent.parent / "snapshots"
 FROZEN_NOW = 1_750_000_000.0
@@ -168,6 +169,48 @@ def scripted_stats_events() -> list[StatsEvent]:
     return [StatsEvent(history=history), StatsEvent(batch=batch)]
 
 
+def sample_processes() -> ProcessList:
+    """What `docker top` (ps -ef) shows for the running sample container."""
+    titles = ("UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD")
+    return ProcessList(titles, (
+        ("root", "4242", "4230", "0", "15:04", "?", "00:00:00", "httpd -f -p 8080"),
+        ("nobody", "4250", "4242", "1", "15:05", "?", "00:00:02", "httpd -f -p 8080"),
+        ("root", "4301", "4242", "0", "15:06", "pts/0", "00:00:00", "sh -c tail -f /var/log/app"),
+    ))  # fmt: skip
+
+
+def sample_details() -> dict[str, Any]:
+    """Inspect parts of a container with secrets in its env, three mounts, a failing check."""
+    probe = "2025-06-15T15:06:{:02d}.000000000Z"
+    return {
+        "Config": {
+            "Image": "busybox:latest",
+            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    "POSTGRES_PASSWORD=hunter2", "API_TOKEN=tok-123", "LANG=C.UTF-8",
+                    "aws_secret_access_key=AKIA/xyz", "EMPTY=", "FLAG"],
+            "Healthcheck": {"Test": ["CMD-SHELL", "wget -q -O- localhost:8080/health"]},
+        },
+        "State": {"Status": "running", "Running": True, "Health": {
+            "Status": "unhealthy", "FailingStreak": 3, "Log": [
+                {"Start": probe.format(10), "End": probe.format(11), "ExitCode": 0,
+                 "Output": "ok\n"},
+                {"Start": probe.format(20), "End": probe.format(21), "ExitCode": 1,
+                 "Output": "wget: server returned error: HTTP/1.1 503\n"},
+                {"Start": probe.format(30), "End": probe.format(31), "ExitCode": 1,
+                 "Output": "wget: can't connect to remote host: Connection refused\n"},
+            ]}},
+        "Mounts": [
+            {"Type": "volume", "Name": "pgdata", "Source": "/var/lib/tuibox/volumes/pgdata/_data",
+             "Destination": "/var/lib/postgresql/data", "Driver": "local", "Mode": "z",
+             "RW": True, "Propagation": ""},
+            {"Type": "bind", "Source": "/srv/site", "Destination": "/www", "Mode": "ro",
+             "RW": False, "Propagation": "rprivate"},
+            {"Type": "tmpfs", "Source": "", "Destination": "/run", "Mode": "", "RW": True,
+             "Propagation": ""},
+        ],
+    }  # fmt: skip
+
+
 class FakeBridge:
     """A fake terminal bridge: records that it ran, and on which descriptors."""
 
@@ -216,6 +259,10 @@ class FakeEngineClient:
         self.stats_events: list[StatsEvent] = scripted_stats_events()
         self.stats_release = asyncio.Event()
         self.stats_history_by_id: dict[str, list[StatsSample]] = scripted_history()
+        self.processes: dict[str, ProcessList] = {RUNNING_ID: sample_processes()}
+        """What top answers per running container (others: an empty list)."""
+        self.inspect_extra: dict[str, dict[str, Any]] = {}
+        """Parts merged into a container's inspect document (one level deep)."""
 
     async def _answer(self, method: str, *args: object) -> None:
         """Record the call, take the scripted time, then raise any scripted failure."""
@@ -370,14 +417,17 @@ class FakeEngineClient:
         return [f"Untagged: {reference}"]
 
     async def logs(
-        self, container_id: str, follow: bool = True, tail: int | str = "all"
-    ) -> AsyncIterator[LogChunk]:
-        await self._answer("logs", container_id, follow, tail)
+        self, container_id: str, follow: bool = True, tail: int | str = "all",
+        *, timestamps: bool = False, since: float | None = None,
+    ) -> AsyncIterator[LogChunk]:  # fmt: skip
+        """The scripted chunks; with `timestamps`, each line starts with a time a second apart."""
+        await self._answer("logs", container_id, follow, tail, timestamps, since)
+        stamp = _LogStamper(enabled=timestamps)
         if self.log_source is not None:
             async for chunk in self.log_source():
-                yield chunk
+                yield stamp(chunk)
         for chunk in self.log_chunks:
-            yield chunk
+            yield stamp(chunk)
         await self.log_release.wait()
 
     async def stats_stream(self, since: float | None = None) -> AsyncIterator[StatsEvent]:
@@ -389,10 +439,25 @@ class FakeEngineClient:
     async def inspect_container(self, container_id: str) -> dict[str, Any]:
         await self._answer("inspect_container", container_id)
         container = self._container(container_id)
-        return {"Id": container.id, "Name": f"/{container.name}",
-                "State": {"Status": container.state, "Running": container.is_running},
-                "Config": {"Image": container.image, "Env": ["PATH=/bin", "A=b"]},
-                "HostConfig": {"Memory": 0, "Binds": None}, "Mounts": []}  # fmt: skip
+        document: dict[str, Any] = {
+            "Id": container.id, "Name": f"/{container.name}",
+            "State": {"Status": container.state, "Running": container.is_running},
+            "Config": {"Image": container.image, "Env": ["PATH=/bin", "A=b"]},
+            "HostConfig": {"Memory": 0, "Binds": None}, "Mounts": [],
+        }  # fmt: skip
+        for key, value in self.inspect_extra.get(container_id, {}).items():
+            if isinstance(value, dict) and isinstance(document.get(key), dict):
+                document[key] = {**document[key], **value}
+            else:
+                document[key] = value
+        return document
+
+    async def top(self, container_id: str, ps_args: str | None = None) -> ProcessList:
+        await self._answer("top", container_id, ps_args)
+        container = self._container(container_id)
+        if not container.is_running:
+            raise ConflictError(f"container {container_id} is not running", 409)
+        return self.processes.get(container_id, ProcessList(("PID", "CMD"), ()))
 
     async def cpu_limit(self, container_id: str) -> float | None:
         await self._answer("cpu_limit", container_id)
@@ -410,6 +475,27 @@ class FakeEngineClient:
 
     async def close(self) -> None:
         self.closed = True
+
+
+class _LogStamper:
+    """Puts a Docker log timestamp, one second later each time, at the start of each line."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.line_start = True
+        self.seconds = 0
+
+    def __call__(self, chunk: LogChunk) -> LogChunk:
+        if not self.enabled:
+            return chunk
+        stamped = []
+        for piece in chunk.text.splitlines(keepends=True):
+            if self.line_start:
+                self.seconds += 1
+                stamped.append(format_ns(int(FROZEN_NOW + self.seconds) * 1_000_000_000) + " ")
+            stamped.append(piece)
+            self.line_start = piece.endswith("\n")
+        return replace(chunk, text="".join(stamped))
 
 
 @pytest.fixture

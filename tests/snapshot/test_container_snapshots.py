@@ -15,6 +15,7 @@ from tests.conftest import (
     RUNNING_ID,
     FakeEngineClient,
     MakeApp,
+    sample_details,
     scripted_host,
     scripted_sample,
 )
@@ -71,4 +72,20 @@ def test_container_inspect_tab(
     snap_compare: Callable[..., bool], make_app: MakeApp, fake_client: FakeEngineClient
 ) -> None:
     assert snap_compare(make_app(), run_before=open_container_screen(fake_client), press=["3"],
+                        terminal_size=(80, 24))  # fmt: skip
+
+
+@pytest.mark.parametrize("tab", ["4", "5", "6", "7"], ids=["processes", "env", "mounts", "health"])
+def test_container_detail_tabs(
+    snap_compare: Callable[..., bool], make_app: MakeApp, fake_client: FakeEngineClient, tab: str
+) -> None:
+    fake_client.inspect_extra[RUNNING_ID] = sample_details()
+    assert snap_compare(make_app(), run_before=open_container_screen(fake_client), press=[tab],
+                        terminal_size=(80, 24))  # fmt: skip
+
+
+def test_container_no_healthcheck(
+    snap_compare: Callable[..., bool], make_app: MakeApp, fake_client: FakeEngineClient
+) -> None:
+    assert snap_compare(make_app(), run_before=open_container_screen(fake_client), press=["7"],
                         terminal_size=(80, 24))  # fmt: skip

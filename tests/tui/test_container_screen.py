@@ -218,13 +218,14 @@ async def test_logs_tab_follows_from_its_first_showing_and_clears(run_app: RunAp
         log = screen.query_one(Log)
         await session.wait_until(lambda: len(log.lines) == 2)
         assert log.lines == ["listening", "red"]
-        assert session.fake.called("logs") == [(RUNNING_ID, True, 1000)]
+        assert session.fake.called("logs") == [(RUNNING_ID, True, 1000, False, None)]
         await session.press("c")
         assert log.lines == []
         await session.press("1")
         assert screen.active_tab == "stats"
         await session.press("2")
-        assert session.fake.called("logs") == [(RUNNING_ID, True, 1000)], "followed once"
+        followed_once = [(RUNNING_ID, True, 1000, False, None)]
+        assert session.fake.called("logs") == followed_once, "followed once"
 
 
 async def test_tab_keys_cycle_and_the_logs_tab_can_open_first(run_app: RunApp) -> None:
@@ -237,6 +238,8 @@ async def test_tab_keys_cycle_and_the_logs_tab_can_open_first(run_app: RunApp) -
         await session.wait_until(lambda: log.lines == ["hello"])
         await session.press("tab")
         assert screen.active_tab == "inspect"
+        await session.press("tab", "tab", "tab", "tab")
+        assert screen.active_tab == "health"
         await session.press("tab")
         assert screen.active_tab == "stats"
         assert "".join(screen.graph("cpu").query_one(BrailleChart).rows).strip(), "drawn"
@@ -248,7 +251,9 @@ async def test_tab_keys_cycle_and_the_logs_tab_can_open_first(run_app: RunApp) -
         await session.press("shift+tab")
         assert screen.active_tab == "stats"
         await session.press("shift+tab")
-        assert screen.active_tab == "inspect"
+        assert screen.active_tab == "health"
+        await session.press("shift+tab")
+        assert screen.active_tab == "mounts"
 
 
 def test_an_unknown_tab_is_refused_and_the_keys_are_in_the_help() -> None:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
+from tuibox.client.details import ProcessList
 from tuibox.client.errors import (
     EngineError,
     EngineUnavailableError,
@@ -219,6 +220,16 @@ class EngineClient:
         response = await self._call("GET", f"/containers/{container_id}/json")
         return dict(json_body(response, dict))
 
+    async def top(self, container_id: str, ps_args: str | None = None) -> ProcessList:
+        """GET /containers/{id}/top: the container's processes as ps shows them (`docker top`).
+
+        Raises:
+            ConflictError: the container is not running.
+        """
+        params = {} if ps_args is None else {"ps_args": ps_args}
+        response = await self._call("GET", f"/containers/{container_id}/top", params=params)
+        return parse_object(response, ProcessList.from_json)
+
     async def cpu_limit(self, container_id: str) -> float | None:
         """The cores the container's CPU limit allows, None when it has none."""
         inspected = await self.inspect_container(container_id)
@@ -326,14 +337,17 @@ class EngineClient:
         return [line for entry_lines in entries for line in entry_lines]
 
     async def logs(
-        self, container_id: str, follow: bool = True, tail: int | str = "all"
-    ) -> AsyncIterator[LogChunk]:
+        self, container_id: str, follow: bool = True, tail: int | str = "all",
+        *, timestamps: bool = False, since: float | None = None,
+    ) -> AsyncIterator[LogChunk]:  # fmt: skip
         """Stream GET /containers/{id}/logs, demultiplexed into stdout/stderr chunks.
 
         Args:
             container_id: The container's ID or name.
             follow: Keep the stream open until the container stops.
             tail: How many lines of history to send first ("all" or a number).
+            timestamps: Start each log entry with its RFC 3339 time and a space.
+            since: Only entries from this Unix time on (None: from the start).
 
         Yields:
             LogChunks as they arrive; raw text as stdout when the container has a TTY.
@@ -341,8 +355,11 @@ class EngineClient:
         config = (await self.inspect_container(container_id)).get("Config")
         tty = isinstance(config, dict) and bool(config.get("Tty"))
         params: dict[str, str | int] = {
-            "stdout": 1, "stderr": 1, "follow": int(follow), "tail": str(tail)
+            "stdout": 1, "stderr": 1, "follow": int(follow), "tail": str(tail),
+            "timestamps": int(timestamps),
         }
+        if since is not None:
+            params["since"] = f"{since:.9f}"
         path = await self._versioned(f"/containers/{container_id}/logs")
         timeout = httpx.Timeout(10.0, read=None) if follow else DEFAULT_TIMEOUT
         try:

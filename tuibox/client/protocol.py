@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
+from tuibox.client.details import ProcessList
 from tuibox.client.models import (
     ContainerStartResult,
     ContainerStopResult,
@@ -46,6 +47,8 @@ class EngineClientProtocol(Protocol):
 
     async def inspect_container(self, container_id: str) -> dict[str, Any]: ...
 
+    async def top(self, container_id: str, ps_args: str | None = None) -> ProcessList: ...
+
     async def start(self, container_id: str) -> ContainerStartResult: ...
 
     async def stop(self, container_id: str, timeout: int = 10) -> ContainerStopResult: ...
@@ -86,8 +89,9 @@ class EngineClientProtocol(Protocol):
     async def remove_image(self, reference: str, force: bool = False) -> list[str]: ...
 
     def logs(
-        self, container_id: str, follow: bool = True, tail: int | str = "all"
-    ) -> AsyncIterator[LogChunk]: ...
+        self, container_id: str, follow: bool = True, tail: int | str = "all",
+        *, timestamps: bool = False, since: float | None = None,
+    ) -> AsyncIterator[LogChunk]: ...  # fmt: skip
 
     def stats_stream(self, since: float | None = None) -> AsyncIterator[StatsEvent]: ...
 

@@ -1,4 +1,4 @@
-"""Provides ContainerScreen: one container's live resource graphs and its logs, in tabs."""
+"""Provides ContainerScreen: a container's graphs, logs, inspect, processes, env, mounts, health."""
 
 from __future__ import annotations
 
@@ -11,19 +11,24 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from tuibox.client.errors import EngineError, NotFoundError
+from tuibox.client.details import ContainerDetails, ProcessList
+from tuibox.client.errors import ConflictError, EngineError, NotFoundError
 from tuibox.client.models import ContainerSummary
 from tuibox.client.protocol import EngineClientProtocol
 from tuibox.client.stats_models import StatsBatch, StatsSample
 from tuibox.messages import PollFailed, WorkerCrashed
 from tuibox.stats_feed import StatsFeed
 from tuibox.widgets.braille_chart import DOTS_ACROSS, BrailleChart
+from tuibox.widgets.detail_tables import EnvTable, MountTable
 from tuibox.widgets.format import short_id
+from tuibox.widgets.health_view import HealthView
 from tuibox.widgets.inspect_tree import InspectTree
 from tuibox.widgets.log_view import LogView
+from tuibox.widgets.process_table import ProcessTable
 from tuibox.widgets.resource_graph import (
     NO_VALUE,
     ContainerSeries,
@@ -34,9 +39,15 @@ from tuibox.widgets.resource_graph import (
     count_axis,
     percent_axis,
 )
+from tuibox.widgets.visibility import is_shown
 
-TAB_IDS = ("stats", "logs", "inspect")
-"""The tabs in order (Tab and Shift+Tab cycle through them)."""
+TAB_IDS = ("stats", "logs", "inspect", "processes", "env", "mounts", "health")
+"""The tabs in order (Tab and Shift+Tab cycle through them; 1 to 7 show one)."""
+LIVE_TABS = ("processes", "health")
+"""Tabs refreshed every REFRESH_SECONDS while shown."""
+INSPECT_TABS = ("inspect", "env", "mounts", "health")
+"""Tabs drawn from docker inspect, fetched each time one is shown."""
+REFRESH_SECONDS = 2.0
 HISTORY_SECONDS = 900.0
 """How far back the graphs start: all that tuibox's engine keeps."""
 
@@ -60,9 +71,20 @@ class ContainerScreen(Screen[None]):
         Binding("1", "show_tab('stats')", "Stats tab", show=False),
         Binding("2", "show_tab('logs')", "Logs tab", show=False),
         Binding("3", "show_tab('inspect')", "Inspect tab", show=False),
+        Binding("4", "show_tab('processes')", "Processes tab", show=False),
+        Binding("5", "show_tab('env')", "Env tab", show=False),
+        Binding("6", "show_tab('mounts')", "Mounts tab", show=False),
+        Binding("7", "show_tab('health')", "Health tab", show=False),
         Binding("c", "clear_log", "Clear log"),
     ]
-    """Esc back; Tab, Shift+Tab, 1 and 2 switch tabs; c clears the log (Logs tab)."""
+    """Esc back; Tab, Shift+Tab and 1 to 7 switch tabs; c clears the log (Logs tab)."""
+
+    DEFAULT_CSS = """
+    ContainerScreen .detail-note { height: auto; padding: 0 1; color: $text-muted; }
+    ContainerScreen ProcessTable, ContainerScreen EnvTable, ContainerScreen MountTable {
+        height: 1fr;
+    }
+    """
 
     class SamplesArrived(Message):
         """The feed has new figures; handled on the screen's own queue, coalesced."""
@@ -110,6 +132,9 @@ class ContainerScreen(Screen[None]):
         self.history_samples = 0
         """How many samples the history gave (0: this engine keeps none, the graphs fill live)."""
         self._unsubscribe: Callable[[], None] | None = None
+        self._refresh_timer: Timer | None = None
+        self.refreshing_live = False
+        """Whether the shown tab is refreshed every REFRESH_SECONDS (Processes, Health)."""
 
     def compose(self) -> ComposeResult:
         """Title line, the tabs, the key footer."""
@@ -121,6 +146,17 @@ class ContainerScreen(Screen[None]):
                 yield LogView(self.client, self.container, id="container-log")
             with TabPane("3 Inspect", id="inspect"):
                 yield InspectTree(id="container-inspect")
+            with TabPane("4 Processes", id="processes"):
+                yield Static("", id="processes-note", classes="detail-note", markup=False)
+                yield ProcessTable(id="container-processes")
+            with TabPane("5 Env", id="env"):
+                yield Static("", id="env-note", classes="detail-note", markup=False)
+                yield EnvTable(id="container-env")
+            with TabPane("6 Mounts", id="mounts"):
+                yield Static("", id="mounts-note", classes="detail-note", markup=False)
+                yield MountTable(id="container-mounts")
+            with TabPane("7 Health", id="health"):
+                yield HealthView(id="container-health")
         yield Footer()
 
     def _graphs(self) -> list[ResourceGraph]:
@@ -142,8 +178,8 @@ class ContainerScreen(Screen[None]):
         """Subscribe to the feed, fetch the history, follow the logs if they show first."""
         self._unsubscribe = self.feed.subscribe(self._on_batch)
         self.load_history()
-        if self.initial_tab == "logs":
-            self.log_view.follow()
+        self._refresh_timer = self.set_interval(REFRESH_SECONDS, self._refresh_tick, pause=True)
+        self._load_tab(self.initial_tab)
         self._update_title()
 
     def on_screen_resume(self) -> None:
@@ -247,7 +283,7 @@ class ContainerScreen(Screen[None]):
                  container.state]  # fmt: skip
         if self.active_tab == "logs":
             parts.append("following")
-        else:
+        elif self.active_tab == "stats":
             width = self.query(BrailleChart).first(BrailleChart).size.width
             if width:
                 parts.append(f"graphs: last {_span(width * DOTS_ACROSS)}")
@@ -264,24 +300,78 @@ class ContainerScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _on_tab_activated(self) -> None:
-        if self.active_tab == "logs":
-            self.log_view.follow()
-            self.log_view.focus()
-        elif self.active_tab == "inspect":
-            self.query_one(InspectTree).focus()
-            self.load_inspect()
+        self._load_tab(self.active_tab)
         self.refresh_bindings()
         self.call_after_refresh(self._update_title)
 
+    def _load_tab(self, tab_id: str) -> None:
+        """Fetch what `tab_id` shows, focus its widget, and refresh it while shown if live."""
+        focus = {"logs": "#container-log", "inspect": "#container-inspect",
+                 "processes": "#container-processes", "env": "#container-env",
+                 "mounts": "#container-mounts"}.get(tab_id)  # fmt: skip
+        if focus is not None:
+            self.query_one(focus).focus()
+        if tab_id == "logs":
+            self.log_view.follow()
+        elif tab_id == "processes":
+            self.load_processes()
+        elif tab_id in INSPECT_TABS:
+            self.load_inspect()
+        self.refreshing_live = tab_id in LIVE_TABS
+        if self._refresh_timer is not None:
+            if tab_id in LIVE_TABS:
+                self._refresh_timer.resume()
+            else:
+                self._refresh_timer.pause()
+
+    def _refresh_tick(self) -> None:
+        """Refresh the live tab shown (not while another screen covers this one)."""
+        if is_shown(self) and self.active_tab in LIVE_TABS:
+            self._load_tab(self.active_tab)
+
+    @work(exclusive=True, group="container-top", exit_on_error=False)
+    async def load_processes(self) -> None:
+        """Fetch `docker top` of the container (ps -ef of the processes in its cgroup)."""
+        table = self.query_one(ProcessTable)
+        note = self.query_one("#processes-note", Static)
+        try:
+            processes = await self.client.top(self.container.id)
+        except ConflictError:
+            table.show(ProcessList(table.titles, ()))
+            note.update(f"{self.container.name} is not running: no processes.")
+            return
+        except EngineError as err:
+            self.post_message(PollFailed(err))
+            return
+        table.show(processes)
+        count = len(processes.processes)
+        note.update(f"{count} process{'' if count == 1 else 'es'} (docker top), "
+                    f"refreshed every {REFRESH_SECONDS:g} s")  # fmt: skip
+
     @work(exclusive=True, group="container-inspect", exit_on_error=False)
     async def load_inspect(self) -> None:
-        """Fetch `docker inspect` of the container each time the tab is shown."""
+        """Fetch `docker inspect` of the container each time an inspect tab is shown."""
         try:
             document = await self.client.inspect_container(self.container.id)
         except EngineError as err:
             self.post_message(PollFailed(err))
             return
-        self.query_one(InspectTree).show_document(document)
+        if self.active_tab == "inspect":  # elsewhere a refresh would fold the tree back
+            self.query_one(InspectTree).show_document(document)
+        details = ContainerDetails.from_inspect(document)
+        self.query_one(EnvTable).show(details.env)
+        count = len(details.env)
+        self.query_one("#env-note", Static).update(
+            f"{count} variable{'' if count == 1 else 's'} · secret-looking values are masked: "
+            "v reveals the selected one"
+        )
+        self.query_one(MountTable).show(details.mounts)
+        mounts = len(details.mounts)
+        self.query_one("#mounts-note", Static).update(
+            f"{mounts} mount{'' if mounts == 1 else 's'}" if mounts
+            else "No mounts: the container writes only to its own layer."
+        )  # fmt: skip
+        self.query_one(HealthView).show(details.health)
 
     def action_show_tab(self, tab_id: str) -> None:
         """Show one tab."""
