@@ -38,14 +38,30 @@ class ContainerRecovery:
         self.removal = removal
 
     async def recover(self) -> None:
-        """Reload every record and reconcile it with the runtime."""
+        """Reload every record and reconcile it with the runtime.
+
+        A run that ended while no engine ran is left to the start-up's pass of the restart
+        policies, as dockerd does: started at once if its policy says so, not counted as a
+        restart. The after-exit hook (the backoff) would otherwise race that pass for it.
+        """
         context = self.context
         for loaded in context.store.load_all():
             context.records[loaded.id] = loaded
-        for record in list(context.records.values()):
-            await self._recover_one(record)
+        on_exit = self.exits.after_exit
+        ended_while_down: set[str] = set()
 
-    async def _recover_one(self, record: ContainerRecord) -> None:
+        def after_exit(record: ContainerRecord, exit_code: int) -> None:
+            if record.id not in ended_while_down and on_exit is not None:
+                on_exit(record, exit_code)
+
+        self.exits.after_exit = after_exit
+        try:
+            for record in list(context.records.values()):
+                await self._recover_one(record, ended_while_down)
+        finally:
+            self.exits.after_exit = on_exit
+
+    async def _recover_one(self, record: ContainerRecord, ended_while_down: set[str]) -> None:
         monitor_alive = self.runtime.conmon_alive(record.id)
         status = record.state.status
         if status is Status.REMOVING:
@@ -55,6 +71,7 @@ class ContainerRecovery:
             await self._sync_paused(record)
             self.exits.watch(record.id)
         elif record.state.running:
+            ended_while_down.add(record.id)
             code = self.runtime.exit_code(record.id)
             finished = self.runtime.exit_time(record.id)
             await self.exits.record_exit(
