@@ -123,7 +123,10 @@ FIXED_ROUTES = [
     ("POST", "/volumes/prune", ["filters"]),
     ("POST", "/containers/prune", ["filters"]),
 ]
-KINDS = ["fixed", "container", "image", "create", "pull", "import", "update", "volume", "exec"]
+KINDS = ["fixed", "container", "image", "create", "pull", "import", "update", "volume", "exec",
+         "archive", "commit"]  # fmt: skip
+ARCHIVE_PATHS = st.sampled_from(["/", "/etc", "/etc/.", "/etc/passwd", "/bin/", "/nope", "",
+                                 "../../..", "/a\x00b", "a" * 5000, "/proc/self"])  # fmt: skip
 EXEC_KEYS = ["Cmd", "Tty", "AttachStdin", "AttachStdout", "Env", "User", "WorkingDir",
              "DetachKeys", "ConsoleSize", "Privileged", "Bogus"]
 VOLUME_VERBS = [("GET", []), ("DELETE", ["force"])]
@@ -200,6 +203,18 @@ def api_requests(draw: st.DrawFn) -> ApiRequest:
             return ApiRequest("POST", prefix + "/containers/create", query, body=draw(BODIES))
         return ApiRequest("POST", prefix + "/containers/create", query, json_body=draw(
             create_bodies()))  # fmt: skip
+    if kind == "archive":
+        method = draw(st.sampled_from(["HEAD", "GET", "PUT"]))
+        query = draw(_query(["noOverwriteDirNonDir", "copyUIDGID"] if method == "PUT" else []))
+        query["path"] = draw(ARCHIVE_PATHS)
+        return ApiRequest(method, f"{prefix}/containers/{draw(NAMES)}/archive", query,
+                          body=draw(BODIES) if method == "PUT" else None)  # fmt: skip
+    if kind == "commit":
+        query = draw(_query(["repo", "tag", "comment", "author", "pause", "changes"]))
+        query["container"] = draw(NAMES)
+        if draw(st.booleans()):
+            return ApiRequest("POST", prefix + "/commit", query, body=draw(BODIES))
+        return ApiRequest("POST", prefix + "/commit", query, json_body=draw(JSON_VALUES))
     if kind == "pull":
         query = draw(_query(["fromImage", "tag", "platform"]))
         query.setdefault("fromImage", draw(NAMES))

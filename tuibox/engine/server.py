@@ -19,6 +19,7 @@ from aiohttp import web
 
 import tuibox
 from tuibox.engine.api.archive import ArchiveRoutes
+from tuibox.engine.api.commit import CommitRoutes
 from tuibox.engine.api.containers import ContainerRoutes
 from tuibox.engine.api.errors import error_middleware
 from tuibox.engine.api.execs import ExecRoutes
@@ -43,6 +44,7 @@ from tuibox.engine.runtime.protocol import Runtime
 from tuibox.engine.services.containers import ContainerService
 from tuibox.engine.services.containers.archive import ContainerArchive
 from tuibox.engine.services.containers.bundle import BundleWriter, RunSettings
+from tuibox.engine.services.containers.commit import ContainerCommit
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.creation import ContainerCreation
 from tuibox.engine.services.containers.execs import ContainerExecs
@@ -170,6 +172,7 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
         health=HealthMonitor(context, execs),
         export=ContainerExport(context, images, seams.mounter),
         archive=ContainerArchive(context, images, seams.mounter, volumes.data_dir),
+        commit=ContainerCommit(context, images, lifecycle),
     )
     images.set_event_bus(bus)
     images.set_usage_lookup(context.users_of_image)
@@ -192,6 +195,7 @@ def build_app(services: Services) -> web.Application:
         *SystemRoutes(services.system, services.events).routes(),
         *ContainerRoutes(services.containers).routes(),
         *ArchiveRoutes(services.containers.archive).routes(),
+        *CommitRoutes(services.containers.commit).routes(),
         *ExecRoutes(services.containers.execs).routes(),
         *ImageRoutes(services.images).routes(),
         *stats_routes.routes(),

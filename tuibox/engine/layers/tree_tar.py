@@ -18,7 +18,7 @@ import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol, cast
 
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.layers.scope import ContainerView, open_dir
@@ -31,6 +31,12 @@ _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 Skip = Callable[[list[str], os.stat_result], bool]
+
+
+class Sink(Protocol):
+    """Where a tar goes: anything with a binary write."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 @dataclass
@@ -159,10 +165,10 @@ class _Writer:
                 os.close(fd)
 
 
-def write_path(out: BinaryIO, view: ContainerView, parts: list[str], arcname: str) -> None:
+def write_path(out: Sink, view: ContainerView, parts: list[str], arcname: str) -> None:
     """A tar of the container path `parts` (resolved, its last component not followed), its
     entries named under `arcname` ("/" for the root, as dockerd names them)."""
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(fileobj=cast(BinaryIO, out), mode="w|", format=tarfile.PAX_FORMAT) as tar:
         writer = _Writer(tar, view)
         if not parts:
             fd = os.open(view.rootfs, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -184,13 +190,15 @@ def write_path(out: BinaryIO, view: ContainerView, parts: list[str], arcname: st
             writer.walk(child_fd, arcname, parts)
 
 
-def write_layer(out: BinaryIO, upper: Path, skip: Skip | None = None) -> None:
+def write_layer(out: Sink, upper: Path, skip: Skip | None = None) -> int:
     """An OCI layer tar of an overlay upper dir: char 0:0 nodes become `.wh.<name>`, an
-    opaque directory gains `.wh..wh..opq`; `skip` leaves entries out (and what is below)."""
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+    opaque directory gains `.wh..wh..opq`; `skip` leaves entries out (and what is below).
+    Returns the number of entries."""
+    with tarfile.open(fileobj=cast(BinaryIO, out), mode="w|", format=tarfile.PAX_FORMAT) as tar:
         writer = _Writer(tar, layer=True, skip=skip)
         fd = os.open(upper, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         writer.walk(fd, "", [])
+        return len(tar.getmembers())
 
 
 def _xattr(fd: int, name: str) -> bytes | None:

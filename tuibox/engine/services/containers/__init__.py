@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuibox.engine.services.containers.archive import ContainerArchive
+from tuibox.engine.services.containers.commit import ContainerCommit
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.creation import ContainerCreation
 from tuibox.engine.services.containers.execs import ContainerExecs
@@ -46,6 +47,7 @@ class ContainerService:
     health: HealthMonitor
     export: ContainerExport
     archive: ContainerArchive
+    commit: ContainerCommit
 
     async def start_up(self) -> None:
         """At engine start: find the containers again, then start those whose policy says."""

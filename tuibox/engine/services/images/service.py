@@ -25,6 +25,7 @@ from tuibox.engine.layers.unpack import UnpackLimits
 from tuibox.engine.registry.auth import decode_registry_auth
 from tuibox.engine.registry.client import RegistryClient
 from tuibox.engine.services.images import views
+from tuibox.engine.services.images.committer import ImageCommitter
 from tuibox.engine.services.images.importer import ImageImporter, parse_changes
 from tuibox.engine.services.images.pull import ImagePuller
 from tuibox.engine.services.images.removal import ImageRemover, RemoveRequest
@@ -65,6 +66,7 @@ class ImageService:
         stores = (content, layers, images)
         self._puller = ImagePuller(stores, registry, self._lock, self._retention, self.limits)
         self._importer = ImageImporter(stores, self._lock, self._retention, self.limits)
+        self.committer = ImageCommitter(stores, self._lock, self._retention, self.limits)
         self._remover = ImageRemover(images, self._retention)
         self._events: EventBus | None = None
 

@@ -61,8 +61,8 @@ def image_inspect(record: ImageRecord, lower_dirs: list[str]) -> dict[str, Any]:
         "Parent": "",
         "Comment": str(config.get("comment") or ""),
         "Created": created,
-        "Container": "",
-        "ContainerConfig": dict(_EMPTY_CONTAINER_CONFIG),
+        "Container": str(config.get("container") or ""),
+        "ContainerConfig": {**_EMPTY_CONTAINER_CONFIG, **_section(config, "container_config")},
         "DockerVersion": str(config.get("docker_version") or ""),
         "Author": str(config.get("author") or ""),
         "Config": container_config,
@@ -75,6 +75,11 @@ def image_inspect(record: ImageRecord, lower_dirs: list[str]) -> dict[str, Any]:
         "RootFS": {"Type": "layers", "Layers": record.diff_ids},
         "Metadata": {"LastTagTime": record.last_tag_time or timestamps.ZERO_TIME},
     }
+
+
+def _section(config: dict[str, Any], key: str) -> dict[str, Any]:
+    value = config.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def check_filters(filters: dict[str, list[str]]) -> None:
