@@ -15,6 +15,7 @@ divided by N, and the total of conmon's PSS and the engine's PSS growth.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -31,6 +32,8 @@ sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]
 
 from engine_half import docker, ensure_busybox, own_engine_process, seeded_registry  # noqa: E402
 from run_bench import unmount_under  # noqa: E402
+
+from tuibox.engine.cgroups.conmon_placement import MONITOR_CGROUP  # noqa: E402
 
 GOAL_MB = 0.45
 """The issue's goal per container; docker's shim is 2.9 MB and podman's conmon 0.40 MB on
@@ -61,6 +64,13 @@ def rollup_kb(pid: int) -> dict[str, int]:
 def conmon_pids(exec_root: Path, container_ids: list[str]) -> list[int]:
     """The conmon of each container, from the pid file conmon writes under the exec root."""
     return [int((exec_root / "conmon" / cid / "conmon.pid").read_text()) for cid in container_ids]
+
+
+def remove_conmon_cgroups(cgroup_parent: str = "tuibox") -> None:
+    """Remove the (empty) cgroup the engine moved the conmons to; one still in use stays."""
+    for hierarchy in Path("/sys/fs/cgroup").iterdir():
+        with contextlib.suppress(OSError):
+            (hierarchy / cgroup_parent / MONITOR_CGROUP).rmdir()
 
 
 def remove_all(host: str, docker_config: Path) -> None:
@@ -136,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         unmount_under(work_dir)
         shutil.rmtree(work_dir, ignore_errors=True)
+        remove_conmon_cgroups()
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))

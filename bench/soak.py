@@ -33,6 +33,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]
 
 from engine_half import DOCKER, ensure_busybox, own_engine_process, seeded_registry  # noqa: E402
+from idle_memory import remove_conmon_cgroups  # noqa: E402
 from run_bench import unmount_under  # noqa: E402
 from soak_trace import ApiTrace  # noqa: E402
 
@@ -166,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         unmount_under(work_dir)
         shutil.rmtree(work_dir, ignore_errors=True)
+        remove_conmon_cgroups()
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
