@@ -19,6 +19,7 @@ from tests.conftest import (
     scripted_host,
     scripted_sample,
 )
+from tuibox.client.models import LogChunk
 from tuibox.client.protocol import EngineClientProtocol
 from tuibox.client.stats_models import StatsBatch
 from tuibox.screens.container import ContainerScreen
@@ -89,3 +90,39 @@ def test_container_no_healthcheck(
 ) -> None:
     assert snap_compare(make_app(), run_before=open_container_screen(fake_client), press=["7"],
                         terminal_size=(80, 24))  # fmt: skip
+
+
+LOG_LINES = (
+    "starting \x1b[32mok\x1b[0m\n\x1b[1;31merror\x1b[0m: disk full\x1b]0;pwned\x07\n"
+    "listening on :8080\nERROR again\n" + "long " * 30 + "end\nlast error\n"
+)
+
+
+def open_logs(fake: FakeEngineClient) -> RunBefore:
+    """Open the running container's Logs tab with coloured lines, then search for "error"."""
+    fake.log_chunks = [LogChunk("stdout", LOG_LINES)]
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_container_screen(fake)(pilot)
+        await pilot.press("2")
+        await _settle(pilot)
+        await pilot.pause(0.3)  # the 0.1 s flush timer
+
+    return run_before
+
+
+@pytest.mark.parametrize("keys", [[], ["t", "w"], ["slash", *"error", "enter", "n"]],
+                         ids=["colours", "timestamps-wrap", "search"])  # fmt: skip
+def test_container_logs_tab(
+    snap_compare: Callable[..., bool], make_app: MakeApp, fake_client: FakeEngineClient,
+    keys: list[str],
+) -> None:  # fmt: skip
+    assert snap_compare(make_app(), run_before=open_logs(fake_client), press=keys,
+                        terminal_size=(80, 24))  # fmt: skip
+
+
+def test_container_inspect_search(
+    snap_compare: Callable[..., bool], make_app: MakeApp, fake_client: FakeEngineClient
+) -> None:
+    assert snap_compare(make_app(), run_before=open_container_screen(fake_client),
+                        press=["3", "slash", *"a=b", "enter"], terminal_size=(80, 24))  # fmt: skip

@@ -12,6 +12,7 @@ from tests.tui.conftest import RunApp, Session
 from tests.tui.test_container_screen import make_feed, open_screen
 from tuibox.client.details import ProcessList
 from tuibox.screens.container import ContainerScreen
+from tuibox.screens.container_details import ProcessesPane
 from tuibox.screens.help import CONTAINER_ENTRIES
 from tuibox.widgets.detail_tables import MASK, EnvTable, MountTable
 from tuibox.widgets.health_view import HealthView
@@ -64,7 +65,7 @@ async def test_processes_of_a_stopped_container_say_so(run_app: RunApp) -> None:
         screen = await detail_screen(session)
         await session.press("4")
         session.fake._set_state(RUNNING_ID, "exited", "Exited (0) 1 second ago")
-        screen.load_processes()
+        screen.query_one(ProcessesPane).load()
         await session.settle()
         assert screen.query_one(ProcessTable).row_count == 0
         assert note(screen, "processes") == "web is not running: no processes."

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from textual.widgets import Log, Static
+from rich.style import Style
+from rich.text import Span, Text
+from textual.widgets import Static
 
 from tests.conftest import FROZEN_NOW, RUNNING_ID, scripted_host, scripted_sample
 from tests.tui.conftest import RunApp, Session
@@ -20,6 +22,7 @@ from tuibox.screens.help import CONTAINER_ENTRIES
 from tuibox.stats_feed import StatsFeed, Subscriber
 from tuibox.widgets.braille_chart import DOTS_ACROSS, BrailleChart, braille_rows
 from tuibox.widgets.inspect_tree import InspectTree
+from tuibox.widgets.log_view import LogView
 from tuibox.widgets.resource_graph import NO_VALUE, AxisLabels, ResourceGraph
 
 
@@ -215,16 +218,16 @@ async def test_logs_tab_follows_from_its_first_showing_and_clears(run_app: RunAp
         await session.press("c")  # only on the Logs tab: nothing to clear here
         await session.press("2")
         assert screen.active_tab == "logs"
-        log = screen.query_one(Log)
+        log = screen.query_one(LogView)
         await session.wait_until(lambda: len(log.lines) == 2)
         assert log.lines == ["listening", "red"]
-        assert session.fake.called("logs") == [(RUNNING_ID, True, 1000, False, None)]
+        assert session.fake.called("logs") == [(RUNNING_ID, True, 1000, True, None)]
         await session.press("c")
         assert log.lines == []
         await session.press("1")
         assert screen.active_tab == "stats"
         await session.press("2")
-        followed_once = [(RUNNING_ID, True, 1000, False, None)]
+        followed_once = [(RUNNING_ID, True, 1000, True, None)]
         assert session.fake.called("logs") == followed_once, "followed once"
 
 
@@ -234,7 +237,7 @@ async def test_tab_keys_cycle_and_the_logs_tab_can_open_first(run_app: RunApp) -
         feed = make_feed(session)
         screen = await open_screen(session, feed, initial_tab="logs")
         assert screen.active_tab == "logs"
-        log = screen.query_one(Log)
+        log = screen.query_one(LogView)
         await session.wait_until(lambda: log.lines == ["hello"])
         await session.press("tab")
         assert screen.active_tab == "inspect"
@@ -280,3 +283,51 @@ async def test_the_inspect_tab_folds_the_document(run_app: RunApp) -> None:
         assert str(env.label) == "Env [2]" and not env.is_expanded
         assert [str(n.label) for n in env.children] == ['0: "PATH=/bin"', '1: "A=b"']
         assert "Binds: null" in [str(n.label) for n in top["HostConfig"].children]
+
+
+async def test_slash_searches_the_inspect_tree_opening_the_way_to_each_match(
+    run_app: RunApp,
+) -> None:
+    async with run_app() as session:
+        screen = await open_screen(session, make_feed(session))
+        await session.press("3")
+        tree = screen.query_one(InspectTree)
+        await session.wait_until(lambda: bool(tree.root.children))
+        await session.press("slash")
+        await session.pilot.press(*"a=B")
+        await session.press("enter")
+        assert [str(node.label) for node in tree.matches] == ['1: "A=b"']
+        match = tree.matches[0]
+        assert match.parent is not None and match.parent.is_expanded, "Env was folded"
+        await session.wait_until(lambda: tree.cursor_node is match)
+        assert highlighted(_text(match.label).spans), "the match is highlighted"
+        await session.press("slash")
+        await session.pilot.press("backspace", "backspace", "backspace", *"running")
+        await session.press("enter")
+        assert [str(node.label) for node in tree.matches] == ['Status: "running"', "Running: true"]
+        assert not highlighted(env_labels(tree)), "old highlights are undone"
+        await session.press("n")
+        assert tree.current_match == 1
+        await session.wait_until(lambda: tree.cursor_node is tree.matches[1])
+        await session.press("n")
+        assert tree.current_match == 0, "n wraps"
+        await session.press("N")
+        assert tree.current_match == 1
+        await session.press("slash")
+        await session.pilot.press(*"zzz")
+        await session.press("enter")
+        assert tree.matches == [] and session.notifications[-1].message == "No match for 'zzz'."
+
+
+def highlighted(spans: list[Span]) -> bool:
+    return any(isinstance(span.style, Style) and span.style.bgcolor is not None for span in spans)
+
+
+def env_labels(tree: InspectTree) -> list[Span]:
+    config = next(n for n in tree.root.children if str(n.label) == "Config")
+    env = next(n for n in config.children if str(n.label).startswith("Env"))
+    return [span for node in env.children for span in _text(node.label).spans]
+
+
+def _text(label: str | Text) -> Text:
+    return Text(label) if isinstance(label, str) else label

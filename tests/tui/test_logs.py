@@ -7,12 +7,10 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from textual.widgets import Log
-
 from tests.tui.conftest import RunApp
 from tuibox.client.models import LogChunk
 from tuibox.screens import ContainerScreen, MainScreen
-from tuibox.widgets.log_view import MAX_LOG_LINES
+from tuibox.widgets.log_view import MAX_LOG_LINES, LogView
 
 LINES_PER_CHUNK = 200
 
@@ -35,11 +33,11 @@ async def test_log_flood_is_batched_capped_and_escape_answers_at_once(run_app: R
         await session.pilot.press("l")
         screen = session.app.screen
         assert isinstance(screen, ContainerScreen)  # on its Logs tab
-        log = screen.query_one(Log)
+        log = screen.query_one(LogView)
         batches: list[int] = []
         write_lines = log.write_lines
 
-        def counting_write_lines(lines: Any, scroll_end: bool | None = None) -> Log:
+        def counting_write_lines(lines: Any, scroll_end: bool | None = None) -> LogView:
             batch = list(lines)
             batches.append(len(batch))
             return write_lines(batch, scroll_end)
@@ -67,13 +65,13 @@ async def test_log_lines_lose_terminal_control_sequences(run_app: RunApp) -> Non
         ]
         session.fake.log_release.set()
         await session.press("l")
-        log = session.app.screen.query_one(Log)
+        log = session.app.screen.query_one(LogView)
         await session.wait_until(lambda: len(log.lines) == 6)
         assert log.lines == [
             "cleared?",
             "red\tbell title end",
             "55%",
-            " ",
+            "",
             "[bold]not markup[/]",
             "— end of log stream —",
         ]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rich.text import Text
-from textual.widgets import DataTable, Log, TabbedContent
+from textual.widgets import DataTable, TabbedContent
 
 from tests.conftest import FakeEngineClient
 from tests.tui.conftest import RunApp, Session
 from tuibox.client.models import LogChunk
 from tuibox.screens import ContainerScreen, HelpScreen, MainScreen
 from tuibox.widgets import ContainerTable, EngineHeader, ImageTable, RegistryTable
+from tuibox.widgets.log_view import LogView
 from tuibox.widgets.volume_table import VolumeTable
 
 
@@ -128,12 +129,12 @@ async def test_logs_follow_in_their_own_screen_and_escape_goes_back(run_app: Run
         await session.press("l")
         screen = session.app.screen
         assert isinstance(screen, ContainerScreen)  # on its Logs tab
-        log = screen.query_one(Log)
+        log = screen.query_one(LogView)
         await session.wait_until(lambda: len(log.lines) == 3)
         assert log.lines == [
             "listening on :8080", "first request", "warn: [x] slow",
         ]
-        assert fake.called("logs") == [("a1" * 32, True, 1000)]
+        assert fake.called("logs") == [("a1" * 32, True, 1000, True, None)]
         await session.press("escape")
         assert isinstance(session.app.screen, MainScreen)
         logs_workers = [w for w in session.app.workers if w.group == "logs"]
@@ -145,7 +146,7 @@ async def test_logs_stream_end_is_shown(run_app: RunApp) -> None:
         session.fake.log_chunks = [LogChunk("stdout", "bye")]
         session.fake.log_release.set()
         await session.press("l")
-        log = session.app.screen.query_one(Log)
+        log = session.app.screen.query_one(LogView)
         await session.wait_until(lambda: len(log.lines) == 2)
         assert log.lines == ["bye", "— end of log stream —"]
 

@@ -15,20 +15,20 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from tuibox.client.details import ContainerDetails, ProcessList
-from tuibox.client.errors import ConflictError, EngineError, NotFoundError
+from tuibox.client.details import ContainerDetails
+from tuibox.client.errors import EngineError, NotFoundError
 from tuibox.client.models import ContainerSummary
 from tuibox.client.protocol import EngineClientProtocol
 from tuibox.client.stats_models import StatsBatch, StatsSample
 from tuibox.messages import PollFailed, WorkerCrashed
+from tuibox.screens.container_details import EnvPane, MountsPane, ProcessesPane
+from tuibox.screens.container_logs import LogsPane
 from tuibox.stats_feed import StatsFeed
 from tuibox.widgets.braille_chart import DOTS_ACROSS, BrailleChart
-from tuibox.widgets.detail_tables import EnvTable, MountTable
 from tuibox.widgets.format import short_id
 from tuibox.widgets.health_view import HealthView
 from tuibox.widgets.inspect_tree import InspectTree
 from tuibox.widgets.log_view import LogView
-from tuibox.widgets.process_table import ProcessTable
 from tuibox.widgets.resource_graph import (
     NO_VALUE,
     ContainerSeries,
@@ -39,6 +39,7 @@ from tuibox.widgets.resource_graph import (
     count_axis,
     percent_axis,
 )
+from tuibox.widgets.search_bar import Searching
 from tuibox.widgets.visibility import is_shown
 
 TAB_IDS = ("stats", "logs", "inspect", "processes", "env", "mounts", "health")
@@ -79,12 +80,6 @@ class ContainerScreen(Screen[None]):
     ]
     """Esc back; Tab, Shift+Tab and 1 to 7 switch tabs; c clears the log (Logs tab)."""
 
-    DEFAULT_CSS = """
-    ContainerScreen .detail-note { height: auto; padding: 0 1; color: $text-muted; }
-    ContainerScreen ProcessTable, ContainerScreen EnvTable, ContainerScreen MountTable {
-        height: 1fr;
-    }
-    """
 
     class SamplesArrived(Message):
         """The feed has new figures; handled on the screen's own queue, coalesced."""
@@ -143,18 +138,16 @@ class ContainerScreen(Screen[None]):
             with TabPane("1 Stats", id="stats"), Vertical(id="container-stats"):
                 yield from self._graphs()
             with TabPane("2 Logs", id="logs"):
-                yield LogView(self.client, self.container, id="container-log")
+                yield LogsPane(LogView(self.client, self.container, id="container-log"),
+                               clock=self.clock)  # fmt: skip
             with TabPane("3 Inspect", id="inspect"):
-                yield InspectTree(id="container-inspect")
+                yield Searching(InspectTree(id="container-inspect"))
             with TabPane("4 Processes", id="processes"):
-                yield Static("", id="processes-note", classes="detail-note", markup=False)
-                yield ProcessTable(id="container-processes")
+                yield ProcessesPane(self.client, self.container, refresh_seconds=REFRESH_SECONDS)
             with TabPane("5 Env", id="env"):
-                yield Static("", id="env-note", classes="detail-note", markup=False)
-                yield EnvTable(id="container-env")
+                yield EnvPane()
             with TabPane("6 Mounts", id="mounts"):
-                yield Static("", id="mounts-note", classes="detail-note", markup=False)
-                yield MountTable(id="container-mounts")
+                yield MountsPane()
             with TabPane("7 Health", id="health"):
                 yield HealthView(id="container-health")
         yield Footer()
@@ -282,7 +275,7 @@ class ContainerScreen(Screen[None]):
         parts = [f" {container.name} ({container.image})", short_id(container.id),
                  container.state]  # fmt: skip
         if self.active_tab == "logs":
-            parts.append("following")
+            parts.extend(("following", self.log_view.status))
         elif self.active_tab == "stats":
             width = self.query(BrailleChart).first(BrailleChart).size.width
             if width:
@@ -314,7 +307,7 @@ class ContainerScreen(Screen[None]):
         if tab_id == "logs":
             self.log_view.follow()
         elif tab_id == "processes":
-            self.load_processes()
+            self.query_one(ProcessesPane).load()
         elif tab_id in INSPECT_TABS:
             self.load_inspect()
         self.refreshing_live = tab_id in LIVE_TABS
@@ -329,25 +322,6 @@ class ContainerScreen(Screen[None]):
         if is_shown(self) and self.active_tab in LIVE_TABS:
             self._load_tab(self.active_tab)
 
-    @work(exclusive=True, group="container-top", exit_on_error=False)
-    async def load_processes(self) -> None:
-        """Fetch `docker top` of the container (ps -ef of the processes in its cgroup)."""
-        table = self.query_one(ProcessTable)
-        note = self.query_one("#processes-note", Static)
-        try:
-            processes = await self.client.top(self.container.id)
-        except ConflictError:
-            table.show(ProcessList(table.titles, ()))
-            note.update(f"{self.container.name} is not running: no processes.")
-            return
-        except EngineError as err:
-            self.post_message(PollFailed(err))
-            return
-        table.show(processes)
-        count = len(processes.processes)
-        note.update(f"{count} process{'' if count == 1 else 'es'} (docker top), "
-                    f"refreshed every {REFRESH_SECONDS:g} s")  # fmt: skip
-
     @work(exclusive=True, group="container-inspect", exit_on_error=False)
     async def load_inspect(self) -> None:
         """Fetch `docker inspect` of the container each time an inspect tab is shown."""
@@ -359,18 +333,8 @@ class ContainerScreen(Screen[None]):
         if self.active_tab == "inspect":  # elsewhere a refresh would fold the tree back
             self.query_one(InspectTree).show_document(document)
         details = ContainerDetails.from_inspect(document)
-        self.query_one(EnvTable).show(details.env)
-        count = len(details.env)
-        self.query_one("#env-note", Static).update(
-            f"{count} variable{'' if count == 1 else 's'} · secret-looking values are masked: "
-            "v reveals the selected one"
-        )
-        self.query_one(MountTable).show(details.mounts)
-        mounts = len(details.mounts)
-        self.query_one("#mounts-note", Static).update(
-            f"{mounts} mount{'' if mounts == 1 else 's'}" if mounts
-            else "No mounts: the container writes only to its own layer."
-        )  # fmt: skip
+        self.query_one(EnvPane).show(details.env)
+        self.query_one(MountsPane).show(details.mounts)
         self.query_one(HealthView).show(details.health)
 
     def action_show_tab(self, tab_id: str) -> None:
@@ -394,6 +358,10 @@ class ContainerScreen(Screen[None]):
     def action_clear_log(self) -> None:
         """Clear the log and drop what waits to be shown (the stream keeps following)."""
         self.log_view.clear()
+
+    @on(LogView.StatusChanged)
+    def _on_log_status(self) -> None:
+        self._update_title()
 
     @on(Worker.StateChanged)
     def _forward_worker_failure(self, event: Worker.StateChanged) -> None:

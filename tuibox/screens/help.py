@@ -13,6 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from tuibox.screens.container import ContainerScreen
+from tuibox.widgets.detail_tables import EnvTable
+from tuibox.widgets.inspect_tree import InspectTree
+from tuibox.widgets.log_view import LogView
+from tuibox.widgets.search_bar import SearchBar
 
 HelpEntry = tuple[str, str, str]
 """(where, keys, what) for one line of the help."""
@@ -48,10 +52,14 @@ def binding_entries(where: str, bindings: Iterable[BindingType]) -> list[HelpEnt
     return entries
 
 
-CONTAINER_ENTRIES: tuple[HelpEntry, ...] = tuple(
-    binding_entries("Container", ContainerScreen.BINDINGS)
+CONTAINER_ENTRIES: tuple[HelpEntry, ...] = (
+    *binding_entries("Container", ContainerScreen.BINDINGS),
+    *binding_entries("Logs tab", LogView.BINDINGS),
+    *binding_entries("Inspect tab", InspectTree.BINDINGS),
+    *binding_entries("Env tab", EnvTable.BINDINGS),
+    *binding_entries("Search bar", SearchBar.BINDINGS),
 )
-"""The container screen's keys (Stats and Logs tabs), for the help's list."""
+"""The container screen's keys, its tabs' own keys and the search bar's, for the help."""
 
 
 class HelpScreen(ModalScreen[None]):

@@ -19,6 +19,7 @@ __all__ = [
     "human_size",
     "memory_pair",
     "percent",
+    "sgr_only",
     "short_id",
     "terminal_safe",
 ]
@@ -93,6 +94,35 @@ def terminal_safe(line: str) -> str:
     """
     line = line.rstrip("\r").rsplit("\r", 1)[-1]
     return _TERMINAL_SEQUENCE.sub("", line).translate(_LINE_SEPARATORS)
+
+
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
+"""Select Graphic Rendition: colours and text styles, the only sequences kept in log lines."""
+
+
+def sgr_only(line: str) -> str:
+    """Like terminal_safe, but colour and style sequences (SGR, `ESC[...m`) are kept.
+
+    The result is meant for Rich's ANSI decoder, which turns the SGR sequences into styles;
+    everything between them went through terminal_safe, so no other sequence survives.
+
+    Args:
+        line: One line of output, without its newline.
+
+    Returns:
+        Printable text (tabs kept) and SGR sequences.
+    """
+    line = line.rstrip("\r").rsplit("\r", 1)[-1]
+    pieces = _SGR.split(line)
+    sequences = _SGR.findall(line)
+    cleaned = [terminal_safe(piece) for piece in pieces]
+    return "".join(piece + sequence for piece, sequence in zip(cleaned, [*sequences, ""],
+                                                                strict=True))  # fmt: skip
+
+
+def strip_sgr(line: str) -> str:
+    """The text of an sgr_only line without its SGR sequences."""
+    return _SGR.sub("", line)
 
 
 def percent(value: float) -> str:
