@@ -89,7 +89,8 @@ def test_ps_last_shows_a_stopped_container(engine: EngineProcess) -> None:
         ({"Labels": ["a"]}, "Labels must be an object"),
         ({"HostConfig": {"AutoRemove": "false"}}, "HostConfig.AutoRemove must be true or false"),
         ({"HostConfig": {"LogConfig": "x"}}, "HostConfig.LogConfig must be an object"),
-        ({"Tty": True}, "not supported by the tuibox engine yet"),
+        ({"Tty": "yes"}, "Tty must be true or false"),
+        ({"HostConfig": {"ConsoleSize": [24]}}, "HostConfig.ConsoleSize must be [height, width]"),
     ],
 )
 def test_create_refuses_wrongly_typed_fields(

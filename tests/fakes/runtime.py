@@ -8,6 +8,9 @@ tiny interpreter, so the services' rules meet the outcomes a real run has:
 - `sleep ...` (and `sh` without `-c`) runs until a signal ends it; as PID 1 it ignores
   SIGTERM and other signals without a handler, so only SIGKILL ends it, unless the test
   sets `handles_term` (or puts the signal in `handled_signals`);
+- `cat` writes each record its stdin gets as a log line and ends with 0 at the stdin's EOF:
+  at once without -i (/dev/null), when a client closes the input of a StdinOnce run, and
+  never with a TTY or `--leave-stdin-open`;
 - any other program is "not found", with crun's own wording, when the container is created.
 
 As with crun, a created container's init can be killed (only SIGKILL ends it), `delete
@@ -32,9 +35,10 @@ from typing import Any
 from tuibox import timestamps
 from tuibox.engine.domain.errors import RuntimeFailure
 from tuibox.engine.runtime.crun import RuntimeState, RuntimeStatus
+from tuibox.engine.runtime.protocol import NO_STDIN, Stdio
 
 ENDS_AT_ONCE = {"true", "false", "sh", "echo"}
-RUNS_UNTIL_KILLED = {"sleep", "sh"}
+RUNS_UNTIL_KILLED = {"sleep", "sh", "cat"}
 
 
 @dataclass
@@ -56,7 +60,48 @@ class FakeRun:
     """The exit a signal sent while paused brings once the run is thawed."""
     config: dict[str, Any] = field(default_factory=dict)
     """The bundle's config.json as it was at create."""
-    """What the last update applied."""
+    stdio: Stdio = NO_STDIN
+    stdin: list[bytes] = field(default_factory=list)
+    """Every record the run's stdin got, in order."""
+    stdin_closed: bool = False
+    sizes: list[tuple[int, int]] = field(default_factory=list)
+    """Every terminal size asked for, in order."""
+    output_closed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the run ends: the monitor closes its attach clients."""
+
+
+class FakeAttachStream:
+    """A client's connection to a fake run's monitor: input goes to the run, EOF to cat."""
+
+    def __init__(self, runtime: FakeRuntime, container_id: str, run: FakeRun) -> None:
+        self.runtime = runtime
+        self.container_id = container_id
+        self.run = run
+        self.closed = False
+
+    async def records(self) -> AsyncIterator[tuple[str, bytes]]:
+        await self.run.output_closed.wait()
+        return
+        yield  # an async generator that ends with the run
+
+    async def send(self, data: bytes) -> None:
+        if self.closed or self.run.status == "stopped":
+            raise RuntimeFailure("cannot write to the container's stdin: broken pipe")
+        assert data, "an empty record reads as EOF to conmon"
+        self.run.stdin.append(data)
+        if self.run.status == "running" and self.run.args[0].rsplit("/", 1)[-1] == "cat":
+            FakeRuntime._log(self.run, "stdout", data.decode().rstrip("\n"))
+
+    def close_input(self) -> None:
+        stdio = self.run.stdio
+        if stdio.terminal or not stdio.stdin or not stdio.stdin_once or self.run.stdin_closed:
+            return  # conmon closes stdin only for -i without --leave-stdin-open
+        self.run.stdin_closed = True
+        if self.run.args[0].rsplit("/", 1)[-1] == "cat" and self.run.status == "running":
+            self.runtime.end(self.container_id, 0)
+
+    def close(self) -> None:
+        self.closed = True
 
 
 class FakeExec:
@@ -151,8 +196,10 @@ class FakeRuntime:
             raise RuntimeFailure(f"container `{container_id}` does not exist")
         return run
 
-    async def create(self, container_id: str, bundle: Path, log_path: Path) -> int:
-        self.calls.append(("create", container_id, None))
+    async def create(
+        self, container_id: str, bundle: Path, log_path: Path, stdio: Stdio = NO_STDIN
+    ) -> int:
+        self.calls.append(("create", container_id, None if stdio == NO_STDIN else stdio))
         config = json.loads((bundle / "config.json").read_text())
         args: list[str] = config["process"]["args"]
         failure = self.fail_create.get(container_id) or self.fail_create.get("*")
@@ -165,9 +212,23 @@ class FakeRuntime:
             raise RuntimeFailure(
                 f"cannot create container {container_id}: container `{container_id}` already exists"
             )
-        run = FakeRun(args=args, log=log_path, pid=next(self._pids), config=config)
+        run = FakeRun(args=args, log=log_path, pid=next(self._pids), config=config, stdio=stdio)
         self.runs[container_id] = run
         return run.pid
+
+    async def attach(self, container_id: str, bundle: Path) -> FakeAttachStream:
+        self.calls.append(("attach", container_id, None))
+        run = self._run(container_id)
+        if run.stdio == NO_STDIN or run.status == "stopped":
+            raise RuntimeFailure("cannot attach to the container: no such socket")
+        return FakeAttachStream(self, container_id, run)
+
+    async def resize(self, container_id: str, bundle: Path, height: int, width: int) -> None:
+        self.calls.append(("resize", container_id, (height, width)))
+        run = self._run(container_id)
+        if not run.stdio.terminal or run.status == "stopped":
+            raise RuntimeFailure("the container has no terminal monitor to resize")
+        run.sizes.append((height, width))
 
     async def start(self, container_id: str) -> None:
         self.calls.append(("start", container_id, None))
@@ -185,6 +246,11 @@ class FakeRuntime:
             self.end(container_id, 0)
         elif program == "sh" and run.args[1:2] == ["-c"]:
             self.end(container_id, _exit_status(run.args[2] if len(run.args) > 2 else ""))
+        elif program == "cat":  # it reads what came before start, then EOF if it came too
+            for data in run.stdin:
+                self._log(run, "stdout", data.decode().rstrip("\n"))
+            if not run.stdio.stdin or run.stdin_closed:
+                self.end(container_id, 0)
 
     async def kill(self, container_id: str, signal_number: int) -> None:
         self.calls.append(("kill", container_id, signal_number))
@@ -319,6 +385,7 @@ class FakeRuntime:
         run.exit_time = time.time()
         run.monitor_alive = False
         run.ended.set()
+        run.output_closed.set()
 
     def lose_monitor(self, container_id: str) -> None:
         """The monitor dies without recording an exit code (OOM-killed conmon, say)."""
@@ -326,6 +393,7 @@ class FakeRuntime:
         run.status = "stopped"
         run.monitor_alive = False
         run.ended.set()
+        run.output_closed.set()
 
     @staticmethod
     def _log(run: FakeRun, stream: str, text: str) -> None:

@@ -55,6 +55,8 @@ HONOURED_CLI_CASES = {
     "--restart on-failure", "--restart on-failure:3", "--restart unless-stopped",
     "--health all", "--health-cmd", "--health-interval", "--health-retries",
     "--health-start-period", "--health-timeout", "--health-start-interval",
+    "-a stdin", "-a stdin -a stdout -a stderr", "-i", "-it", "-t",
+    "create -it (under a pty, 40x120)", "run -it (under a pty, 40x120)",
 }  # fmt: skip
 """Flags whose create body tuibox honours: they set nothing else, or only what Docker's
 own defaults are (`--ipc private`, `--cgroupns host` on cgroup v1), or act in the client."""
@@ -106,6 +108,7 @@ HONOURED_PY_CASES = {
     "read_only", "shm_size", "sysctls", "ulimits", "dns", "dns_opt", "dns_search",
     "extra_hosts dict", "extra_hosts list", "restart_policy always", "restart_policy on-failure",
     "restart_policy unless-stopped", "healthcheck", "healthcheck str test",
+    "stdin_open", "tty",
 }  # fmt: skip
 """docker-py keyword arguments tuibox honours (run-only ones act in the client)."""
 

@@ -57,6 +57,7 @@ from tuibox.engine.services.containers.recovery import ContainerRecovery
 from tuibox.engine.services.containers.removal import ContainerRemoval
 from tuibox.engine.services.containers.restarts import RestartPolicies
 from tuibox.engine.services.containers.runs import Runs
+from tuibox.engine.services.containers.stdin import StdinHubs
 from tuibox.engine.services.containers.streams import ContainerStreams
 from tuibox.engine.services.containers.updates import ContainerUpdates
 from tuibox.engine.services.images.service import ImageService
@@ -152,7 +153,9 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     exits = ExitRecorder(context, runtime, runs, removal, metrics)
     settings = RunSettings.docker_defaults(facts.nofile_limit, config.cgroup_parent)
     bundles = BundleWriter(images, seams.mounter, settings, volumes.data_dir)
-    lifecycle = ContainerLifecycle(context, runtime, runs, exits, removal, bundles)
+    hubs = StdinHubs(runtime)
+    context.forget_listeners.append(hubs.forget)
+    lifecycle = ContainerLifecycle(context, runtime, runs, exits, removal, bundles, hubs)
     restarts = RestartPolicies(context, lifecycle)
     exits.after_exit = restarts.after_exit
     execs = ContainerExecs(context, runtime, settings.grantable)
@@ -164,7 +167,7 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
         lifecycle=lifecycle,
         removal=removal,
         queries=ContainerQueries(context, images, volumes.data_dir),
-        streams=ContainerStreams(context),
+        streams=ContainerStreams(context, runtime, hubs),
         recovery=ContainerRecovery(context, runtime, runs, exits, removal),
         updates=ContainerUpdates(context, runtime, limits),
         restarts=restarts,

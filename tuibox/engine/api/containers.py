@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from tuibox.engine.api.attach import StdinRelay, relay_attach
 from tuibox.engine.api.common import (
     json_response,
     query_bool,
@@ -17,8 +18,10 @@ from tuibox.engine.api.common import (
     read_json_body,
 )
 from tuibox.engine.api.streams import MULTIPLEXED, RAW, encode, hijack, start_stream
+from tuibox.engine.domain.detach_keys import DEFAULT_DETACH_KEYS, DetachScanner, parse_detach_keys
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.containers import ContainerService
+from tuibox.engine.services.containers.rules.create import MAX_TERMINAL_SIDE
 from tuibox.engine.services.containers.streams import LogQuery
 
 REPLAY_GRACE_SECONDS = 0.05
@@ -54,6 +57,7 @@ class ContainerRoutes:
             web.get("/containers/{id}/export", self.export),
             web.post("/containers/{id}/wait", self.wait),
             web.post("/containers/{id}/attach", self.attach),
+            web.post("/containers/{id}/resize", self.resize),
             web.get("/containers/{id}/logs", self.logs),
             web.delete("/containers/{id}", self.remove),
         ]
@@ -178,19 +182,20 @@ class ContainerRoutes:
         return response
 
     async def attach(self, request: web.Request) -> web.StreamResponse:
-        """Hijack the connection and copy the container's output to it until the run ends.
-
-        `stdin` and `detachKeys` find no open stdin (create refuses -i), so, as with
-        Docker for such a container, there is nothing for them to do.
-        """
+        """Hijack the connection: the container's output until its run ends, the client's
+        input to its stdin when it was created with -i (`stdin` asked for; a container
+        without one has nothing to take it, as with dockerd), detach keys on a TTY."""
         container_id = request.match_info["id"]
         tty = self.queries.has_tty(container_id)
+        keys = request.query.get("detachKeys")
+        detach_keys = parse_detach_keys(keys) if keys else DEFAULT_DETACH_KEYS
         wanted = {
             "stdout": query_bool(request, "stdout"),
             "stderr": query_bool(request, "stderr"),
         }
         stream = query_bool(request, "stream")
         replay = query_bool(request, "logs")
+        hub = await self.streams.stdin(container_id) if query_bool(request, "stdin") else None
         records = self.streams.attach(container_id, replay=replay) if stream else None
         if records is None and replay:
             query = LogQuery(True, True, follow=False, tail=None, since_ns=0, until_ns=None)
@@ -201,16 +206,33 @@ class ContainerRoutes:
             # raw socket beneath it: bytes that arrive with the headers are lost. Live output
             # comes only after the start request; replayed output must wait a moment too.
             await asyncio.sleep(REPLAY_GRACE_SECONDS)
-        if records is not None:
+        if records is None:
+            await connection.finish()
+            return connection.response
 
-            async def chunks() -> AsyncIterator[bytes]:
-                async for entry in records:
-                    if wanted.get(entry.stream):
-                        yield encode(entry, tty=tty)
+        async def chunks() -> AsyncIterator[bytes]:
+            async for entry in records:
+                if wanted.get(entry.stream):
+                    yield encode(entry, tty=tty)
 
-            await connection.pump(chunks())
+        stdin = None
+        if hub is not None and stream:
+            stdin = StdinRelay(hub, DetachScanner(detach_keys) if tty else None,
+                               closes_stdin=self.streams.stdin_once(container_id))  # fmt: skip
+        detached = await relay_attach(connection, chunks(), stdin)
+        if detached:
+            self.streams.detached(container_id)
         await connection.finish()
         return connection.response
+
+    async def resize(self, request: web.Request) -> web.Response:
+        height, width = query_int(request, "h"), query_int(request, "w")
+        if height is None or width is None:
+            raise InvalidArgument("resize needs both h and w (the terminal's rows and columns)")
+        if not (0 <= height <= MAX_TERMINAL_SIDE and 0 <= width <= MAX_TERMINAL_SIDE):
+            raise InvalidArgument(f"invalid resize height or width: {height}x{width}")
+        await self.streams.resize(request.match_info["id"], height, width)
+        return web.Response(status=200)
 
     async def logs(self, request: web.Request) -> web.StreamResponse:
         """`details` adds the --log-opt labels and env, which create refuses: none to add."""

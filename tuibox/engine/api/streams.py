@@ -48,6 +48,10 @@ class HijackedConnection:
         self.transport = transport
         self.input: asyncio.Queue[bytes | None] = asyncio.Queue()
         """What the client sends after the 101 (its stdin); None once it half-closed or left."""
+        self.closed = asyncio.Event()
+        """Set when the client has gone altogether (not on a half-close)."""
+        self.body_reader: asyncio.Task[None] | None = None
+        """Without an upgrade: the task feeding the request body to `input`."""
 
     async def pump(self, chunks: AsyncIterator[bytes]) -> None:
         """Copy chunks to the client, pausing while it is slow to read; stop if it left."""
@@ -65,6 +69,8 @@ class HijackedConnection:
 
     async def finish(self) -> None:
         """End the stream: close a raw connection, or end the chunked body."""
+        if self.body_reader is not None:
+            self.body_reader.cancel()
         if self.transport is not None:
             self.transport.close()
         else:
@@ -84,7 +90,11 @@ async def hijack(request: web.Request, *, tty: bool) -> HijackedConnection:
         plain = web.StreamResponse(status=200, headers={"Content-Type": content_type})
         plain.enable_chunked_encoding()
         await plain.prepare(request)
-        return HijackedConnection(plain, None)
+        connection = HijackedConnection(plain, None)
+        connection.body_reader = asyncio.get_running_loop().create_task(
+            _read_body(request, connection.input)
+        )
+        return connection
     response = web.StreamResponse(
         status=101,
         reason="UPGRADED",
@@ -95,9 +105,18 @@ async def hijack(request: web.Request, *, tty: bool) -> HijackedConnection:
     transport = request.transport
     if isinstance(transport, asyncio.WriteTransport) and request.protocol is not None:
         connection = HijackedConnection(response, transport)
-        transport.set_protocol(_HijackedProtocol(request.protocol, connection.input))
+        transport.set_protocol(_HijackedProtocol(request.protocol, connection))
         return connection
     return HijackedConnection(response, None)
+
+
+async def _read_body(request: web.Request, input: asyncio.Queue[bytes | None]) -> None:
+    """Without an upgrade, the request body is the client's input, its end the EOF."""
+    try:
+        async for chunk in request.content.iter_any():
+            input.put_nowait(chunk)
+    finally:
+        input.put_nowait(None)
 
 
 class _HijackedProtocol(asyncio.Protocol):
@@ -108,9 +127,10 @@ class _HijackedProtocol(asyncio.Protocol):
     the connection is passed on so aiohttp cleans up.
     """
 
-    def __init__(self, original: asyncio.BaseProtocol, input: asyncio.Queue[bytes | None]):
+    def __init__(self, original: asyncio.BaseProtocol, connection: HijackedConnection):
         self.original = original
-        self.input = input
+        self.input = connection.input
+        self.closed = connection.closed
         self._ended = False
 
     def data_received(self, data: bytes) -> None:
@@ -134,4 +154,5 @@ class _HijackedProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._end_input()
+        self.closed.set()
         self.original.connection_lost(exc)

@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from tuibox.engine.domain.errors import RuntimeFailure
+from tuibox.engine.runtime.attach import AttachChannel, write_resize
 from tuibox.engine.runtime.crun import Crun, RuntimeState
 from tuibox.engine.runtime.exec import ExecProcess, start_exec
 from tuibox.engine.runtime.monitor_start import MonitorPlacement, spawn_monitor
+from tuibox.engine.runtime.protocol import NO_STDIN, Stdio
 
 CREATE_TIMEOUT_S = 60.0
 EXIT_FILE_POLL_S = 0.1  # only when pidfd_open is unavailable
+MONITOR_FILES = ("attach", "ctl", "winsz")
+"""What conmon makes in the bundle (it removes only `attach` when it ends)."""
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,13 @@ def build_conmon_argv(
     crun_global_args: list[str],
     name: str | None = None,
     log_level: str = "error",
+    stdio: Stdio = NO_STDIN,
 ) -> list[str]:
     """Return the conmon command line for ``crun create`` of one container (pure).
 
-    Modelled on podman's ``sharedConmonArgs``; stdin is not attached (no ``-i``).
+    Modelled on podman's ``sharedConmonArgs``: a terminal is ``-t`` alone (conmon then
+    never closes its input); an open stdin is ``-i``, with ``--leave-stdin-open`` unless
+    the first attached client's EOF is to close it (Docker's StdinOnce).
     """
     argv = [
         conmon_path,
@@ -108,6 +115,12 @@ def build_conmon_argv(
         "-l", f"k8s-file:{log_path}",
         "--full-attach",
     ]  # fmt: skip
+    if stdio.terminal:
+        argv.append("-t")
+    elif stdio.stdin:
+        argv.append("-i")
+        if not stdio.stdin_once:
+            argv.append("--leave-stdin-open")
     for arg in crun_global_args:
         argv += ["--runtime-arg", arg]
     argv += ["--log-level", log_level]
@@ -153,17 +166,21 @@ class ConmonRuntime:
         self.cleanup(container_id)  # a stale exit file would end the next wait at once
         self.paths.conmon_dir(container_id).mkdir(mode=0o700, parents=True)
 
-    async def create(self, container_id: str, bundle: Path, log_path: Path) -> int:
+    async def create(
+        self, container_id: str, bundle: Path, log_path: Path, stdio: Stdio = NO_STDIN
+    ) -> int:
         """Spawn conmon, which runs ``crun create``; return the container init pid.
 
         Raises:
             RuntimeFailure: conmon or crun failed; the text is theirs. Nothing is left behind.
         """
         self._prepare(container_id)
+        for leftover in MONITOR_FILES:  # an earlier run's FIFOs would confuse the new conmon
+            (bundle / leftover).unlink(missing_ok=True)
         argv = build_conmon_argv(
             self.paths, container_id, bundle, log_path,
             conmon_path=self.conmon_path, crun_path=self.crun_path,
-            crun_global_args=self.crun.global_args(), log_level=self.log_level,
+            crun_global_args=self.crun.global_args(), log_level=self.log_level, stdio=stdio,
         )  # fmt: skip
         try:
             async with asyncio.timeout(CREATE_TIMEOUT_S):
@@ -219,6 +236,14 @@ class ConmonRuntime:
     async def start(self, container_id: str) -> None:
         """Start the created container (``crun start``)."""
         await self.crun.start(container_id)
+
+    async def attach(self, container_id: str, bundle: Path) -> AttachChannel:
+        """A connection to the run's attach socket, which conmon makes before the runtime."""
+        return await AttachChannel.connect(bundle / "attach")
+
+    async def resize(self, container_id: str, bundle: Path, height: int, width: int) -> None:
+        """Resize the run's terminal through conmon's ctl FIFO."""
+        await write_resize(bundle / "ctl", height, width)
 
     async def kill(self, container_id: str, signal: int) -> None:
         """Send ``signal`` to the container's init process."""

@@ -66,6 +66,8 @@ class RuntimeSpec:
     cgroup_path: str
     nofile_limit: int
     terminal: bool = False
+    console_size: tuple[int, int] | None = None
+    """(rows, columns) of the terminal at start; without it crun leaves it 0x0."""
     uid: int = 0
     gid: int = 0
     additional_gids: tuple[int, ...] = ()
@@ -169,8 +171,12 @@ def _rlimits(spec: RuntimeSpec) -> list[dict[str, Any]]:
 
 def _process(spec: RuntimeSpec) -> dict[str, Any]:
     caps = list(spec.capabilities)
+    sized: dict[str, Any] = {}
+    if spec.terminal and spec.console_size is not None:
+        sized["consoleSize"] = {"height": spec.console_size[0], "width": spec.console_size[1]}
     return {
         "terminal": spec.terminal,
+        **sized,
         "user": _user(spec),
         "args": list(spec.args),
         "env": container_env(spec),

@@ -7,10 +7,44 @@ hand the services a fake that keeps containers in memory.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from tuibox.engine.runtime.crun import RuntimeState
+
+
+@dataclass(frozen=True)
+class Stdio:
+    """How a run's stdin is wired: a terminal, an open pipe, or nothing (/dev/null)."""
+
+    terminal: bool = False
+    stdin: bool = False
+    stdin_once: bool = False
+    """The first attached client's EOF closes stdin (Docker's StdinOnce, `run -i`)."""
+
+
+NO_STDIN = Stdio()
+
+
+class AttachStream(Protocol):
+    """One connection to a run's monitor: its output as it comes, input for its stdin."""
+
+    def records(self) -> AsyncIterator[tuple[str, bytes]]:
+        """("stdout" | "stderr", bytes) until the run's output ends."""
+        ...
+
+    async def send(self, data: bytes) -> None:
+        """Bytes for the run's stdin."""
+        ...
+
+    def close_input(self) -> None:
+        """EOF on the run's stdin, where the run's Stdio lets a client close it."""
+        ...
+
+    def close(self) -> None:
+        """Drop the connection."""
+        ...
 
 
 class ExecHandle(Protocol):
@@ -58,8 +92,18 @@ class Runtime(Protocol):
     and a new `create` may follow. Every method raises RuntimeFailure with the tool's words.
     """
 
-    async def create(self, container_id: str, bundle: Path, log_path: Path) -> int:
+    async def create(
+        self, container_id: str, bundle: Path, log_path: Path, stdio: Stdio = NO_STDIN
+    ) -> int:
         """Create the container from `bundle`, logging to `log_path`; returns the init pid."""
+        ...
+
+    async def attach(self, container_id: str, bundle: Path) -> AttachStream:
+        """Connect to the created or running container's stdio (a run with a Stdio)."""
+        ...
+
+    async def resize(self, container_id: str, bundle: Path, height: int, width: int) -> None:
+        """Resize the terminal of a run created with one."""
         ...
 
     async def start(self, container_id: str) -> None:

@@ -27,6 +27,7 @@ from tuibox.engine.runtime.oci_spec import (
 )
 from tuibox.engine.runtime.seccomp import custom_seccomp, default_seccomp_for
 from tuibox.engine.services.containers.context import ContainerPaths
+from tuibox.engine.services.containers.rules.create import console_size
 from tuibox.engine.services.containers.rules.etc_files import (
     etc_settings,
     hostname_file,
@@ -165,6 +166,8 @@ class BundleWriter:
             device_rules=tuple(rules),
             cgroup_namespace=security.cgroup_namespace,
             domainname=record.config.get("Domainname") or "",
+            terminal=bool(record.config.get("Tty")),
+            console_size=console_size(record.host_config),
         )
         config = build_oci_config(spec)
         write_json_atomic(paths.bundle / "config.json", config, durable=False)

@@ -90,9 +90,9 @@ class ContainerContext:
         """Containers a removal has claimed: no verb may start them again."""
         self.watchers: dict[str, asyncio.Task[None]] = {}
         self.pending_restarts: dict[str, asyncio.Task[None]] = {}
-        self.forget_listeners: list[Callable[[str], None]] = []
-        """Told of each container removed (the exec sessions drop theirs)."""
         """Restarts a restart policy has scheduled, waiting for their delay."""
+        self.forget_listeners: list[Callable[[str], None]] = []
+        """Told of each container removed (the exec sessions and stdin hubs drop theirs)."""
         self._readers: dict[str, set[asyncio.Event]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._owned: set[asyncio.Task[Any]] = set()

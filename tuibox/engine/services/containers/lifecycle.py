@@ -16,6 +16,7 @@ from tuibox.engine.services.containers.exits import ExitRecorder
 from tuibox.engine.services.containers.removal import ContainerRemoval
 from tuibox.engine.services.containers.rules.start import classify_start_failure, parse_signal
 from tuibox.engine.services.containers.runs import KILL_WAIT_SECONDS, Runs
+from tuibox.engine.services.containers.stdin import StdinHubs, stdio_of
 
 DEFAULT_STOP_TIMEOUT = 10
 MAX_STOP_WAIT = 10**9
@@ -34,6 +35,7 @@ class ContainerLifecycle:
         exits: ExitRecorder,
         removal: ContainerRemoval,
         bundles: BundleWriter,
+        hubs: StdinHubs,
     ) -> None:
         self.context = context
         self.runtime = runtime
@@ -41,6 +43,7 @@ class ContainerLifecycle:
         self.exits = exits
         self.removal = removal
         self.bundles = bundles
+        self.hubs = hubs
 
     # --- start --------------------------------------------------------------------
 
@@ -82,7 +85,8 @@ class ContainerLifecycle:
         paths = self.context.paths(record.id)
         try:
             await asyncio.to_thread(self.bundles.prepare, record, paths)
-            pid = await self.runtime.create(record.id, paths.bundle, paths.log)
+            pid = await self.runtime.create(record.id, paths.bundle, paths.log, stdio_of(record))
+            await self.hubs.connect(record, paths.bundle)  # before start: no input is lost
             await self.runtime.start(record.id)
         except Exception as err:
             is_dir = await asyncio.to_thread(_names_dir, paths.rootfs, record.path)

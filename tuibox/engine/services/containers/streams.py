@@ -9,14 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuibox.engine.domain.container import ContainerRecord
-from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.domain.errors import Conflict, InvalidArgument
 from tuibox.engine.events import EventBus, container_event
 from tuibox.engine.runtime.logs import LogRecord, log_offset, read_log
+from tuibox.engine.runtime.protocol import Runtime
 from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.stdin import StdinHub, StdinHubs
 
 __all__ = ["ContainerStreams", "ContainerWaiter", "LogQuery", "LogRecord"]
 
 WAIT_CONDITIONS = {"not-running", "next-exit", "removed"}
+RESIZE_SPACING = 0.02
+"""conmon 2.1.6 takes only the first line of a read of its ctl FIFO: space the writes."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,11 @@ class ContainerWaiter:
 class ContainerStreams:
     """Wait, logs and attach for the containers of a ContainerContext."""
 
-    def __init__(self, context: ContainerContext) -> None:
+    def __init__(self, context: ContainerContext, runtime: Runtime, hubs: StdinHubs) -> None:
         self.context = context
+        self.runtime = runtime
+        self.hubs = hubs
+        self._resizing = asyncio.Lock()
 
     def wait(self, given: str, condition: str) -> ContainerWaiter:
         """Subscribe now (before any start the client sends next); the waiter gives the code.
@@ -116,6 +123,48 @@ class ContainerStreams:
         ):
             async for entry in read_log(path, follow=True, exited=exited, start_offset=start):
                 yield entry
+
+    async def stdin(self, given: str) -> StdinHub | None:
+        """The stdin an attached client writes to; None for a container without -i.
+
+        Raises:
+            NotFound: no such container.
+        """
+        record = self.context.lookup(given)
+        if not record.config.get("OpenStdin"):
+            return None
+        return await self.hubs.reconnect(record, self.context.paths(record.id).bundle)
+
+    def stdin_once(self, given: str) -> bool:
+        """Whether the first stdin client's EOF closes the container's stdin (`run -i`)."""
+        config = self.context.lookup(given).config
+        return bool(config.get("StdinOnce")) and not config.get("Tty")
+
+    async def resize(self, given: str, height: int, width: int) -> None:
+        """Resize a running container's terminal (POST /containers/{id}/resize).
+
+        Raises:
+            NotFound: no such container.
+            Conflict: it is not running (Docker's words).
+            InvalidArgument: it has no terminal (created without -t).
+        """
+        record = self.context.lookup(given)
+        if not record.state.running:
+            raise Conflict(f"Container {record.id} is not running")
+        if not record.config.get("Tty"):
+            raise InvalidArgument(
+                f"container {given} has no terminal to resize: it was created without -t"
+            )
+        async with self._resizing:
+            await self.runtime.resize(record.id, self.context.paths(record.id).bundle,
+                                      height, width)  # fmt: skip
+            await asyncio.sleep(RESIZE_SPACING)
+        self.context.publish(record, "resize", height=str(height), width=str(width))
+
+    def detached(self, given: str) -> None:
+        """An attached client left with the detach keys (the detach event, as dockerd's)."""
+        record = self.context.records.get(given) or self.context.lookup(given)
+        self.context.publish(record, "detach")
 
     @contextlib.asynccontextmanager
     async def _exit_signal(

@@ -97,6 +97,7 @@ MAX_LABELS_BYTES = 256 * 1024
 """All label keys and values together (Kubernetes caps annotations the same way)."""
 MAX_SHORT_STRING = 256
 """User, StopSignal: longer values cannot be a user name, uid:gid or signal."""
+_BOOLEANS = ("AttachStdin", "AttachStdout", "AttachStderr", "Tty", "OpenStdin", "StdinOnce")
 _STRINGS = ("User", "WorkingDir", "Hostname", "Domainname", "StopSignal")
 _KERNEL_STRINGS = ("Image", "User", "WorkingDir", "Hostname", "Domainname", "StopSignal")
 
@@ -114,12 +115,9 @@ def validate_create_body(body: dict[str, Any]) -> dict[str, Any]:
     image_ref = body.get("Image")
     if not isinstance(image_ref, str) or not image_ref:
         raise InvalidArgument("Config.Image is required: name the image to create from")
-    if body.get("Tty") or body.get("OpenStdin"):
-        raise InvalidArgument(
-            "interactive containers (-i, -t) are not supported by the tuibox engine yet; "
-            "run without -i and -t"
-        )
     _check_labels(body)
+    for key in _BOOLEANS:
+        _expect(body, key, bool, "true or false")
     for key in _STRINGS:
         _expect(body, key, str, "a string")
     _expect(body, "StopTimeout", int, "an integer")
@@ -138,11 +136,31 @@ def validate_create_body(body: dict[str, Any]) -> dict[str, Any]:
     check_restart_policy(host_config.get("RestartPolicy"), bool(host_config.get("AutoRemove")))
     check_healthcheck(body.get("Healthcheck"))
     _expect(host_config, "AutoRemove", bool, "true or false", prefix="HostConfig.")
+    console_size(host_config)
     _expect(host_config, "LogConfig", dict, "an object", prefix="HostConfig.")
     _expect(host_config, "NetworkMode", str, "a string", prefix="HostConfig.")
     _expect(body, "NetworkingConfig", dict, "an object")
     check_fields(body)
     return host_config
+
+
+MAX_TERMINAL_SIDE = 65535
+
+
+def console_size(host_config: dict[str, Any]) -> tuple[int, int] | None:
+    """HostConfig.ConsoleSize as (rows, columns); None when unset or [0, 0].
+
+    Raises:
+        InvalidArgument: not a pair of sizes.
+    """
+    size = host_config.get("ConsoleSize")
+    if size is None:
+        return None
+    if (not isinstance(size, list) or len(size) != 2 or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_TERMINAL_SIDE
+            for v in size)):  # fmt: skip
+        raise InvalidArgument("HostConfig.ConsoleSize must be [height, width]")
+    return (size[0], size[1]) if size[0] and size[1] else None
 
 
 RESTART_POLICIES = ("", "no", "always", "unless-stopped", "on-failure")

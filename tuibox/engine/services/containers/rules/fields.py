@@ -26,6 +26,10 @@ HONOURED: dict[str, str] = {
     "StopTimeout": "--stop-timeout",
     "AttachStdout": "-a stdout",
     "AttachStderr": "-a stderr",
+    "AttachStdin": "-i/--interactive (or -a stdin)",
+    "Tty": "-t/--tty",
+    "OpenStdin": "-i/--interactive",
+    "StdinOnce": "-i/--interactive",
     "NetworkDisabled": "--network none",
     "ArgsEscaped": "(Windows only)",
     "OnBuild": "(image builds only)",
@@ -86,10 +90,6 @@ HONOURED: dict[str, str] = {
 """Fields the engine honours, within the values ALLOWED_VALUES lists for some of them."""
 
 NOT_YET: dict[str, str] = {
-    "AttachStdin": "-i/--interactive (or -a stdin)",
-    "Tty": "-t/--tty",
-    "OpenStdin": "-i/--interactive",
-    "StdinOnce": "-i/--interactive",
     "ExposedPorts": "--expose/-p",
     "MacAddress": "--mac-address",
     "HostConfig.StorageOpt": "--storage-opt",
@@ -164,7 +164,8 @@ ENDPOINT_FLAGS = {
 
 ANY_VALUE = frozenset({
     "Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Labels", "Hostname",
-    "StopSignal", "StopTimeout", "AttachStdout", "AttachStderr", "NetworkDisabled",
+    "StopSignal", "StopTimeout", "AttachStdout", "AttachStderr", "AttachStdin", "Tty",
+    "OpenStdin", "StdinOnce", "NetworkDisabled",
     "ArgsEscaped", "OnBuild", "Shell", "HostConfig.AutoRemove", "HostConfig.ConsoleSize",
     "HostConfig.ContainerIDFile", "HostConfig.PidsLimit", "HostConfig.Memory",
     "HostConfig.MemoryReservation", "HostConfig.MemorySwap", "HostConfig.MemorySwappiness",
