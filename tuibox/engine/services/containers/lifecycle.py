@@ -103,8 +103,7 @@ class ContainerLifecycle:
         state = record.state
         state.status, state.pid, state.error = Status.RUNNING, pid, ""
         state.exit_code, state.started_at = 0, timestamps.now()
-        state.oom_killed = False
-        state.finished_at = timestamps.ZERO_TIME
+        state.oom_killed = False  # FinishedAt keeps the last run's end, as dockerd's does
         self.context.save(record)
         self.exits.watch(record.id)
         self.context.publish(record, "start")
