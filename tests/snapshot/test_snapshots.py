@@ -35,6 +35,11 @@ def test_containers_pane(snap_compare: Callable[..., bool], make_app: MakeApp) -
     assert snap_compare(make_app(), run_before=settle, terminal_size=TERMINAL_SIZE)
 
 
+def test_containers_marked(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
+    assert snap_compare(make_app(), run_before=settle, press=["space", "j", "space"],
+                        terminal_size=TERMINAL_SIZE)  # fmt: skip
+
+
 def test_images_pane(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
     assert snap_compare(make_app(), press=["2"], run_before=settle, terminal_size=TERMINAL_SIZE)
 

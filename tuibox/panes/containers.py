@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from textual import on
@@ -18,6 +18,7 @@ from tuibox.client.models import ContainerSummary
 from tuibox.client.protocol import Bridge, EngineClientProtocol
 from tuibox.client.stats_models import StatsBatch
 from tuibox.messages import EngineReached, PollFailed
+from tuibox.panes.bulk import run_on_marked
 from tuibox.panes.engine_pane import EnginePane
 from tuibox.screens.choice import ChoiceModal
 from tuibox.screens.confirm import ConfirmModal
@@ -49,8 +50,11 @@ class ContainersPane(EnginePane):
         Binding("x", "shell", "Shell"),
         Binding("l", "show_logs", "Logs"),
         Binding("enter", "open_container", "Details", key_display="Enter", show=False),
+        Binding("space", "toggle_mark", "Mark/unmark", key_display="Space", show=False),
+        Binding("escape", "clear_marks", "Clear marks", key_display="Esc", show=False),
     ]
-    """Actions on the selected container (the table takes Enter first: see _on_row_selected)."""
+    """Actions on the selected container, or on every marked one for s S R d p K (the table
+    takes Enter first: see _on_row_selected)."""
 
     def __init__(
         self,
@@ -158,8 +162,52 @@ class ContainersPane(EnginePane):
             self.notify("No container selected.", severity="warning")
         return container
 
+    @property
+    def table(self) -> ContainerTable:
+        """The containers table."""
+        return self.query_one(ContainerTable)
+
+    def action_toggle_mark(self) -> None:
+        """Mark the selected container (or unmark it) and move to the next row."""
+        if (container := self._require_selection()) is None:
+            return
+        table = self.table
+        table.toggle_mark(container.id)
+        table.action_cursor_down()
+
+    def action_clear_marks(self) -> None:
+        """Unmark every container."""
+        self.table.clear_marks()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc clears marks only when there are some (else it means what it means above)."""
+        if action == "clear_marks":
+            return bool(self.is_mounted and self.table.marked)
+        return True
+
+    def _on_marked(self, title: str, call: Callable[[ContainerSummary], Awaitable[str]]) -> bool:
+        """Run `call` on every marked container and clear the marks; False when none is."""
+        marked = self.table.marked_items
+        if not marked:
+            return False
+        self.table.clear_marks()
+
+        async def act() -> None:
+            await run_on_marked(self, marked, lambda c: c.name, call, title)
+            self.refresh_now()
+
+        self.run_worker(act(), group="marked-action", exit_on_error=False)
+        return True
+
     def action_start_container(self) -> None:
-        """Start the selected container."""
+        """Start the selected container (or the marked ones)."""
+
+        async def start_one(container: ContainerSummary) -> str:
+            result = await self.client.start(container.id)
+            return "already running" if result.already_started else "started"
+
+        if self._on_marked("Start", start_one):
+            return
         if (container := self._require_selection()) is None:
             return
 
@@ -172,7 +220,14 @@ class ContainersPane(EnginePane):
         self.run_engine_action(container.id, "Start failed", start)
 
     def action_stop_container(self) -> None:
-        """Stop the selected container (SIGTERM, then SIGKILL after 10 s)."""
+        """Stop the selected container (SIGTERM, then SIGKILL after 10 s), or the marked ones."""
+
+        async def stop_one(container: ContainerSummary) -> str:
+            result = await self.client.stop(container.id)
+            return "already stopped" if result.already_stopped else "stopped"
+
+        if self._on_marked("Stop", stop_one):
+            return
         if (container := self._require_selection()) is None:
             return
 
@@ -186,7 +241,14 @@ class ContainersPane(EnginePane):
         self.run_engine_action(container.id, "Stop failed", stop)
 
     def action_restart_container(self) -> None:
-        """Restart the selected container."""
+        """Restart the selected container (or the marked ones)."""
+
+        async def restart_one(container: ContainerSummary) -> str:
+            await self.client.restart(container.id)
+            return "restarted"
+
+        if self._on_marked("Restart", restart_one):
+            return
         if (container := self._require_selection()) is None:
             return
 
@@ -197,7 +259,10 @@ class ContainersPane(EnginePane):
         self.run_engine_action(container.id, "Restart failed", restart)
 
     def action_delete_container(self) -> None:
-        """Ask, then delete the selected container."""
+        """Ask, then delete the selected container (or the marked ones)."""
+        if self.table.marked:
+            self._delete_marked()
+            return
         if (container := self._require_selection()) is None:
             return
         question = f"Delete container {container.name} ({container.id[:12]})?"
@@ -216,8 +281,34 @@ class ContainersPane(EnginePane):
 
         self.app.push_screen(ConfirmModal("Delete container", question, "Delete"), on_answer)
 
+    def _delete_marked(self) -> None:
+        names = [c.name for c in self.table.marked_items]
+        question = f"Delete {len(names)} containers: {', '.join(names)}?"
+        if any(c.is_running for c in self.table.marked_items):
+            question += "\nThe engine will refuse the running ones until they are stopped."
+
+        async def remove_one(container: ContainerSummary) -> str:
+            await self.client.remove_container(container.id)
+            return "deleted"
+
+        def on_answer(confirmed: bool | None) -> None:
+            if confirmed:
+                self._on_marked("Delete", remove_one)
+
+        self.app.push_screen(ConfirmModal("Delete containers", question, "Delete"), on_answer)
+
     def action_toggle_pause(self) -> None:
-        """Pause the selected container, or unpause it if it is paused."""
+        """Pause the selected container, or unpause it if it is paused (each marked one too)."""
+
+        async def toggle_one(container: ContainerSummary) -> str:
+            if container.state == "paused":
+                await self.client.unpause(container.id)
+                return "unpaused"
+            await self.client.pause(container.id)
+            return "paused"
+
+        if self._on_marked("Pause", toggle_one):
+            return
         if (container := self._require_selection()) is None:
             return
         if container.state == "paused":
@@ -236,7 +327,10 @@ class ContainersPane(EnginePane):
         self.run_engine_action(container.id, "Pause failed", pause)
 
     def action_kill_container(self) -> None:
-        """Pick a signal, then send it to the selected container."""
+        """Pick a signal, then send it to the selected container (or the marked ones)."""
+        if self.table.marked:
+            self._kill_marked()
+            return
         if (container := self._require_selection()) is None:
             return
 
@@ -251,6 +345,19 @@ class ContainersPane(EnginePane):
             self.run_engine_action(container.id, "Kill failed", kill)
 
         self.app.push_screen(SignalPicker(container.name), on_pick)
+
+    def _kill_marked(self) -> None:
+        def on_pick(signal: str | None) -> None:
+            if signal is None:
+                return
+
+            async def kill_one(container: ContainerSummary) -> str:
+                await self.client.kill(container.id, signal)
+                return f"sent SIG{signal}"
+
+            self._on_marked("Kill", kill_one)
+
+        self.app.push_screen(SignalPicker(f"{len(self.table.marked)} containers"), on_pick)
 
     def action_rename_container(self) -> None:
         """Ask for a new name, then rename the selected container."""

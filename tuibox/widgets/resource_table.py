@@ -11,12 +11,17 @@ from textual.widgets import DataTable
 
 ItemT = TypeVar("ItemT")
 
+MARK = "● "
+"""Before the first cell of a marked row."""
+
 
 class ResourceTable(DataTable[Text], Generic[ItemT]):
     """A row-cursor table of engine objects, each row keyed by a stable ID.
 
     sync() updates only the cells that changed, so the cursor and scroll position survive
     the once-a-second refresh; the table is rebuilt only when rows appear or reorder.
+    Rows can be marked (a dot before the first cell) for actions on several at once; a
+    mark goes with its row.
     """
 
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = ()
@@ -34,6 +39,9 @@ class ResourceTable(DataTable[Text], Generic[ItemT]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._cells: dict[str, tuple[str, ...]] = {}
         self._items: dict[str, ItemT] = {}
+        self.marked: list[str] = []
+        """The keys of the marked rows, in the order they were marked."""
+        self._first_cells: dict[str, Text] = {}
 
     def on_mount(self) -> None:
         """Add the columns."""
@@ -60,9 +68,12 @@ class ResourceTable(DataTable[Text], Generic[ItemT]):
         Args:
             rows: (row key, object, cells) per row; cells in COLUMNS order.
         """
-        unique_rows = list({key: (key, item, cells) for key, item, cells in rows}.values())
+        unique_rows = list({key: (key, item, self._with_mark(key, cells))
+                            for key, item, cells in rows}.values())  # fmt: skip
         wanted_keys = [key for key, _, _ in unique_rows]
         self._items = {key: item for key, item, _ in unique_rows}
+        self.marked = [key for key in self.marked if key in self._items]
+        self._first_cells = {key: self._first_cells[key] for key in self._items}
         kept_keys = [key for key in self._cells if key in self._items]
         if kept_keys != wanted_keys[: len(kept_keys)]:
             self._rebuild(unique_rows)
@@ -80,6 +91,36 @@ class ResourceTable(DataTable[Text], Generic[ItemT]):
                 self.set_cells(key, dict(zip((k for k, _ in self.COLUMNS), cells, strict=True)))
         if removed_keys and selected in self._cells:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    @property
+    def marked_items(self) -> list[ItemT]:
+        """The objects of the marked rows, in the order they were marked."""
+        return [self._items[key] for key in self.marked]
+
+    def toggle_mark(self, key: str) -> None:
+        """Mark row `key`, or unmark it."""
+        if key in self.marked:
+            self.marked.remove(key)
+        elif key in self._items:
+            self.marked.append(key)
+        self._redraw_first_cell(key)
+
+    def clear_marks(self) -> None:
+        """Unmark every row."""
+        marked, self.marked = self.marked, []
+        for key in marked:
+            self._redraw_first_cell(key)
+
+    def _with_mark(self, key: str, cells: tuple[Text, ...]) -> tuple[Text, ...]:
+        self._first_cells[key] = cells[0]
+        if key not in self.marked:
+            return cells
+        return (Text.assemble((MARK, "bold"), cells[0], style="bold"), *cells[1:])
+
+    def _redraw_first_cell(self, key: str) -> None:
+        if key in self._cells and key in self._first_cells:
+            first = self._with_mark(key, (self._first_cells[key],))[0]
+            self.set_cells(key, {self.COLUMNS[0][0]: first})
 
     def set_cells(self, key: str, cells: Mapping[str, Text]) -> None:
         """Update some cells of row `key` (by column key), each only if it changed."""
