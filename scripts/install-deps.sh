@@ -28,6 +28,11 @@ fi
 # and its images; iproute2 is for looking at container networks (ip netns, ip link).
 PACKAGES=(crun conmon docker-registry busybox-static iproute2 tini)
 
+# The isolation tests build a static syscall probe (keyctl, ptrace) to run in containers.
+if [ "$WITH_DEV" -eq 1 ]; then
+    PACKAGES+=(gcc libc6-dev)
+fi
+
 # The tests drive a docker CLI, and the README has demo users type docker commands. Without
 # one on PATH, Debian's docker.io brings it (20.10); only its `docker` client is ever used:
 # its dockerd and containerd must never start (see keep_daemons_off below).

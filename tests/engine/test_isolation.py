@@ -5,6 +5,9 @@ switch (--cap-*, --privileged, --security-opt, --read-only, --sysctl, --ulimit, 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -69,6 +72,36 @@ def test_escape_probes_fail_in_a_default_container(
         return
     assert code != 0, (script, out)
     assert words in err, err
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/engine/probes/syscall_probe.c built static, to be bound into containers."""
+    compiler = shutil.which("gcc")
+    assert compiler, "gcc is needed to build the syscall probe: scripts/install-deps.sh --dev"
+    out = tmp_path_factory.mktemp("probe") / "syscall_probe"
+    source = Path(__file__).parent / "probes" / "syscall_probe.c"
+    built = subprocess.run([compiler, "-static", "-O2", "-o", str(out), str(source)],
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    return out
+
+
+def _probe(cli: EngineProcess, probe: Path, *args: str, flags: tuple[str, ...] = ()) -> str:
+    code, out, err = _run(cli, *flags, "-v", f"{probe}:/probe:ro", "busybox", "/probe", *args)
+    assert code in (0, 1), err
+    return out.strip()
+
+
+def test_keyctl_is_denied_unless_privileged(cli: EngineProcess, probe: Path) -> None:
+    assert _probe(cli, probe, "keyctl") == "keyctl: Operation not permitted"
+    assert _probe(cli, probe, "keyctl", flags=("--privileged",)) == "keyctl: ok"
+
+
+def test_a_host_process_cannot_be_traced_even_privileged(cli: EngineProcess, probe: Path) -> None:
+    host_pid = str(os.getpid())  # this test process, outside any container
+    for flags in ((), ("--privileged",)):
+        assert _probe(cli, probe, "ptrace", host_pid, flags=flags) == "ptrace: No such process"
 
 
 def test_a_default_container_sees_only_its_own_processes(cli: EngineProcess) -> None:
