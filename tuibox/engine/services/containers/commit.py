@@ -124,7 +124,8 @@ class ContainerCommit:
         parent_config = parent.config if parent is not None else {}
         platform = host_platform()
         now = timestamps.now()
-        entry: dict[str, Any] = {"created": now, "created_by": ""}
+        created_by = " ".join(record.config.get("Cmd") or [])  # dockerd: the container's Cmd
+        entry: dict[str, Any] = {"created": now, "created_by": created_by}
         if request.author:
             entry["author"] = request.author
         if request.comment:
