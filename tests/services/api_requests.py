@@ -63,6 +63,7 @@ QUERY_VALUES = st.one_of(
     st.text(max_size=30),
     st.sampled_from(["1", "true", "false", "yes", "all", "not-running", "next-exit", "removed",
                      "KILL", "SIGTERM", "99", "-", "linux/amd64", "windows/amd64", "a/b/c/d",
+                     '{"os":"linux","architecture":"amd64"}', '{"os":"linux","architecture":1}',
                      '{"status": ["running"]}', '{"label": {"a=b": true}}', '{"bogus": ["x"]}',
                      '["status"]', "{", '{"name": ["["]}', '{"label": ' + _deep(1_000) + "}"]),
 )  # fmt: skip
@@ -133,6 +134,7 @@ VOLUME_VERBS = [("GET", []), ("DELETE", ["force"])]
 VOLUME_KEYS = ["Name", "Driver", "DriverOpts", "Labels", "ClusterVolumeSpec"]
 IMAGE_VERBS = [
     ("GET", "json", []),
+    ("GET", "history", ["platform"]),
     ("POST", "tag", ["repo", "tag"]),
     ("DELETE", "", ["force", "noprune"]),
 ]

@@ -1,4 +1,4 @@
-"""Routes for /images: pull and import (create), list, inspect, tag, remove."""
+"""Routes for /images: pull and import (create), list, inspect, history, tag, remove."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.images.service import ImageService
 
 _BODY_CHUNK = 256 * 1024
+HISTORY_QUERY = frozenset({"platform"})
 
 
 class ImageRoutes:
@@ -27,6 +28,7 @@ class ImageRoutes:
             web.get("/images/json", self.list_images),
             web.post("/images/create", self.create),
             web.get("/images/{name:.+}/json", self.inspect),
+            web.get("/images/{name:.+}/history", self.history),
             web.post("/images/{name:.+}/tag", self.tag),
             web.delete("/images/{name:.+}", self.remove),
         ]
@@ -71,6 +73,15 @@ class ImageRoutes:
 
     async def inspect(self, request: web.Request) -> web.Response:
         return json_response(await self.images.inspect(request.match_info["name"]))
+
+    async def history(self, request: web.Request) -> web.Response:
+        unknown = sorted(set(request.query) - HISTORY_QUERY)
+        if unknown:
+            raise InvalidArgument(
+                f"unknown query parameter for GET /images/{{name}}/history: {unknown[0][:64]}"
+            )
+        platform = request.query.get("platform") or None
+        return json_response(await self.images.history(request.match_info["name"], platform))
 
     async def tag(self, request: web.Request) -> web.Response:
         repo = request.query.get("repo")

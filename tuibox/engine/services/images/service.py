@@ -1,4 +1,4 @@
-"""Image verbs: resolve, pull, import, list, inspect, tag and remove, over the image stores."""
+"""Image verbs: resolve, pull, import, list, inspect, history, tag and remove, over the stores."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.unpack import UnpackLimits
 from tuibox.engine.registry.auth import decode_registry_auth
 from tuibox.engine.registry.client import RegistryClient
-from tuibox.engine.services.images import views
+from tuibox.engine.services.images import history, views
 from tuibox.engine.services.images.committer import ImageCommitter
 from tuibox.engine.services.images.importer import ImageImporter, parse_changes
 from tuibox.engine.services.images.pull import ImagePuller
@@ -288,6 +288,27 @@ class ImageService:
         except NotFound:
             lower_dirs = []
         return views.image_inspect(record, lower_dirs)
+
+    async def history(self, name: str, platform: str | None = None) -> list[dict[str, Any]]:
+        """Docker's image history, newest first; `platform` is the JSON-encoded OCI
+        platform the image must be for, as dockerd takes it.
+
+        Raises:
+            NotFound: no such image (for that platform), or one of its layers is missing.
+            InvalidArgument: a malformed platform.
+        """
+        wanted = history.decode_platform(platform) if platform else None
+        record = self.resolve(name)
+        if wanted is not None:
+            history.check_platform(name, record, wanted)
+        return history.image_history(record, self._layer_size)
+
+    def _layer_size(self, chain_id: str) -> int:
+        if not self.layers.has(chain_id):
+            raise NotFound(
+                f"layer {chain_id} is missing from the layer store; pull the image again"
+            )
+        return self.layers.info(chain_id).size
 
     async def tag(self, source: str, repo: str, tag: str | None) -> None:
         """Point repo:tag (tag defaults to latest) at the image `source` names.
