@@ -5,8 +5,9 @@ directory is opened with O_NOFOLLOW below the one before, every file is opened w
 following and checked to be a regular file before it is read. Owners are numeric only;
 sockets are left out, as tar cannot hold them; a file linked twice is a hard link entry.
 `write_path` archives one path of a container (docker cp), crossing into its mounts as
-dockerd, which mounts them first, does; `write_layer` archives an overlay upper dir as an
-OCI layer (whiteouts and opaque directories as `.wh.` entries).
+dockerd, which mounts them first, does; `write_tree` archives a whole tree (docker export
+of a container's root filesystem); `write_layer` archives an overlay upper dir as an OCI
+layer (whiteouts and opaque directories as `.wh.` entries).
 """
 
 from __future__ import annotations
@@ -188,6 +189,13 @@ def write_path(out: Sink, view: ContainerView, parts: list[str], arcname: str) -
                 os.close(parent_fd)
         if child_fd is not None:
             writer.walk(child_fd, arcname, parts)
+
+
+def write_tree(out: Sink, root: Path) -> None:
+    """A tar of everything below `root`, named relative to it ("bin/", "bin/sh"), with no
+    entry for `root` itself: what `docker export` writes of a container's filesystem."""
+    with tarfile.open(fileobj=cast(BinaryIO, out), mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        _Writer(tar).walk(os.open(root, _DIR_FLAGS), "", [])
 
 
 def write_layer(out: Sink, upper: Path, skip: Skip | None = None) -> int:

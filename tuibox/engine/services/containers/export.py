@@ -2,8 +2,12 @@
 
 The tar is written by a thread from the container's root filesystem (the overlay of its
 image and its changes), mounted for the time of the export when the container is not
-running. Nothing is followed: symlinks go in as links; owners are numeric only, never the
-host's names; sockets are left out, as tar cannot hold them.
+running. It is docker cp's tar writer (layers/tree_tar.py): the walk goes directory by
+directory through fds opened without following, so a running container that swaps a
+directory for a symlink meanwhile gets a link entry or a failed export, never the files
+the link points to on the host. Symlinks go in as links, hard links as link entries;
+owners are numeric only, never the host's names; sockets are left out, as tar cannot
+hold them.
 """
 
 from __future__ import annotations
@@ -11,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import tarfile
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tuibox.engine.layers.mounts import RootfsMounter
+from tuibox.engine.layers.tree_tar import write_tree
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.images.service import ImageService
 
@@ -60,10 +64,8 @@ async def _tar_stream(root: Path) -> AsyncIterator[bytes]:
 
     def write() -> None:
         try:
-            pipe = os.fdopen(write_fd, "wb")
-            with pipe, tarfile.open(fileobj=pipe, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-                for entry in sorted(os.listdir(root)):
-                    tar.add(root / entry, arcname=entry, recursive=True, filter=_numeric)
+            with os.fdopen(write_fd, "wb") as pipe:
+                write_tree(pipe, root)
         except BrokenPipeError:
             pass  # the client stopped reading
         except BaseException as err:
@@ -79,12 +81,3 @@ async def _tar_stream(root: Path) -> AsyncIterator[bytes]:
         await asyncio.to_thread(thread.join)
     if failure:
         raise OSError(f"the export failed: {failure[0]}")
-
-
-def _numeric(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-    """Owners by number only; sockets and other odd files out."""
-    if not (info.isreg() or info.isdir() or info.issym() or info.islnk() or info.ischr()
-            or info.isblk() or info.isfifo()):  # fmt: skip
-        return None
-    info.uname = info.gname = ""
-    return info
