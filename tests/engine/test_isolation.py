@@ -249,6 +249,9 @@ def test_the_etc_files_of_a_container(cli: EngineProcess, tmp_path: Path) -> Non
     assert lines[:3] == ["web1", "web1", "10.9.8.7\tdb"]
     assert lines[3:6] == ["nameserver 10.0.0.1", "search corp.example", "options ndots:2"]
     assert int(lines[6]) >= 2
+    modes = _sh(cli, "--user", "65534", script="stat -c %a /etc/hostname /etc/hosts "
+                "/etc/resolv.conf && cat /etc/hosts /etc/resolv.conf >/dev/null && echo read")
+    assert modes.split() == ["644", "644", "644", "read"]  # as Docker; any user reads them
     run = cli.docker("run", "-d", "--name", "etc", "busybox", "sleep", "300")
     assert run.returncode == 0, run.stderr
     shown = cli.docker("inspect", "-f", "[{{json .HostsPath}}, {{json .ResolvConfPath}}, "

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 
-def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+def write_bytes_atomic(
+    path: Path, data: bytes, *, durable: bool = True, mode: int | None = None
+) -> None:
     """Replace `path` with `data` so that readers see the old or the new file, never a mix.
 
     Args:
@@ -18,10 +20,13 @@ def write_bytes_atomic(path: Path, data: bytes, *, durable: bool = True) -> None
         durable: fsync before the rename, so the data also survives a power loss. Files
             rewritten on every container start or state change skip it: the rename alone
             already survives an engine crash, and an fsync costs milliseconds per run.
+        mode: the file's permission bits, set before the rename (0600 when not given).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as tmp:
             tmp.write(data)
             tmp.flush()

@@ -29,6 +29,7 @@ from tuibox.engine.runtime.seccomp import custom_seccomp, default_seccomp_for
 from tuibox.engine.services.containers.context import ContainerPaths
 from tuibox.engine.services.containers.rules.create import console_size
 from tuibox.engine.services.containers.rules.etc_files import (
+    ETC_FILE_MODE,
     etc_settings,
     hostname_file,
     hosts_file,
@@ -191,7 +192,7 @@ class BundleWriter:
         options = ["rbind", "rprivate", "ro" if read_only else "rw"]
         mounts: list[dict[str, Any]] = []
         for path, destination, text in files:
-            write_bytes_atomic(path, text.encode(), durable=False)
+            write_bytes_atomic(path, text.encode(), durable=False, mode=ETC_FILE_MODE)
             if destination not in taken:
                 mounts.append({"destination": destination, "type": "bind", "source": str(path),
                                "options": list(options)})  # fmt: skip

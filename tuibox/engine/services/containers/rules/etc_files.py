@@ -20,6 +20,9 @@ HOSTS_HEADER = (
     "ff02::2\tip6-allrouters\n"
 )
 """The lines every Docker container's /etc/hosts starts with."""
+ETC_FILE_MODE = 0o644
+"""The mode of the three files, as Docker writes them: the container sees them through
+bind mounts, and a non-root user in it must be able to read them."""
 FALLBACK_NAMESERVERS = ("8.8.8.8", "8.8.4.4")
 """Docker's nameservers when the host has none but loopback ones (which a container
 cannot reach from its own network namespace)."""
