@@ -8,8 +8,12 @@ container is run and removed, the engine's PSS and RSS are read with nothing run
 (the baseline), then N busybox `sleep` containers are started and left idle for
 `--settle` seconds (the stats sampler has sampled each of them by then) and read again.
 Per container it reports conmon's PSS (from /proc/<pid>/smaps_rollup: pages conmon
-shares with the other conmons are split between them), the engine's PSS and RSS growth
-divided by N, and the total of conmon's PSS and the engine's PSS growth.
+shares with the other conmons are split between them), the engine's PSS, anonymous PSS
+and RSS growth divided by N, and the total of conmon's PSS and the engine's anonymous
+PSS growth. The engine's file-backed pages are Python's and its libraries', shared with
+every other Python process on the machine: their PSS share moves when those start or
+end (one run read a PSS growth of 1.6 KB per container against 30.8 KB of RSS), not
+with containers, so the total counts only the engine's anonymous memory (its heap).
 """
 
 from __future__ import annotations
@@ -52,11 +56,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def rollup_kb(pid: int) -> dict[str, int]:
-    """The Rss and Pss lines of /proc/<pid>/smaps_rollup, in kB."""
+    """The Rss, Pss and Pss_Anon lines of /proc/<pid>/smaps_rollup, in kB."""
     found = {}
     for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
         key, _, rest = line.partition(":")
-        if key in ("Rss", "Pss"):
+        if key in ("Rss", "Pss", "Pss_Anon"):
             found[key] = int(rest.split()[0])
     return found
 
@@ -109,17 +113,18 @@ def measure(args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
             remove_all(host, docker_config)
     count = args.containers
     conmon_pss = statistics.mean(c["Pss"] for c in conmons)
-    engine_pss = (after["Pss"] - before["Pss"]) / count
+    engine_anon = (after["Pss_Anon"] - before["Pss_Anon"]) / count
     return {
         "benchmark": "memory per idle running container, engine side",
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "containers": count, "settle_s": args.settle, "loadavg": [round(x, 2) for x in load],
         "conmon_pss_kb": round(conmon_pss, 1),
         "conmon_rss_kb": round(statistics.mean(c["Rss"] for c in conmons), 1),
-        "engine_pss_growth_kb": round(engine_pss, 1),
+        "engine_pss_growth_kb": round((after["Pss"] - before["Pss"]) / count, 1),
+        "engine_anon_pss_growth_kb": round(engine_anon, 1),
         "engine_rss_growth_kb": round((after["Rss"] - before["Rss"]) / count, 1),
         "engine_before_kb": before, "engine_after_kb": after,
-        "total_mb": round((conmon_pss + engine_pss) / 1024, 3), "goal_mb": GOAL_MB,
+        "total_mb": round((conmon_pss + engine_anon) / 1024, 3), "goal_mb": GOAL_MB,
     }  # fmt: skip
 
 
@@ -131,8 +136,9 @@ def report(results: dict[str, Any]) -> str:
         f"{results['settle_s']:.0f} s (load average {load}):",
         f"  conmon PSS per container:      {results['conmon_pss_kb']:8.1f} KB"
         f"  (RSS {results['conmon_rss_kb']:.0f} KB)",
-        f"  engine PSS growth / container: {results['engine_pss_growth_kb']:8.1f} KB"
-        f"  (RSS {results['engine_rss_growth_kb']:.1f} KB)",
+        f"  engine anonymous PSS growth:   {results['engine_anon_pss_growth_kb']:8.1f} KB"
+        f"  (PSS {results['engine_pss_growth_kb']:.1f} KB,"
+        f" RSS {results['engine_rss_growth_kb']:.1f} KB)",
         f"  total per container:           {total * 1024:8.1f} KB = {total:.3f} MB"
         f"  (goal {goal} MB: {'met' if total <= goal else 'NOT met'})",
     ])  # fmt: skip

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 1.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reading:
     """One container read at one tick, with the host as it was then."""
 
@@ -37,7 +37,7 @@ class Reading:
     host: HostSample
 
 
-@dataclass
+@dataclass(slots=True)
 class Tracked:
     """What the sampler keeps about one container: its ring and its last two readings."""
 
@@ -162,7 +162,9 @@ class StatsSampler:
         now = now_ns / 1e9
         containers: dict[str, dict[str, float]] = {}
         for container_id, reading in readings.items():
-            tracked = self.tracked.setdefault(container_id, Tracked(SeriesRing()))
+            tracked = self.tracked.get(container_id)
+            if tracked is None:  # not setdefault: that would build a ring every tick
+                tracked = self.tracked[container_id] = Tracked(SeriesRing())
             tracked.previous, tracked.current = tracked.current, Reading(now_ns, reading, host)
             values = figures.container_figures(tracked.current, tracked.previous)
             tracked.ring.append(now, values)
