@@ -229,7 +229,10 @@ class ScriptedEngineClient:
         return None
 
     async def terminal_bridge(self, exec_id: str) -> TerminalBridge:
-        return TerminalBridge("/nonexistent", "", exec_id)
+        return TerminalBridge.for_exec("/nonexistent", "", exec_id)
+
+    async def attach_bridge(self, container_id: str, banner: str = "") -> TerminalBridge:
+        return TerminalBridge.for_attach("/nonexistent", "", container_id, banner)
 
     async def pause(self, container_id: str) -> None:
         return None

@@ -214,8 +214,10 @@ def sample_details() -> dict[str, Any]:
 class FakeBridge:
     """A fake terminal bridge: records that it ran, and on which descriptors."""
 
-    def __init__(self, exec_id: str) -> None:
+    def __init__(self, exec_id: str, banner: str = "") -> None:
         self.exec_id = exec_id
+        """The exec's ID, or the container's for an attach."""
+        self.banner = banner
         self.runs: list[tuple[int, int]] = []
 
     def run(self, stdin_fd: int, stdout_fd: int) -> None:
@@ -377,6 +379,12 @@ class FakeEngineClient:
     async def terminal_bridge(self, exec_id: str) -> FakeBridge:
         await self._answer("terminal_bridge", exec_id)
         bridge = FakeBridge(exec_id)
+        self.bridges.append(bridge)
+        return bridge
+
+    async def attach_bridge(self, container_id: str, banner: str = "") -> FakeBridge:
+        await self._answer("attach_bridge", container_id, banner)
+        bridge = FakeBridge(container_id, banner)
         self.bridges.append(bridge)
         return bridge
 

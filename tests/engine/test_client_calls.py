@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Iterator
 
@@ -86,3 +87,36 @@ def test_the_terminal_bridge_runs_a_shell_in_a_tty_exec(cli: EngineProcess) -> N
     os.close(keys_read)
     assert code == 6, shown
     assert b"bridged" in shown and b"25 90" in shown
+
+
+def test_the_attach_bridge_detaches_on_ctrl_p_ctrl_q_and_leaves_it_running(
+    cli: EngineProcess,
+) -> None:
+    run = cli.docker("run", "-dit", "--label", "client-test", "busybox", "sh")
+    assert run.returncode == 0, run.stderr
+    container_id = run.stdout.strip()
+    keys_read, keys_write = os.pipe()
+    screen_read, screen_write = os.pipe()
+
+    async def scenario() -> bytes:
+        client = EngineClient(str(cli.socket))
+        try:
+            bridge = await client.attach_bridge(container_id, "attached\r\n")
+            bridged = asyncio.create_task(asyncio.to_thread(bridge.run, keys_read, screen_write))
+            os.write(keys_write, b"echo in-$((2+3))\r")
+            await asyncio.sleep(1)  # the shell answers before the keys come
+            os.write(keys_write, b"\x10\x11")
+            async with asyncio.timeout(20):
+                await bridged
+            os.close(screen_write)
+            with os.fdopen(screen_read, "rb") as screen:
+                return screen.read()
+        finally:
+            await client.close()
+
+    shown = asyncio.run(scenario())
+    os.close(keys_read)
+    os.close(keys_write)
+    assert shown.startswith(b"attached\r\n") and b"in-5" in shown, shown
+    state = json.loads(cli.docker("inspect", container_id).stdout)[0]["State"]
+    assert state["Running"], "detaching leaves the container running"

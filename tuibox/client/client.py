@@ -294,7 +294,12 @@ class EngineClient:
     async def terminal_bridge(self, exec_id: str) -> TerminalBridge:
         """What wires the user's terminal to a TTY exec (run it while the TUI is suspended)."""
         prefix = (await self._versioned("")).rstrip("/")
-        return TerminalBridge(self.socket_path, prefix, exec_id)
+        return TerminalBridge.for_exec(self.socket_path, prefix, exec_id)
+
+    async def attach_bridge(self, container_id: str, banner: str = "") -> TerminalBridge:
+        """What wires the user's terminal to a TTY container's own (`docker attach`)."""
+        prefix = (await self._versioned("")).rstrip("/")
+        return TerminalBridge.for_attach(self.socket_path, prefix, container_id, banner)
 
     async def pause(self, container_id: str) -> None:
         """POST /containers/{id}/pause: freeze its processes."""

@@ -1,9 +1,11 @@
-"""Provides TerminalBridge: the user's terminal wired to an exec's TTY, for `x` (a shell).
+"""Provides TerminalBridge: the user's terminal wired to a TTY, for `x` (a shell in an exec)
+and `a` (attach to the container's own terminal).
 
 It runs while the TUI is suspended, synchronously: the terminal goes raw, keys go to the
-exec's hijacked connection and its output to the screen, until the shell exits. A
-terminal resize (SIGWINCH) is passed on. Any engine (tuibox, dockerd, podman) serves it,
-since it is the Docker API's own exec start.
+hijacked connection and its output to the screen, until the stream ends (the process
+exits, or the engine detached the client on its detach keys). A terminal resize
+(SIGWINCH) is passed on. Any engine (tuibox, dockerd, podman) serves it, since it is the
+Docker API's own exec start and attach.
 """
 
 from __future__ import annotations
@@ -23,12 +25,34 @@ READ_SIZE = 32768
 
 
 class TerminalBridge:
-    """One exec session to bridge: its start path on the engine's Unix socket."""
+    """One TTY session to bridge: how to start it and resize it on the engine's Unix socket."""
 
-    def __init__(self, socket_path: str, api_prefix: str, exec_id: str) -> None:
+    def __init__(
+        self, socket_path: str, start_path: str, start_body: bytes | None, resize_path: str,
+        banner: str = "",
+    ) -> None:  # fmt: skip
         self.socket_path = socket_path
-        self.api_prefix = api_prefix
-        self.exec_id = exec_id
+        self.start_path = start_path
+        self.start_body = start_body
+        self.resize_path = resize_path
+        self.banner = banner
+        """Written to the terminal before the session starts (the detach keys, say)."""
+
+    @classmethod
+    def for_exec(cls, socket_path: str, api_prefix: str, exec_id: str) -> TerminalBridge:
+        """A TTY exec, started attached (POST /exec/{id}/start)."""
+        body = json.dumps({"Detach": False, "Tty": True}).encode()
+        return cls(socket_path, f"{api_prefix}/exec/{exec_id}/start", body,
+                   f"{api_prefix}/exec/{exec_id}/resize")  # fmt: skip
+
+    @classmethod
+    def for_attach(
+        cls, socket_path: str, api_prefix: str, container_id: str, banner: str = ""
+    ) -> TerminalBridge:
+        """The container's own terminal (POST /containers/{id}/attach with stdin)."""
+        query = "stream=1&stdin=1&stdout=1&stderr=1"
+        return cls(socket_path, f"{api_prefix}/containers/{container_id}/attach?{query}", None,
+                   f"{api_prefix}/containers/{container_id}/resize", banner)  # fmt: skip
 
     def run(self, stdin_fd: int, stdout_fd: int) -> None:
         """Bridge until the exec's output ends; never raises (the TUI must come back).
@@ -42,6 +66,8 @@ class TerminalBridge:
                 os.write(stdout_fd, f"\r\ntuibox: the shell ended: {err}\r\n".encode())
 
     def _run(self, stdin_fd: int, stdout_fd: int) -> None:
+        if self.banner:
+            _write_all(stdout_fd, self.banner.encode())
         connection = self._start()
         resized = [True]
 
@@ -94,10 +120,11 @@ class TerminalBridge:
         return sock
 
     def _start(self) -> socket.socket:
-        body = json.dumps({"Detach": False, "Tty": True}).encode()
+        body = self.start_body or b""
+        kind = "Content-Type: application/json\r\n" if self.start_body is not None else ""
         sock = self._request(
-            f"POST {self.api_prefix}/exec/{self.exec_id}/start HTTP/1.1\r\nHost: engine\r\n"
-            "Content-Type: application/json\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+            f"POST {self.start_path} HTTP/1.1\r\nHost: engine\r\n{kind}"
+            "Connection: Upgrade\r\nUpgrade: tcp\r\n"
             f"Content-Length: {len(body)}\r\n\r\n",
             body,
         )
@@ -111,14 +138,14 @@ class TerminalBridge:
                 raise ValueError("the engine's answer has no end of headers")
         status = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b""
         if status not in (b"101", b"200"):
-            raise OSError(f"the engine refused the shell: {head.splitlines()[0].decode()}")
+            raise OSError(f"the engine refused: {head.splitlines()[0].decode()}")
         return sock
 
     def _resize(self, stdout_fd: int) -> None:
         with contextlib.suppress(OSError):
             columns, lines = os.get_terminal_size(stdout_fd)
             sock = self._request(
-                f"POST {self.api_prefix}/exec/{self.exec_id}/resize?h={lines}&w={columns} "
+                f"POST {self.resize_path}?h={lines}&w={columns} "
                 "HTTP/1.1\r\nHost: engine\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             )
             sock.settimeout(5)

@@ -48,6 +48,7 @@ class ContainersPane(EnginePane):
         Binding("K", "kill_container", "Kill"),
         Binding("n", "rename_container", "Rename"),
         Binding("x", "shell", "Shell"),
+        Binding("a", "attach", "Attach"),
         Binding("l", "show_logs", "Logs"),
         Binding("enter", "open_container", "Details", key_display="Enter", show=False),
         Binding("space", "toggle_mark", "Mark/unmark", key_display="Space", show=False),
@@ -406,6 +407,41 @@ class ContainersPane(EnginePane):
             return
         shown = "still running (detached)" if code is None else f"exited with {code}"
         self.notify(f"The {shell} shell in {container.name} {shown}.", markup=False)
+
+    def action_attach(self) -> None:
+        """Attach to the selected running container's own terminal (one made with -t)."""
+        if (container := self._require_selection()) is None:
+            return
+        if container.state != "running":
+            self.notify(f"{container.name} is not running: start it first (s).",
+                        severity="warning", markup=False)  # fmt: skip
+            return
+        self.run_worker(self._attach_terminal(container), group="shell", exclusive=True,
+                        exit_on_error=False)  # fmt: skip
+
+    async def _attach_terminal(self, container: ContainerSummary) -> None:
+        try:
+            config = (await self.client.inspect_container(container.id)).get("Config") or {}
+            if not config.get("Tty"):
+                self.notify(f"{container.name} has no terminal (it was not made with -t): "
+                            "l shows its output, x opens a shell in it.",
+                            severity="warning", markup=False)  # fmt: skip
+                return
+            banner = (f"tuibox: attached to {container.name}; ctrl-p ctrl-q detaches and "
+                      "leaves it running.\r\n")  # fmt: skip
+            bridge = await self.client.attach_bridge(container.id, banner)
+            if not self.run_in_terminal(self.app, bridge):
+                self.notify("Attaching needs a real terminal: this one cannot be suspended.",
+                            severity="error", markup=False)  # fmt: skip
+                return
+            state = (await self.client.inspect_container(container.id)).get("State") or {}
+        except EngineError as err:
+            self.notify(str(err), title="Attach failed", severity="error", markup=False)
+            return
+        if state.get("Running"):
+            self.notify(f"Detached from {container.name}; it is still running.", markup=False)
+        else:
+            self.notify(f"{container.name} exited with {state.get('ExitCode')}.", markup=False)
 
     async def _choose_shell(self, container: ContainerSummary) -> str | None:
         """sh, or bash when the image has it: asked once per image, then remembered."""
