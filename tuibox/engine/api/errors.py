@@ -13,6 +13,7 @@ from tuibox.engine.api.http_errors import describe_body_error
 from tuibox.engine.domain.errors import (
     Conflict,
     EngineError,
+    Forbidden,
     HostNotReady,
     InvalidArgument,
     NotFound,
@@ -29,6 +30,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HTTP_STATUS: dict[type[EngineError], int] = {
     NotFound: 404,
     Conflict: 409,
+    Forbidden: 403,
     NotModified: 304,
     InvalidArgument: 400,
     Unauthorized: 401,

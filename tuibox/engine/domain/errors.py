@@ -15,6 +15,10 @@ class Conflict(EngineError):
     """The request clashes with the current state (name in use, container running)."""
 
 
+class Forbidden(EngineError):
+    """The request is understood and refused by rule (remove a predefined network)."""
+
+
 class NotModified(EngineError):
     """The object is already in the requested state (start a running container)."""
 
