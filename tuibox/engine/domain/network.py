@@ -123,3 +123,6 @@ class Attachment:
     aliases: tuple[str, ...] = ()
     requested_address: str = ""
     """--ip: a fixed IPv4 address in the network's (user-given) subnet."""
+    ports: tuple[PortBinding, ...] = ()
+    """The ports to publish through this network's endpoint (the container side picks the
+    attachment that carries them); NetworkService.start_run copies them to the endpoint."""
