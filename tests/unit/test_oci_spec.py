@@ -155,3 +155,19 @@ def test_seccomp_rules_follow_capabilities_and_kernel() -> None:
 def test_seccomp_lands_in_the_config_when_given() -> None:
     seccomp = compiled_default()
     assert build_oci_config(make_spec(seccomp=seccomp))["linux"]["seccomp"] is seccomp
+
+
+def test_network_namespace_new_shared_or_the_hosts() -> None:
+    def network(**overrides: object) -> tuple[list[dict[str, str]], dict[str, str]]:
+        linux = build_oci_config(make_spec(**overrides))["linux"]
+        return [n for n in linux["namespaces"] if n["type"] == "network"], linux["sysctl"]
+
+    namespaces, sysctls = network()
+    assert namespaces == [{"type": "network"}]
+    assert sysctls["net.ipv4.ping_group_range"] == "0 2147483647"
+    namespaces, sysctls = network(network_namespace="/proc/42/ns/net")
+    assert namespaces == [{"type": "network", "path": "/proc/42/ns/net"}]
+    assert "net.ipv4.ping_group_range" not in sysctls, "the owner's namespace is left as it is"
+    namespaces, sysctls = network(host_network=True)
+    assert namespaces == [] and not any(k.startswith("net.") for k in sysctls), (
+        "the host's own network settings are never written")  # fmt: skip

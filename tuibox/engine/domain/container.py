@@ -12,6 +12,7 @@ from typing import Any
 from tuibox import timestamps
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotModified
 from tuibox.engine.domain.mounts import MountSpec
+from tuibox.engine.domain.network import Attachment
 from tuibox.humanize import human_duration
 from tuibox.timestamps import ZERO_TIME
 
@@ -120,6 +121,9 @@ class ContainerRecord:
     """The container's cgroup below each hierarchy ("/tuibox/<id>"), fixed at create."""
     mounts: list[MountSpec] = field(default_factory=list)
     """Binds, volumes (named once resolved) and tmpfs mounts, fixed at create."""
+    networks: list[Attachment] = field(default_factory=list)
+    """The networks each run joins, in order (names resolved at create; connect and
+    disconnect change them); empty for none, host and container:<x>."""
 
     def volume_names(self, *, anonymous_only: bool = False) -> list[str]:
         """The volumes the container mounts."""
@@ -157,6 +161,8 @@ class ContainerRecord:
             "layer_chain": self.layer_chain,
             "cgroup_path": self.cgroup_path,
             "mounts": [mount.to_json() for mount in self.mounts],
+            "networks": [{"network": a.network, "aliases": list(a.aliases),
+                          "requested_address": a.requested_address} for a in self.networks],
             "state": {
                 "status": state.status.value,
                 "pid": state.pid,
@@ -188,6 +194,9 @@ class ContainerRecord:
             layer_chain=list(data.get("layer_chain", [])),
             cgroup_path=str(data.get("cgroup_path") or ""),
             mounts=[MountSpec.from_json(m) for m in data.get("mounts") or []],
+            networks=[Attachment(n["network"], tuple(n.get("aliases") or ()),
+                                 n.get("requested_address") or "")
+                      for n in data.get("networks") or []],  # fmt: skip
             state=ContainerState(**raw_state),
         )
 

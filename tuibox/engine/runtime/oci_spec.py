@@ -68,6 +68,10 @@ class RuntimeSpec:
     terminal: bool = False
     console_size: tuple[int, int] | None = None
     """(rows, columns) of the terminal at start; without it crun leaves it 0x0."""
+    host_network: bool = False
+    """--network host: no network namespace of its own, so no net.* sysctls either."""
+    network_namespace: str = ""
+    """--network container:<x>: the namespace to join (/proc/<pid>/ns/net); else a new one."""
     uid: int = 0
     gid: int = 0
     additional_gids: tuple[int, ...] = ()
@@ -219,6 +223,14 @@ def with_user_mounts(
     return kept + ordered
 
 
+PRIVATE_NETWORK_SYSCTLS = {
+    "net.ipv4.ip_unprivileged_port_start": "0",
+    "net.ipv4.ping_group_range": "0 2147483647",
+}
+"""Docker's for a container with a network namespace of its own (shared ones keep the
+owner's; the host's are never written)."""
+
+
 def _device_rule(allow: bool, major: int | None = None, minor: int | None = None) -> dict[str, Any]:
     rule: dict[str, Any] = {"allow": allow, "access": "rwm"}
     if major is not None:
@@ -227,7 +239,11 @@ def _device_rule(allow: bool, major: int | None = None, minor: int | None = None
 
 
 def _linux(spec: RuntimeSpec) -> dict[str, Any]:
-    namespaces = [{"type": kind} for kind in ("mount", "network", "uts", "pid", "ipc")]
+    namespaces: list[dict[str, str]] = [{"type": kind} for kind in ("mount", "uts", "pid", "ipc")]
+    if spec.network_namespace:
+        namespaces.insert(1, {"type": "network", "path": spec.network_namespace})
+    elif not spec.host_network:
+        namespaces.insert(1, {"type": "network"})
     if spec.cgroup_namespace:
         namespaces.append({"type": "cgroup"})
     if spec.privileged:
@@ -251,8 +267,7 @@ def _linux(spec: RuntimeSpec) -> dict[str, Any]:
         "resources": {"devices": rules, **spec.resources},
         "cgroupsPath": spec.cgroup_path,
         "sysctl": {
-            "net.ipv4.ip_unprivileged_port_start": "0",
-            "net.ipv4.ping_group_range": "0 2147483647",
+            **({} if spec.host_network or spec.network_namespace else PRIVATE_NETWORK_SYSCTLS),
             **spec.sysctls,
         },
         "maskedPaths": [*MASKED_PATHS, *spec.extra_masked_paths] if masked is None
