@@ -49,6 +49,10 @@ class NetworkRecord:
     options: dict[str, str] = field(default_factory=dict)
     user_subnet: bool = False
     """The subnet was given at create (only then may endpoints ask for a fixed address)."""
+    aux_addresses: dict[str, str] = field(default_factory=dict)
+    """IPAM AuxiliaryAddresses: name -> address in the subnet, never given to a container."""
+    ipam_options: dict[str, str] | None = None
+    """IPAM.Options as given at create (None when left out), echoed by inspect."""
 
     @property
     def predefined(self) -> bool:
