@@ -1,0 +1,152 @@
+"""Provides ContainerNetworking: the network side of each container run.
+
+At create it resolves the container's NetworkPlan (networks named must exist; a
+`container:<x>` target must exist). Between `crun create` and `crun start` it reserves the
+published host ports, has the network service join the run's namespace to its networks,
+and writes the container's addresses into its /etc/hosts. When the run ends, all of that is
+given back, whatever part of it was done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from pathlib import Path
+from typing import Protocol
+
+from tuibox.engine.domain.container import ContainerRecord
+from tuibox.engine.domain.errors import Conflict, EngineError, InvalidArgument, NotFound
+from tuibox.engine.domain.network import Attachment, EndpointRecord, NetworkRecord
+from tuibox.engine.services.containers.ports import PortReservations
+from tuibox.engine.services.containers.rules.networking import NetworkPlan
+from tuibox.engine.services.containers.rules.ports import port_requests
+
+log = logging.getLogger(__name__)
+
+
+class NetworkSide(Protocol):
+    """What the container side needs of the network service."""
+
+    def lookup(self, ref: str) -> NetworkRecord: ...
+
+    def get(self, network_id: str) -> NetworkRecord: ...
+
+    def endpoints_of(self, container_id: str) -> list[EndpointRecord]: ...
+
+    async def start_run(
+        self, container_id: str, attachments: list[Attachment], netns: str
+    ) -> list[EndpointRecord]: ...
+
+    async def end_run(self, container_id: str) -> None: ...
+
+
+def plan_of(record: ContainerRecord) -> NetworkPlan:
+    """The record's plan, as its HostConfig.NetworkMode and networks say."""
+    mode = record.host_config.get("NetworkMode") or "bridge"
+    if mode.startswith("container:"):
+        return NetworkPlan("container", container=mode.partition(":")[2])
+    if mode in ("none", "host"):
+        return NetworkPlan("none" if mode == "none" else "host")
+    return NetworkPlan("bridge" if mode == "bridge" else "network", tuple(record.networks))
+
+
+class ContainerNetworking:
+    """Ports, endpoints and /etc/hosts lines of each run (see the module docstring)."""
+
+    def __init__(self, networks: NetworkSide, ports: PortReservations) -> None:
+        self.networks = networks
+        self.ports = ports
+
+    def resolve(self, plan: NetworkPlan) -> tuple[Attachment, ...]:
+        """The plan's attachments with each network's canonical name.
+
+        Raises:
+            NotFound: "network X not found".
+            InvalidArgument: a fixed address on a network whose subnet was not given.
+        """
+        resolved: list[Attachment] = []
+        seen: set[str] = set()
+        for attachment in plan.attachments:
+            network = self.networks.lookup(attachment.network)
+            if network.driver != "bridge":
+                raise InvalidArgument(
+                    f"container cannot be connected to network {network.name} of driver "
+                    f"{network.driver} together with others"
+                )
+            if network.id in seen:
+                continue
+            seen.add(network.id)
+            if attachment.requested_address and not network.user_subnet:
+                raise InvalidArgument(
+                    "user specified IP address is supported only when connecting to networks "
+                    "with user configured subnets"
+                )
+            resolved.append(dataclasses.replace(attachment, network=network.name))
+        return tuple(resolved)
+
+    async def start_run(self, record: ContainerRecord, pid: int, hosts_file: Path) -> None:
+        """Join the created run (init `pid`) to its networks; nothing is kept on failure.
+
+        Raises:
+            Conflict: a published port is taken, in Docker's words.
+            RuntimeFailure: the kernel refused a step.
+        """
+        if not record.networks:
+            return
+        exposed = record.config.get("ExposedPorts") or {}
+        requests = port_requests(record.host_config, exposed)
+        try:
+            bindings = self.ports.reserve(record.id, requests)
+        except Conflict as err:
+            raise Conflict(_external_connectivity(record, str(err))) from err
+        attachments = list(record.networks)
+        attachments[0] = dataclasses.replace(attachments[0], ports=bindings)
+        try:
+            endpoints = await self.networks.start_run(record.id, attachments,
+                                                      f"/proc/{pid}/ns/net")  # fmt: skip
+            _add_host_lines(hosts_file, record, endpoints)
+        except BaseException:
+            self.ports.release(record.id)
+            await self._end_quietly(record)
+            raise
+
+    async def end_run(self, record: ContainerRecord) -> None:
+        """Give back the run's ports and endpoints; idempotent, never raises."""
+        self.ports.release(record.id)
+        await self._end_quietly(record)
+
+    async def _end_quietly(self, record: ContainerRecord) -> None:
+        try:
+            await self.networks.end_run(record.id)
+        except EngineError as err:
+            log.warning("tearing down the network of %s: %s", record.short_id, err)
+
+    def lookup_network(self, name: str) -> NetworkRecord | None:
+        try:
+            return self.networks.lookup(name)
+        except NotFound:
+            return None
+
+
+def _external_connectivity(record: ContainerRecord, reason: str) -> str:
+    return (f"failed to set up container networking: driver failed programming external "
+            f"connectivity on endpoint {record.name} ({record.id}): {reason}")  # fmt: skip
+
+
+def _add_host_lines(
+    hosts_file: Path, record: ContainerRecord, endpoints: list[EndpointRecord]
+) -> None:
+    """Append `<address>\\t<hostname>` per endpoint, in place: the container sees the file
+    through a bind mount of this inode, which a rename would leave behind."""
+    hostname = record.config.get("Hostname") or record.short_id
+    domain = record.config.get("Domainname") or ""
+    names = f"{hostname}.{domain} {hostname}" if domain else hostname
+    lines = "".join(f"{e.address}\t{names}\n" for e in endpoints)
+    if not lines:
+        return
+    fd = os.open(hosts_file, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    try:
+        os.write(fd, lines.encode())
+    finally:
+        os.close(fd)
