@@ -28,6 +28,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from tests.fakes.host import LIMITS
 from tests.fakes.metrics import FakeContainer, FakeMetrics
 from tests.fakes.mounts import FakeMounter
+from tests.fakes.network import FakeNetworkDriver
 from tests.fakes.runtime import FakeRuntime
 from tests.fakes.stores import MemoryContainerStore
 from tests.unit.fake_registry import FakeRegistry, Network, build_image
@@ -97,6 +98,12 @@ class Engine:
     @property
     def context(self) -> ContainerContext:
         return self.services.containers.context
+
+    @property
+    def network(self) -> FakeNetworkDriver:
+        """The fake kernel side of networking: bridges, veths, port rules, calls."""
+        assert isinstance(self.seams.network, FakeNetworkDriver)
+        return self.seams.network
 
     @property
     def metrics(self) -> FakeMetrics:
@@ -219,6 +226,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[Engine]:
         MemoryContainerStore(tmp_path / "containers"),
         Network({"mirror:5000": registry}).transport(),
         metrics=FakeMetrics(),
+        network=FakeNetworkDriver(),
     )
     running = new_engine(config, seams)
     async for _ in running.services.images.pull("busybox", "latest", None):

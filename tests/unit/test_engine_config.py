@@ -76,13 +76,13 @@ def test_unknown_keys_are_refused_with_dockerds_words(tmp_path: Path) -> None:
 
 def test_dockerd_keys_the_engine_does_not_honour_are_named(tmp_path: Path) -> None:
     path = tmp_path / "engine.json"
-    path.write_text(json.dumps({"bip": "10.9.0.1/24", "default-address-pools": [],
+    path.write_text(json.dumps({"fixed-cidr": "10.9.0.0/24", "mtu": 1400,
                                 "live-restore": False, "data-root": "/srv"}))  # fmt: skip
     with pytest.raises(InvalidArgument) as refused:
         load_config(path)
     assert str(refused.value).endswith(
         "the following directives are not supported by the tuibox engine yet: "
-        "bip, default-address-pools, live-restore=false"
+        "fixed-cidr, mtu, live-restore=false"
     )
 
 

@@ -25,6 +25,7 @@ from tuibox.engine.api.errors import error_middleware
 from tuibox.engine.api.execs import ExecRoutes
 from tuibox.engine.api.http_server import connection_limits, nofile_soft_limit, start_unix_site
 from tuibox.engine.api.images import ImageRoutes
+from tuibox.engine.api.networks import NetworkRoutes
 from tuibox.engine.api.stats import StatsRoutes
 from tuibox.engine.api.system import SystemRoutes
 from tuibox.engine.api.versioning import common_headers, version_middleware, with_version_prefix
@@ -39,6 +40,8 @@ from tuibox.engine.events import EventBus
 from tuibox.engine.host.check import check_host
 from tuibox.engine.layers.mounts import OverlayMounter, RootfsMounter
 from tuibox.engine.metrics import HostMetrics
+from tuibox.engine.network.protocol import NetworkDriver
+from tuibox.engine.network.unavailable import NetworkingUnavailable
 from tuibox.engine.runtime.conmon import ConmonRuntime
 from tuibox.engine.runtime.protocol import Runtime
 from tuibox.engine.services.containers import ContainerService
@@ -61,6 +64,8 @@ from tuibox.engine.services.containers.stdin import StdinHubs
 from tuibox.engine.services.containers.streams import ContainerStreams
 from tuibox.engine.services.containers.updates import ContainerUpdates
 from tuibox.engine.services.images.service import ImageService
+from tuibox.engine.services.networks.service import NetworkService
+from tuibox.engine.services.networks.state import IpamSettings
 from tuibox.engine.services.stats.sampler import StatsSampler
 from tuibox.engine.services.stats.service import StatsService
 from tuibox.engine.services.stats.source import MetricsSource, NoMetrics
@@ -68,6 +73,7 @@ from tuibox.engine.services.system.events import EventFeed
 from tuibox.engine.services.system.info import SystemService
 from tuibox.engine.services.volumes.service import VolumeService
 from tuibox.engine.store.containers import ContainerRecordStore, ContainerStore
+from tuibox.engine.store.networks import NetworkStore
 from tuibox.engine.store.volumes import VolumeStore
 
 log = logging.getLogger("tuibox.engine")
@@ -103,6 +109,7 @@ class Services:
     events: EventFeed
     stats: StatsService
     volumes: VolumeService
+    networks: NetworkService
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,8 @@ class Seams:
     registry_transport: httpx.AsyncBaseTransport | None = None
     metrics: MetricsSource | None = None
     """Where stats come from; without one, containers have no figures (some unit tests)."""
+    network: NetworkDriver | None = None
+    """The kernel side of networking; without one, every network call is refused."""
 
 
 DATA_ROOT_MODE = 0o700
@@ -147,6 +156,12 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     runtime = seams.runtime
     limits = facts.limits or detect_limit_support(detect_layout())
     volumes = VolumeService(VolumeStore(config.data_root / "volumes"), bus)
+    networks = NetworkService(
+        NetworkStore(config.data_root / "network"),
+        seams.network or NetworkingUnavailable(),
+        bus,
+        IpamSettings.from_config(config),
+    )
     runs = Runs(context, runtime, seams.mounter)
     removal = ContainerRemoval(context, runs, volumes)
     metrics = seams.metrics or NoMetrics()
@@ -184,7 +199,10 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     system = SystemService(config, facts, context, images)
     sampler = StatsSampler(context, metrics, cgroup_parent=config.cgroup_parent)
     stats = StatsService(context, sampler, metrics)
-    return Services(images, containers, system, EventFeed(bus), stats, volumes)
+    networks.set_name_lookup(
+        lambda cid: context.records[cid].name if cid in context.records else ""
+    )
+    return Services(images, containers, system, EventFeed(bus), stats, volumes, networks)
 
 
 def build_app(services: Services) -> web.Application:
@@ -203,6 +221,7 @@ def build_app(services: Services) -> web.Application:
         *ImageRoutes(services.images).routes(),
         *stats_routes.routes(),
         *VolumeRoutes(services.volumes).routes(),
+        *NetworkRoutes(services.networks).routes(),
     ]
     app.add_routes(with_version_prefix(routes))
     app.add_routes(stats_routes.own_routes())
@@ -212,6 +231,7 @@ def build_app(services: Services) -> web.Application:
         response.headers.update(headers)
 
     async def recover(_: web.Application) -> None:
+        await services.networks.open()
         await services.containers.start_up()
         services.stats.sampler.start()
         collected = await services.images.collect_garbage()

@@ -22,6 +22,7 @@ DEFAULT_CONFIG_FILE = Path("/etc/tuibox/engine.json")
 SUPPORTED_KEYS = frozenset({
     "registry-mirrors", "insecure-registries", "data-root", "exec-root", "cgroup-parent",
     "log-level", "debug", "live-restore", "storage-driver", "log-driver",
+    "default-address-pools", "bip",
 })  # fmt: skip
 """daemon.json keys the engine honours."""
 
@@ -69,6 +70,10 @@ class EngineConfig:
     insecure_registries: tuple[str, ...] = ()
     log_level: str = "info"
     cgroup_parent: str = "/tuibox"
+    default_address_pools: tuple[tuple[str, int], ...] = ()
+    """(base CIDR, subnet prefix length) pairs replacing Docker's built-in pools (empty: those)."""
+    bip: str = ""
+    """The default bridge's own address and prefix (`192.168.1.1/24`); empty = from the pools."""
 
 
 def load_config(
@@ -124,6 +129,8 @@ def load_config(
         insecure_registries=tuple(insecure),
         log_level="debug" if debug else log_level.lower(),
         cgroup_parent="/" + cgroup_parent.strip("/"),
+        default_address_pools=_address_pools(raw.get("default-address-pools"), path),
+        bip=_bip(raw.get("bip"), path),
     )
 
 
@@ -132,6 +139,63 @@ def _string_list(raw: dict[str, object], key: str, path: Path) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidArgument(f"engine config {path}: {key} must be a list of strings")
     return list(value)
+
+
+def _address_pools(value: object, path: Path) -> tuple[tuple[str, int], ...]:
+    """daemon.json's `default-address-pools`: [{"base": "10.10.0.0/16", "size": 24}, ...]."""
+    if value is None:
+        return ()
+    where = f"engine config {path}: default-address-pools"
+    if not isinstance(value, list):
+        raise InvalidArgument(f'{where} must be a list of {{"base", "size"}} objects')
+    pools: list[tuple[str, int]] = []
+    for index, pool in enumerate(value):
+        if not isinstance(pool, dict) or set(pool) != {"base", "size"}:
+            raise InvalidArgument(f'{where}: entry {index} must hold exactly "base" and "size"')
+        base, size = pool["base"], pool["size"]
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 32:
+            raise InvalidArgument(f"{where}: entry {index}: size must be an integer from 1 to 32")
+        try:
+            network = ipaddress.ip_network(base) if isinstance(base, str) else None
+        except ValueError:
+            network = None
+        if not isinstance(network, ipaddress.IPv4Network):
+            raise InvalidArgument(
+                f"{where}: entry {index}: base {base!r} is not an IPv4 network in CIDR form "
+                "(such as 10.10.0.0/16; IPv6 is not supported by the tuibox engine yet)"
+            )
+        if network.prefixlen > size:
+            raise InvalidArgument(
+                f"{where}: network at index {index} ({base}) has a smaller prefix "
+                f"(/{network.prefixlen}) than the target size of that pool (/{size})"
+            )
+        pools.append((str(network), size))
+    return tuple(pools)
+
+
+def _bip(value: object, path: Path) -> str:
+    """daemon.json's `bip`: the default bridge's address with its prefix (192.168.1.1/24)."""
+    if value is None or value == "":
+        return ""
+    try:
+        interface = ipaddress.ip_interface(value) if isinstance(value, str) else None
+    except ValueError:
+        interface = None
+    if not isinstance(interface, ipaddress.IPv4Interface) or "/" not in str(value):
+        raise InvalidArgument(
+            f"engine config {path}: bip {value!r} is not an IPv4 address with a prefix length, "
+            "such as 192.168.1.1/24"
+        )
+    network = interface.network
+    if network.prefixlen < 31 and interface.ip in (
+        network.network_address, network.broadcast_address
+    ):
+        raise InvalidArgument(
+            f"engine config {path}: bip {value} is the network's own address or its broadcast "
+            f"address; give the bridge's address, such as {network.network_address + 1}/"
+            f"{network.prefixlen}"
+        )
+    return str(interface)
 
 
 LOG_LEVELS = ("debug", "info", "warn", "warning", "error", "fatal")

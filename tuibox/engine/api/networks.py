@@ -1,0 +1,70 @@
+"""Routes for /networks: list, create, inspect, remove, prune (connect is the containers')."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from tuibox.engine.api.common import json_response, query_bool, query_filters, read_json_body
+from tuibox.engine.domain.errors import InvalidArgument, NotFound
+from tuibox.engine.services.networks.service import NetworkService
+
+QUERY_KEYS = {
+    "GET /networks": {"filters"},
+    "GET /networks/{id}": {"verbose", "scope"},
+    "DELETE /networks/{id}": set(),
+    "POST /networks/prune": {"filters"},
+    "POST /networks/create": set(),
+}
+
+
+class NetworkRoutes:
+    """Thin handlers: parse, call one service method, serialise."""
+
+    def __init__(self, networks: NetworkService) -> None:
+        self.networks = networks
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/networks", self.list_networks),
+            web.post("/networks/create", self.create),
+            web.post("/networks/prune", self.prune),
+            web.get("/networks/{id}", self.inspect),
+            web.delete("/networks/{id}", self.remove),
+        ]
+
+    async def list_networks(self, request: web.Request) -> web.Response:
+        _refuse_unknown_query(request, "GET /networks")
+        return json_response(await self.networks.list_networks(query_filters(request)))
+
+    async def create(self, request: web.Request) -> web.Response:
+        _refuse_unknown_query(request, "POST /networks/create")
+        body = await read_json_body(request)
+        return json_response(await self.networks.create(body), status=201)
+
+    async def prune(self, request: web.Request) -> web.Response:
+        _refuse_unknown_query(request, "POST /networks/prune")
+        return json_response(await self.networks.prune(query_filters(request)))
+
+    async def inspect(self, request: web.Request) -> web.Response:
+        """`verbose` adds nothing for local networks (dockerd's Services are swarm's); a
+        swarm scope finds no local network, as in dockerd."""
+        _refuse_unknown_query(request, "GET /networks/{id}")
+        query_bool(request, "verbose")
+        ref = request.match_info["id"]
+        scope = request.query.get("scope", "")
+        if scope not in ("", "local", "swarm", "global"):
+            raise InvalidArgument(f"invalid scope {scope[:32]!r}: expected local, swarm or global")
+        if scope in ("swarm", "global"):
+            raise NotFound(f"network {ref} not found")
+        return json_response(await self.networks.inspect(ref))
+
+    async def remove(self, request: web.Request) -> web.Response:
+        _refuse_unknown_query(request, "DELETE /networks/{id}")
+        await self.networks.remove(request.match_info["id"])
+        return web.Response(status=204)
+
+
+def _refuse_unknown_query(request: web.Request, route: str) -> None:
+    unknown = sorted(key for key in request.query if key not in QUERY_KEYS[route])
+    if unknown:
+        raise InvalidArgument(f"unknown query parameter for {route}: {unknown[0][:64]}")

@@ -1,0 +1,1 @@
+"""Networks: Docker's /networks verbs, IPAM over the engine's records, endpoints for runs."""
