@@ -27,6 +27,7 @@ fi
 # crun + conmon run containers; docker-registry and busybox-static make the demo registry
 # and its images; iproute2 is for looking at container networks (ip netns, ip link).
 PACKAGES=(crun conmon docker-registry busybox-static iproute2 tini)
+PACKAGES+=(iptables)  # container networks: NAT, forwarding, published ports (nf_tables)
 
 # The isolation tests build a static syscall probe (keyctl, ptrace) to run in containers.
 if [ "$WITH_DEV" -eq 1 ]; then
