@@ -123,15 +123,29 @@ FIXED_ROUTES = [
     ("GET", "/volumes", ["filters"]),
     ("POST", "/volumes/prune", ["filters"]),
     ("POST", "/containers/prune", ["filters"]),
+    ("GET", "/networks", ["filters"]),
+    ("POST", "/networks/prune", ["filters"]),
 ]
 KINDS = ["fixed", "container", "image", "create", "pull", "import", "update", "volume", "exec",
-         "archive", "commit"]  # fmt: skip
+         "archive", "commit", "network"]  # fmt: skip
 ARCHIVE_PATHS = st.sampled_from(["/", "/etc", "/etc/.", "/etc/passwd", "/bin/", "/nope", "",
                                  "../../..", "/a\x00b", "a" * 5000, "/proc/self"])  # fmt: skip
 EXEC_KEYS = ["Cmd", "Tty", "AttachStdin", "AttachStdout", "Env", "User", "WorkingDir",
              "DetachKeys", "ConsoleSize", "Privileged", "Bogus"]
 VOLUME_VERBS = [("GET", []), ("DELETE", ["force"])]
 VOLUME_KEYS = ["Name", "Driver", "DriverOpts", "Labels", "ClusterVolumeSpec"]
+NETWORK_VERBS = [("GET", ["verbose", "scope"]), ("DELETE", [])]
+NETWORK_KEYS = ["Name", "Driver", "Scope", "EnableIPv4", "EnableIPv6", "IPAM", "Internal",
+                "Attachable", "Ingress", "ConfigOnly", "ConfigFrom", "Options", "Labels",
+                "CheckDuplicate", "Bogus"]  # fmt: skip
+IPAM_CONFIGS = st.sampled_from([
+    {"Subnet": "10.50.0.0/24"}, {"Subnet": "10.50.0.0/24", "IPRange": "10.50.0.128/25",
+                                 "Gateway": "10.50.0.1"},
+    {"Subnet": "10.1.2.3/16"}, {"Subnet": "172.17.0.0/16"}, {"Subnet": "fd00::/64"},
+    {"Subnet": "x"}, {"Gateway": "10.0.0.1"}, {"Subnet": "10.60.0.0/30",
+                                               "AuxiliaryAddresses": {"a": "10.60.0.1"}},
+])  # fmt: skip
+NETWORK_NAMES = st.sampled_from(["bridge", "host", "none", "web", "x", "", "a" * 300, "a/b"])
 IMAGE_VERBS = [
     ("GET", "json", []),
     ("GET", "history", ["platform"]),
@@ -188,6 +202,17 @@ def api_requests(draw: st.DrawFn) -> ApiRequest:
         body = {key: draw(JSON_VALUES) for key in draw(
             st.lists(st.sampled_from(VOLUME_KEYS), max_size=3))}  # fmt: skip
         return ApiRequest("POST", prefix + "/volumes/create", {}, json_body=body)
+    if kind == "network":
+        if draw(st.booleans()):
+            method, keys = draw(st.sampled_from(NETWORK_VERBS))
+            return ApiRequest(method, f"{prefix}/networks/{draw(NETWORK_NAMES)}",
+                              draw(_query(keys)))  # fmt: skip
+        body = {key: draw(JSON_VALUES) for key in draw(
+            st.lists(st.sampled_from(NETWORK_KEYS), max_size=3))}  # fmt: skip
+        body["Name"] = draw(NETWORK_NAMES) if draw(st.booleans()) else body.get("Name")
+        if draw(st.booleans()):
+            body["IPAM"] = {"Config": draw(st.lists(IPAM_CONFIGS, max_size=2))}
+        return ApiRequest("POST", prefix + "/networks/create", {}, json_body=body)
     if kind == "update":
         path = f"/containers/{draw(NAMES)}/update"
         if draw(st.booleans()):
