@@ -42,7 +42,7 @@ import sys
 import termios
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,7 @@ from tuibox.client.models import (  # noqa: E402
     VersionInfo,
     VolumeSummary,
 )
+from tuibox.client.networks import NetworkCreated, NetworkSummary  # noqa: E402
 from tuibox.client.stats_models import (  # noqa: E402
     HostStats,
     StatsBatch,
@@ -215,6 +216,24 @@ class ScriptedEngineClient:
 
     async def prune_volumes(self) -> tuple[list[str], int]:
         return [], 0
+
+    async def list_networks(self) -> list[NetworkSummary]:
+        return []
+
+    async def inspect_network(self, network_id: str) -> NetworkSummary:
+        raise NotFoundError(f"network {network_id} not found", 404)
+
+    async def create_network(
+        self, name: str, subnet: str | None = None, internal: bool = False,
+        labels: Mapping[str, str] | None = None,
+    ) -> NetworkCreated:  # fmt: skip
+        raise NotFoundError("networks are not scripted", 404)
+
+    async def remove_network(self, network_id: str) -> None:
+        raise NotFoundError(f"network {network_id} not found", 404)
+
+    async def prune_networks(self) -> list[str]:
+        return []
 
     async def exec_create(
         self, container_id: str, command: list[str], *, tty: bool,

@@ -32,8 +32,17 @@ from tuibox.client.models import (
     IndexConfig,
     LogChunk,
     PingInfo,
+    PortSummary,
     RegistryConfig,
     VersionInfo,
+)
+from tuibox.client.networks import (
+    ContainerEndpoint,
+    ContainerNetworking,
+    NetworkCreated,
+    NetworkEndpoint,
+    NetworkSummary,
+    PortBinding,
 )
 from tuibox.client.protocol import EngineClientProtocol
 
@@ -41,6 +50,8 @@ __all__ = [
     "MAX_API_VERSION",
     "MIN_API_VERSION",
     "ConflictError",
+    "ContainerEndpoint",
+    "ContainerNetworking",
     "ContainerStartResult",
     "ContainerStopResult",
     "ContainerSummary",
@@ -55,9 +66,14 @@ __all__ = [
     "IndexConfig",
     "InvalidArgumentError",
     "LogChunk",
+    "NetworkCreated",
+    "NetworkEndpoint",
+    "NetworkSummary",
     "NotFoundError",
     "NotImplementedByEngineError",
     "PingInfo",
+    "PortBinding",
+    "PortSummary",
     "RegistryConfig",
     "ServerError",
     "ServiceUnavailableError",

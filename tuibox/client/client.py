@@ -30,6 +30,7 @@ from tuibox.client.models import (
     VersionInfo,
     VolumeSummary,
 )
+from tuibox.client.networks import NetworkCreated, NetworkEndpoint, NetworkSummary
 from tuibox.client.responses import json_body, parse_list, parse_object
 from tuibox.client.stats import cpu_limit_cores, sample_from_docker
 from tuibox.client.stats_models import StatsBatch, StatsEvent, StatsHistory, StatsSample
@@ -214,6 +215,58 @@ class EngineClient:
         """POST /volumes/prune: the unused anonymous volumes; (names removed, bytes freed)."""
         response = await self._call("POST", "/volumes/prune")
         return parse_object(response, _pruned)
+
+    async def list_networks(self) -> list[NetworkSummary]:
+        """GET /networks, with each network's containers read from GET /containers/json.
+
+        Since API 1.28 the list leaves `Containers` empty; the containers' own
+        NetworkSettings say which networks each is on, so two calls fill every network.
+        """
+        networks = parse_list(await self._call("GET", "/networks"), NetworkSummary.from_json)
+        response = await self._call("GET", "/containers/json", params={"all": 1})
+        attached = _attachments(json_body(response, list))
+        return [
+            network if network.containers else replace(
+                network, containers=tuple(sorted(
+                    attached.get(network.id, []) or attached.get(network.name, []),
+                    key=lambda endpoint: endpoint.name)))
+            for network in networks
+        ]  # fmt: skip
+
+    async def inspect_network(self, network_id: str) -> NetworkSummary:
+        """GET /networks/{id}: the network with its attached containers."""
+        response = await self._call("GET", f"/networks/{quote(network_id, safe='')}")
+        return parse_object(response, NetworkSummary.from_json)
+
+    async def create_network(
+        self, name: str, subnet: str | None = None, internal: bool = False,
+        labels: Mapping[str, str] | None = None,
+    ) -> NetworkCreated:  # fmt: skip
+        """POST /networks/create: a bridge network, with a subnet of its own when given.
+
+        Before API 1.44 an engine made a second network of the same name unless asked
+        not to, so CheckDuplicate is sent to those (1.44 and later always refuse one).
+        """
+        body: dict[str, Any] = {"Name": name, "Driver": "bridge", "Internal": internal,
+                                "Labels": dict(labels or {})}  # fmt: skip
+        if subnet:
+            body["IPAM"] = {"Driver": "default", "Config": [{"Subnet": subnet}]}
+        path = await self._versioned("/networks/create")
+        if _version_tuple(self._api_version or MAX_API_VERSION) < (1, 44):
+            body["CheckDuplicate"] = True
+        response = await self._send("POST", path, json=body)
+        return parse_object(response, lambda raw: NetworkCreated(
+            str(raw["Id"]), str(raw.get("Warning") or "")))  # fmt: skip
+
+    async def remove_network(self, network_id: str) -> None:
+        """DELETE /networks/{id}: refused (403) for a predefined one or one with containers."""
+        await self._call("DELETE", f"/networks/{quote(network_id, safe='')}")
+
+    async def prune_networks(self) -> list[str]:
+        """POST /networks/prune: the unused user networks; the names of those removed."""
+        response = await self._call("POST", "/networks/prune")
+        return parse_object(response, lambda raw: [str(n) for n in raw.get("NetworksDeleted")
+                                                   or []])  # fmt: skip
 
     async def inspect_container(self, container_id: str) -> dict[str, Any]:
         """GET /containers/{id}/json, returned as the engine's raw JSON object."""
@@ -453,3 +506,26 @@ def _volumes(body: Mapping[str, Any]) -> list[VolumeSummary]:
     """The Volumes array of a GET /volumes answer (null when there are none)."""
     return [VolumeSummary.from_json(raw) for raw in body.get("Volumes") or []
             if isinstance(raw, dict)]  # fmt: skip
+
+
+def _attachments(containers: list[Any]) -> dict[str, list[NetworkEndpoint]]:
+    """Each network's endpoints (keyed by network ID and by name) from GET /containers/json."""
+    attached: dict[str, list[NetworkEndpoint]] = {}
+    for raw in containers:
+        if not isinstance(raw, Mapping):
+            continue
+        summary = ContainerSummary.from_json(raw)
+        settings = raw.get("NetworkSettings")
+        networks = settings.get("Networks") if isinstance(settings, Mapping) else None
+        for name, endpoint in (networks or {}).items() if isinstance(networks, Mapping) else ():
+            if not isinstance(endpoint, Mapping):
+                continue
+            address = str(endpoint.get("IPAddress") or "")
+            prefix = endpoint.get("IPPrefixLen")
+            attached.setdefault(str(endpoint.get("NetworkID") or name), []).append(NetworkEndpoint(
+                container_id=summary.id, name=summary.name,
+                endpoint_id=str(endpoint.get("EndpointID") or ""),
+                mac_address=str(endpoint.get("MacAddress") or ""),
+                ipv4_address=f"{address}/{prefix}" if address and prefix else address,
+                ipv6_address=str(endpoint.get("GlobalIPv6Address") or "")))  # fmt: skip
+    return attached

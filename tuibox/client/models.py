@@ -169,6 +169,35 @@ class EngineInfo:
 
 
 @dataclass(frozen=True)
+class PortSummary:
+    """One entry of a container's `Ports` in GET /containers/json.
+
+    A published port has the host address and port (`IP`, `PublicPort`); a port only
+    exposed (EXPOSE, --expose) has neither: ip "" and public_port 0.
+    """
+
+    private_port: int
+    type: str = "tcp"
+    ip: str = ""
+    public_port: int = 0
+
+    @property
+    def published(self) -> bool:
+        """Whether a host port is bound to it."""
+        return bool(self.ip) or self.public_port > 0
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> PortSummary:
+        """Parse a Port object ({IP, PrivatePort, PublicPort, Type})."""
+        return cls(
+            private_port=_int(raw, "PrivatePort"),
+            type=_str(raw, "Type", "tcp") or "tcp",
+            ip=_str(raw, "IP"),
+            public_port=_int(raw, "PublicPort"),
+        )
+
+
+@dataclass(frozen=True)
 class ContainerSummary:
     """One row of GET /containers/json."""
 
@@ -180,6 +209,9 @@ class ContainerSummary:
     created: int
     state: str
     status: str
+    ports: tuple[PortSummary, ...] = ()
+    networks: tuple[str, ...] = ()
+    """The names of the networks it is attached to (NetworkSettings.Networks), sorted."""
 
     @property
     def name(self) -> str:
@@ -203,7 +235,16 @@ class ContainerSummary:
             created=_int(raw, "Created"),
             state=_str(raw, "State").lower(),
             status=_str(raw, "Status"),
-        )
+            ports=tuple(PortSummary.from_json(port) for port in raw.get("Ports") or ()
+                        if isinstance(port, Mapping)),
+            networks=tuple(sorted(_network_names(raw))),
+        )  # fmt: skip
+
+
+def _network_names(raw: Mapping[str, Any]) -> list[str]:
+    settings = raw.get("NetworkSettings")
+    networks = settings.get("Networks") if isinstance(settings, Mapping) else None
+    return [str(name) for name in networks] if isinstance(networks, Mapping) else []
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Protocol
 
 from tuibox.client.details import ProcessList
@@ -17,6 +17,7 @@ from tuibox.client.models import (
     VersionInfo,
     VolumeSummary,
 )
+from tuibox.client.networks import NetworkCreated, NetworkSummary
 from tuibox.client.stats_models import StatsEvent, StatsSample
 
 
@@ -64,6 +65,19 @@ class EngineClientProtocol(Protocol):
     async def remove_volume(self, name: str) -> None: ...
 
     async def prune_volumes(self) -> tuple[list[str], int]: ...
+
+    async def list_networks(self) -> list[NetworkSummary]: ...
+
+    async def inspect_network(self, network_id: str) -> NetworkSummary: ...
+
+    async def create_network(
+        self, name: str, subnet: str | None = None, internal: bool = False,
+        labels: Mapping[str, str] | None = None,
+    ) -> NetworkCreated: ...  # fmt: skip
+
+    async def remove_network(self, network_id: str) -> None: ...
+
+    async def prune_networks(self) -> list[str]: ...
 
     async def exec_create(
         self, container_id: str, command: list[str], *, tty: bool,
