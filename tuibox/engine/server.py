@@ -40,6 +40,7 @@ from tuibox.engine.events import EventBus
 from tuibox.engine.host.check import check_host
 from tuibox.engine.layers.mounts import OverlayMounter, RootfsMounter
 from tuibox.engine.metrics import HostMetrics
+from tuibox.engine.network.bridge_driver import BridgeDriver
 from tuibox.engine.network.protocol import NetworkDriver
 from tuibox.engine.network.unavailable import NetworkingUnavailable
 from tuibox.engine.runtime.conmon import ConmonRuntime
@@ -145,7 +146,10 @@ def real_seams(config: EngineConfig, facts: HostFacts) -> Seams:
         place_monitor=ConmonPlacement(detect_layout(), config.cgroup_parent).place,
     )
     store = ContainerStore(config.data_root / "containers")
-    return Seams(runtime, OverlayMounter(), store, metrics=HostMetrics(detect_layout()))
+    return Seams(
+        runtime, OverlayMounter(), store, metrics=HostMetrics(detect_layout()),
+        network=BridgeDriver(),
+    )  # fmt: skip
 
 
 def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:

@@ -77,6 +77,8 @@ class NetworkService:
             if self._opened:
                 return
             state = self.state
+            for problem in await state.driver.check_host():
+                log.warning("networking: %s", problem)
             if state.by_name("host") is None:
                 self._save_new(NetworkRecord(_new_id(), "host", "host", timestamps.now()))
             if state.by_name("none") is None:
