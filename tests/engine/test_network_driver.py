@@ -282,6 +282,8 @@ def test_reconcile_removes_what_no_record_names(spaces: Namespaces) -> None:
     ipt = ("iptables", "-w")
     spaces.sh(*ipt, "-A", "TUIBOX-FORWARD", "-i", "tbx-gone", "-j", "DROP", ns=spaces.host)
     spaces.sh(*ipt, "-t", "nat", "-N", "TUIBOX-P-tbx0000abc", ns=spaces.host)
+    twice = ("-A", "TUIBOX-FORWARD", "-i", "tbx-testa", "-j", "TUIBOX-N-tbx-testa")
+    spaces.sh(*ipt, *twice, ns=spaces.host)
 
     removed = spaces.run(driver.reconcile([kept], [e1]))
 
@@ -298,10 +300,12 @@ def test_reconcile_removes_what_no_record_names(spaces: Namespaces) -> None:
         "iptables -t filter rule -A TUIBOX-FORWARD -i tbx-gone -j DROP",
     ):
         assert thing in removed
+    assert removed.count("iptables -t filter rule " + " ".join(twice)) == 1
     links, rules = tuibox_state(spaces)
     assert sorted(links) == ["tbx-testa", "tbx0000001"]
     assert not [rule for rule in rules if "tbx-testb" in rule or "tbx-gone" in rule]
     assert not [rule for rule in rules if "tbx0000002" in rule or "tbx0000abc" in rule]
+    assert rules.count(" ".join(twice)) == 1
     assert spaces.run(driver.reconcile([kept], [e1])) == []
     spaces.serve(spaces.host, "10.231.0.1", 7000)
     assert spaces.ask(c1, "10.231.0.1", 7000) == "10.231.0.2"

@@ -2,35 +2,36 @@
 
 from __future__ import annotations
 
-import shlex
+from collections import Counter
 
 from tuibox.engine.domain.network import EndpointRecord, NetworkRecord
 from tuibox.engine.network import firewall_rules as fr
-from tuibox.engine.network.iptables import (
-    ALREADY_EXISTS,
-    NO_SUCH_CHAIN,
-    NO_SUCH_RULE,
-    NO_SUCH_TARGET,
-    Iptables,
-)
-
-GONE = (NO_SUCH_RULE, NO_SUCH_CHAIN, NO_SUCH_TARGET)
+from tuibox.engine.network.iptables import ALREADY_EXISTS, Iptables, Ruleset
 
 
 class Firewall:
     """tuibox's chains, their jumps from the built-in chains, and the per-network and
-    per-endpoint chains. Callers serialise calls (the driver holds one lock)."""
+    per-endpoint chains. Callers serialise calls (the driver holds one lock).
+
+    Removals go in one iptables-restore transaction built from a fresh dump (with
+    nf_tables each transaction that deletes costs a kernel grace period, ~10 ms)."""
 
     def __init__(self, iptables: Iptables) -> None:
         self.ipt = iptables
 
     async def ensure_network(self, network: NetworkRecord) -> None:
         """Shared chains, the network's own chains rewritten in one transaction, its lines
-        in the shared chains, then the hooks (so nothing is reached half-built)."""
+        in the shared chains, then the hooks (so nothing is reached half-built). Nothing
+        is written when the dump already shows all of it."""
+        own = fr.network_chain(network.bridge)
+        specs = fr.network_chain_specs(network)
+        ruleset = await self.ipt.save()
+        links = [*fr.HOOKS, *fr.HEADS, *fr.network_links(network)]
+        if _holds(ruleset, own, specs) and all(_has_line(ruleset, rule) for rule in links):
+            return
         for table, chain in fr.SHARED_CHAINS:
             await self.ipt.checked(table, "-N", chain, tolerate=(ALREADY_EXISTS,))
-        own = fr.network_chain(network.bridge)
-        await self.ipt.restore(fr.restore_text({own: fr.network_chain_specs(network)}))
+        await self.ipt.restore(fr.restore_text({own: specs}))
         for rule in fr.network_links(network):
             await self._append(rule)
         await self._ensure_hooks()
@@ -38,33 +39,44 @@ class Firewall:
     async def remove_network(self, network: NetworkRecord) -> None:
         """The network's lines and chains; the hooks and shared chains too once no network
         or endpoint chain is left."""
-        for rule in fr.network_links(network):
-            await self._delete(rule)
-        await self._drop_chain(("filter", "nat"), fr.network_chain(network.bridge))
         ruleset = await self.ipt.save()
+        own = fr.network_chain(network.bridge)
+        lines = [(rule.table, rule.line()) for rule in fr.network_links(network)]
+        chains = [(table, own) for table in ("filter", "nat")]
         left = [
-            chain
-            for chains in ruleset.chains.values()
-            for chain in chains
+            (table, chain)
+            for table, names in ruleset.chains.items()
+            for chain in names
             if chain.startswith((fr.NETWORK_CHAIN_PREFIX, fr.ENDPOINT_CHAIN_PREFIX))
+            and (table, chain) not in chains
         ]
-        if not left:
-            await self.sweep([], [])
+        if left:
+            await self._remove(ruleset, lines, chains)
+        else:
+            await self.sweep([], [], ruleset)
 
     async def publish(self, endpoint: EndpointRecord) -> None:
         """The endpoint's port chains rewritten whole, then their jumps."""
         own = fr.endpoint_chain(endpoint.host_ifname)
-        await self.ipt.restore(fr.restore_text({own: fr.endpoint_chain_specs(endpoint)}))
-        for rule in fr.endpoint_links(endpoint):
+        specs = fr.endpoint_chain_specs(endpoint)
+        ruleset = await self.ipt.save()
+        links = fr.endpoint_links(endpoint)
+        if _holds(ruleset, own, specs) and all(_has_line(ruleset, rule) for rule in links):
+            return
+        await self.ipt.restore(fr.restore_text({own: specs}))
+        for rule in links:
             await self._append(rule)
 
     async def unpublish(self, endpoint: EndpointRecord) -> None:
-        for rule in fr.endpoint_links(endpoint):
-            await self._delete(rule)
-        await self._drop_chain(("nat", "raw"), fr.endpoint_chain(endpoint.host_ifname))
+        own = fr.endpoint_chain(endpoint.host_ifname)
+        lines = [(rule.table, rule.line()) for rule in fr.endpoint_links(endpoint)]
+        await self._remove(await self.ipt.save(), lines, [("nat", own), ("raw", own)])
 
     async def sweep(
-        self, networks: list[NetworkRecord], endpoints: list[EndpointRecord]
+        self,
+        networks: list[NetworkRecord],
+        endpoints: list[EndpointRecord],
+        ruleset: Ruleset | None = None,
     ) -> list[str]:
         """Delete every TUIBOX line and chain the records do not call for (duplicates
         included); the chains of recorded endpoints that are published stay as they are.
@@ -72,8 +84,8 @@ class Firewall:
         Returns:
             What was removed, one line each.
         """
-        ruleset = await self.ipt.save()
-        wanted = {(table, chain) for table, chain in fr.SHARED_CHAINS} if networks else set()
+        ruleset = ruleset or await self.ipt.save()
+        wanted = set(fr.SHARED_CHAINS) if networks else set()
         for network in networks:
             wanted |= {(t, fr.network_chain(network.bridge)) for t in ("filter", "nat")}
         published = [
@@ -82,10 +94,10 @@ class Firewall:
         for endpoint in published:
             wanted |= {(t, fr.endpoint_chain(endpoint.host_ifname)) for t in ("nat", "raw")}
         desired = fr.desired_lines(networks, published)
-        removed: list[str] = []
-        for table, lines in ruleset.rules.items():
+        lines: list[tuple[str, str]] = []
+        for table, table_lines in ruleset.rules.items():
             seen: set[str] = set()
-            for line in lines:
+            for line in table_lines:
                 chain = line.split()[1]
                 if chain.startswith((fr.NETWORK_CHAIN_PREFIX, fr.ENDPOINT_CHAIN_PREFIX)):
                     continue
@@ -94,21 +106,42 @@ class Firewall:
                 if (table, line) in desired and line not in seen:
                     seen.add(line)
                     continue
-                argv = shlex.split(line)
-                await self.ipt.checked(table, "-D", *argv[1:], tolerate=GONE)
-                removed.append(f"iptables -t {table} rule {line}")
+                lines.append((table, line))
         orphans = [
             (table, chain)
             for table, chains in ruleset.chains.items()
             for chain in sorted(chains)
             if chain.startswith(fr.PREFIX) and (table, chain) not in wanted
         ]
-        for table, chain in orphans:
-            await self.ipt.checked(table, "-F", chain, tolerate=(NO_SUCH_CHAIN,))
-        for table, chain in orphans:
-            await self.ipt.checked(table, "-X", chain, tolerate=(NO_SUCH_CHAIN,))
-            removed.append(f"iptables -t {table} chain {chain}")
-        return removed
+        await self._remove(ruleset, lines, orphans)
+        return [f"iptables -t {table} rule {line}" for table, line in lines] + [
+            f"iptables -t {table} chain {chain}" for table, chain in orphans
+        ]
+
+    async def _remove(
+        self, ruleset: Ruleset, lines: list[tuple[str, str]], chains: list[tuple[str, str]]
+    ) -> None:
+        """Delete those of `lines` and `chains` the dump shows (and the lines jumping to
+        those chains), in one transaction."""
+        doomed = {(table, chain) for table, chain in chains if ruleset.has_chain(table, chain)}
+        wanted_gone = Counter(lines)  # a duplicate is named once per copy to delete
+        by_table: dict[str, list[str]] = {}
+        for table, table_lines in ruleset.rules.items():
+            for line in table_lines:
+                target = line.split(" -j ")[-1].split()[0] if " -j " in line else ""
+                if (table, target) in doomed or wanted_gone[table, line] > 0:
+                    wanted_gone[table, line] -= 1
+                    by_table.setdefault(table, []).append("-D" + line[2:])
+        for table, chain in sorted(doomed):
+            by_table.setdefault(table, []).append(f"-F {chain}")
+        for table, chain in sorted(doomed):
+            by_table[table].append(f"-X {chain}")
+        if by_table:
+            text = "".join(
+                f"*{table}\n" + "".join(f"{line}\n" for line in cmds) + "COMMIT\n"
+                for table, cmds in by_table.items()
+            )
+            await self.ipt.restore(text)
 
     async def _ensure_hooks(self) -> None:
         positions: dict[str, int] = {}
@@ -126,10 +159,17 @@ class Firewall:
         if not await self.ipt.has_rule(rule.table, rule.chain, rule.spec):
             await self.ipt.checked(rule.table, "-A", rule.chain, *rule.spec)
 
-    async def _delete(self, rule: fr.Rule) -> None:
-        await self.ipt.checked(rule.table, "-D", rule.chain, *rule.spec, tolerate=GONE)
 
-    async def _drop_chain(self, tables: tuple[str, ...], chain: str) -> None:
-        for table in tables:
-            await self.ipt.checked(table, "-F", chain, tolerate=(NO_SUCH_CHAIN,))
-            await self.ipt.checked(table, "-X", chain, tolerate=(NO_SUCH_CHAIN,))
+def _has_line(ruleset: Ruleset, rule: fr.Rule) -> bool:
+    return rule.line() in ruleset.rules.get(rule.table, [])
+
+
+def _holds(ruleset: Ruleset, chain: str, specs: dict[str, list[tuple[str, ...]]]) -> bool:
+    """Whether each table's `chain` exists with exactly these lines, in this order."""
+    for table, table_specs in specs.items():
+        if not ruleset.has_chain(table, chain):
+            return False
+        present = [line for line in ruleset.rules.get(table, []) if line.split()[1] == chain]
+        if present != [" ".join(("-A", chain, *spec)) for spec in table_specs]:
+            return False
+    return True

@@ -11,11 +11,8 @@ from tuibox.engine.domain.errors import RuntimeFailure
 # A wedged xtables lock must not hold a network operation forever.
 IPTABLES_TIMEOUT_S = 30.0
 
-# iptables' words (1.8.9, nf_tables) for "already so" / "already gone".
+# iptables' words (1.8.9, nf_tables) when the chain to create is there already.
 ALREADY_EXISTS = "Chain already exists"
-NO_SUCH_RULE = "does a matching rule exist"
-NO_SUCH_CHAIN = "No chain/target/match by that name"
-NO_SUCH_TARGET = "does not exist"  # deleting a jump to a chain that is gone
 
 
 @dataclass(frozen=True)

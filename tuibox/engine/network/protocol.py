@@ -28,7 +28,8 @@ class NetworkDriver(Protocol):
     async def ensure_network(self, network: NetworkRecord) -> None:
         """The network's bridge up with its gateway address, MTU and pinned MAC, and its
         firewall rules (outbound NAT and forwarding unless internal; isolation from the
-        other bridges). IP forwarding on."""
+        other bridges). IP forwarding on. Host and null networks need nothing: a no-op.
+        Cheap when all is in place already (the service may call it before each plug)."""
         ...
 
     async def remove_network(self, network: NetworkRecord) -> None:
@@ -39,7 +40,8 @@ class NetworkDriver(Protocol):
         """A veth pair: the host end on the bridge (hairpin on), the other end moved into
         the namespace at path `netns` (`/proc/<pid>/ns/net`) as `endpoint.ifname` with its
         MAC, address, MTU and, for the first endpoint, the default route via the gateway;
-        loopback up there too."""
+        loopback up there too. "First" is by name: the endpoint whose ifname is `eth0` gets
+        the default route, `eth1`... only their on-link routes."""
         ...
 
     async def unplug(self, endpoint: EndpointRecord) -> None:
@@ -48,7 +50,10 @@ class NetworkDriver(Protocol):
 
     async def publish(self, network: NetworkRecord, endpoint: EndpointRecord) -> None:
         """DNAT rules for the endpoint's ports (from outside, and from the host through
-        nat OUTPUT), and the forward accepts for them."""
+        nat OUTPUT, 127.0.0.1 included), and the forward accepts for them. The endpoint's
+        ports replace what it had published; no ports is unpublish. Ports on an internal
+        network and non-IPv4 host IPs are refused (InvalidArgument): the service decides
+        what Docker shows for those."""
         ...
 
     async def unpublish(self, network: NetworkRecord, endpoint: EndpointRecord) -> None:
@@ -60,5 +65,7 @@ class NetworkDriver(Protocol):
     ) -> list[str]:
         """At engine start: make the kernel match the records. Bridges, host veths and
         rules of tuibox's naming that no record names are removed; every recorded network
-        is ensured. Returns what was removed, for the log."""
+        is ensured. A recorded endpoint's published rules are kept as they are (neither
+        rewritten nor removed): unpublish those of dead containers. Returns what was
+        removed, for the log."""
         ...
