@@ -98,7 +98,8 @@ async def test_create_takes_the_next_pool_subnet_and_makes_the_bridge(
     assert (shown["Driver"], shown["Labels"], shown["Options"]) == ("bridge", {"tier": "front"},
                                                                      {})  # fmt: skip
     record = engine.services.networks.get(created["Id"])
-    assert record.bridge == "tbx-" + created["Id"][:12]
+    assert record.bridge == "tbx-" + created["Id"][:11]
+    assert len(record.bridge) == 15  # Linux's longest interface name
     assert engine.network.bridges[created["Id"]].name == "web"
     second = await _create(api, Name="db")
     assert engine.services.networks.get(second["Id"]).subnet == "172.19.0.0/16"

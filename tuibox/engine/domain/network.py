@@ -1,9 +1,10 @@
 """Networks, endpoints and published ports as the engine records them (pure values).
 
 A network is a Linux bridge with one IPv4 subnet (the default `bridge` network is
-`tuibox0`; a user network `tbx-<first 12 hex of its ID>`). An endpoint joins one
-container's run to one network: a veth pair whose host end (`tbx<7 hex>`) sits on the
-bridge and whose other end is `eth0`, `eth1`... in the container's network namespace. The
+`tuibox0`; a user network `tbx-<first 11 hex of its ID>`, the 15 characters Linux allows).
+An endpoint joins one container's run to one network: a veth pair whose host end
+(`tbx<7 hex>`) sits on the bridge and whose other end is `eth0`, `eth1`... in the
+container's network namespace. The
 records are what the engine persists; the kernel objects are rebuilt or removed from them.
 """
 

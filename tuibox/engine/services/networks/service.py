@@ -40,6 +40,9 @@ DEFAULT_BRIDGE_OPTIONS = {
     "com.docker.network.driver.mtu": str(DEFAULT_MTU),
 }
 """What dockerd shows as the default bridge's Options (with its own bridge name)."""
+BRIDGE_ID_CHARS = 11
+"""A user bridge is `tbx-` + this many hex of the network ID: 15 characters, the longest
+interface name Linux takes (IFNAMSIZ 16 with the NUL; dockerd's `br-` + 12 is 15 too)."""
 
 
 class NetworkService:
@@ -163,7 +166,7 @@ class NetworkService:
             subnet=str(subnet),
             gateway=request.gateway or lowest_host(subnet),
             ip_range=request.ip_range,
-            bridge=USER_BRIDGE_PREFIX + network_id[:12],
+            bridge=USER_BRIDGE_PREFIX + network_id[:BRIDGE_ID_CHARS],
             bridge_mac=bridge_mac(network_id),
             mtu=request.mtu,
             internal=request.internal,
