@@ -270,7 +270,13 @@ async def test_reinstalling_the_rules_replaces_them(netns: Namespace, server: Em
     assert f"127.0.0.11:{udp_port}" not in text and f"127.0.0.11:{tcp_port}" not in text
     assert f"127.0.0.11:{stale.ports(ASKER)[0]}" in text
     await stale.close()
+    assert nat_rules(netns) == []
+    await server.remove_container(ASKER)  # its rules are gone already: nothing to delete
+    await serve(server, netns, [])
+    netns.run("iptables", "-w", "-t", "nat", "-A", "OUTPUT", "-d", "127.0.0.11/32",
+              "-j", "TBX-DNS-OUTPUT")  # a doubled jump: the one-step removal cannot do it
     await server.remove_container(ASKER)
+    assert nat_rules(netns) == []
 
 
 async def _until(condition: Callable[[], bool]) -> bool:

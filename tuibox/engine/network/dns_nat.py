@@ -38,6 +38,15 @@ def nat_rules(udp_port: int, tcp_port: int) -> list[str]:
     return rules
 
 
+def fresh_input(udp_port: int, tcp_port: int) -> str:
+    """iptables-restore input for a namespace without our chains: they are created (-N, which
+    fails the whole transaction when they exist), filled, and jumped to."""
+    lines = ["*nat", f"-N {OUTPUT_CHAIN}", f"-N {POSTROUTING_CHAIN}"]
+    lines += nat_rules(udp_port, tcp_port)
+    lines += [f"-A {chain} {spec}" for chain, spec in _JUMPS]
+    return "\n".join([*lines, "COMMIT", ""])
+
+
 def install_input(udp_port: int, tcp_port: int, saved_nat: str) -> str:
     """iptables-restore input: our chains declared (created, or flushed if they exist), their
     rules, and the jumps from the built-in chains that `saved_nat` (iptables-save -t nat)
@@ -47,6 +56,15 @@ def install_input(udp_port: int, tcp_port: int, saved_nat: str) -> str:
     present = saved_nat.splitlines()
     lines += [f"-A {chain} {spec}" for chain, spec in _JUMPS if f"-A {chain} {spec}" not in present]
     return "\n".join([*lines, "COMMIT", ""])
+
+
+def usual_remove_input() -> str:
+    """iptables-restore input undoing exactly what an install leaves (one jump each, the two
+    chains); it fails as a whole on anything else (a duplicate jump keeps a chain in use)."""
+    lines = [f"-D {chain} {spec}" for chain, spec in _JUMPS]
+    for chain in (OUTPUT_CHAIN, POSTROUTING_CHAIN):
+        lines += [f"-F {chain}", f"-X {chain}"]
+    return "\n".join(["*nat", *lines, "COMMIT", ""])
 
 
 def remove_input(saved_nat: str) -> str | None:
@@ -70,9 +88,15 @@ async def install_dns_nat(netns_path: str, udp_port: int, tcp_port: int) -> None
         RuntimeFailure: iptables refused (its words), or the namespace is gone.
         HostNotReady: no iptables or nsenter on the host.
     """
+    restore = ["iptables-restore", "-w", "--noflush"]
+    try:  # one process in the usual case, a namespace just made
+        await _run(netns_path, restore, fresh_input(udp_port, tcp_port))
+        return
+    except RuntimeFailure as error:
+        if "Chain already exists" not in str(error):
+            raise
     saved = await _run(netns_path, ["iptables-save", "-t", "nat"])
-    await _run(netns_path, ["iptables-restore", "-w", "--noflush"],
-               install_input(udp_port, tcp_port, saved))  # fmt: skip
+    await _run(netns_path, restore, install_input(udp_port, tcp_port, saved))
 
 
 async def remove_dns_nat(netns_path: str) -> None:
@@ -80,6 +104,12 @@ async def remove_dns_nat(netns_path: str) -> None:
     rules went with it)."""
     if not os.path.exists(netns_path):
         return
+    restore = ["iptables-restore", "-w", "--noflush"]
+    try:  # one process for what install left; anything else is read first
+        await _run(netns_path, restore, usual_remove_input())
+        return
+    except RuntimeFailure:
+        pass
     try:
         saved = await _run(netns_path, ["iptables-save", "-t", "nat"])
     except RuntimeFailure:
@@ -88,7 +118,7 @@ async def remove_dns_nat(netns_path: str) -> None:
         raise
     script = remove_input(saved)
     if script is not None:
-        await _run(netns_path, ["iptables-restore", "-w", "--noflush"], script)
+        await _run(netns_path, restore, script)
 
 
 async def _run(netns_path: str, argv: list[str], stdin: str | None = None) -> str:
