@@ -336,3 +336,29 @@ def test_host_networks_lists_on_link_routes_and_nameservers(
 
     # tuibox's own bridge is left out: a restart must be free to keep its subnet.
     assert spaces.run(driver.host_networks()) == ["192.0.2.0/24", "203.0.113.53/32"]
+
+
+def test_a_port_published_on_loopback_is_not_reachable_through_the_bridge(
+    spaces: Namespaces,
+) -> None:
+    """route_localnet lets 127.0.0.1 in on the bridge; a neighbour that routes 127.0.0.1
+    to the gateway must still not reach a port the host published on loopback only."""
+    driver = BridgeDriver()
+    net = network("a", 231)
+    spaces.run(driver.ensure_network(net))
+    web = endpoint(net, 1, ports=(PortBinding(80, "tcp", "127.0.0.1", 8081),))
+    c1 = container(spaces, driver, net, web)
+    spaces.serve(c1, "0.0.0.0", 80)
+    spaces.run(driver.publish(net, web))
+    rogue = spaces.add("rogue")  # on the bridge by hand, loopback down, 127/8 routable
+    veth = ("type", "veth", "peer", "name", "rogue0", "netns", rogue)
+    spaces.ip("link", "add", "rogueh0", *veth, ns=spaces.host)
+    spaces.ip("link", "set", "rogueh0", "master", "tbx-testa", "up", ns=spaces.host)
+    spaces.ip("addr", "add", "10.231.0.9/24", "dev", "rogue0", ns=rogue)
+    spaces.ip("link", "set", "rogue0", "up", ns=rogue)
+    for key in ("all", "rogue0"):
+        spaces.sh("sysctl", "-qw", f"net.ipv4.conf.{key}.route_localnet=1", ns=rogue)
+    spaces.ip("route", "add", "127.0.0.1/32", "via", "10.231.0.1", "dev", "rogue0", ns=rogue)
+
+    assert spaces.ask(spaces.host, "127.0.0.1", 8081) == "10.231.0.1"
+    assert spaces.ask(rogue, "127.0.0.1", 8081, timeout=1.0) == ""
