@@ -20,7 +20,7 @@ import dns.message
 import pytest
 
 from tests.fakes.dns_upstream import FakeUpstream
-from tuibox.engine.domain.errors import Conflict
+from tuibox.engine.domain.errors import Conflict, InvalidArgument
 from tuibox.engine.network.dns import DnsEndpoint, EmbeddedDns, Upstream
 from tuibox.engine.network.dns_names import endpoint_dns_names
 from tuibox.engine.network.netns_sockets import bound_socket, run_in_netns
@@ -183,15 +183,12 @@ async def test_unknown_names_are_forwarded_from_the_host_side(
 async def test_dns_flag_servers_are_dialled_from_inside_the_container(
     netns: Namespace, server: EmbeddedDns
 ) -> None:
+    host = await FakeUpstream({"ext.example": "192.0.2.2"}).start()
+    port = host.port  # the same port inside, where nothing else listens
     inside_udp, inside_tcp = await run_in_netns(netns.path, lambda: (
-        bound_socket(socket.SOCK_DGRAM, "127.0.0.1"),
-        bound_socket(socket.SOCK_STREAM, "127.0.0.1", 0)))  # fmt: skip
-    port = inside_udp.getsockname()[1]
-    inside_tcp.close()
-    inside_tcp = await run_in_netns(netns.path,
-                                    lambda: bound_socket(socket.SOCK_STREAM, "127.0.0.1", port))
+        bound_socket(socket.SOCK_DGRAM, "127.0.0.1", port),
+        bound_socket(socket.SOCK_STREAM, "127.0.0.1", port)))  # fmt: skip
     inside = await FakeUpstream({"ext.example": "192.0.2.1"}).start(inside_udp, inside_tcp)
-    host = await FakeUpstream({"ext.example": "192.0.2.2"}, port=port).start()
     try:
         await serve(server, netns, [Upstream("127.0.0.1", port, host_side=False)])
         results = await netns.ask(("udp", "ext.example", "A"), ("tcp", "ext.example", "A"))
@@ -245,6 +242,9 @@ async def test_remove_container_leaves_no_socket_or_rule(
     assert len(nat_rules(netns)) == 8
     with pytest.raises(Conflict):
         await server.add_container(ASKER, netns.path, endpoints(), [])
+    with pytest.raises(InvalidArgument, match="not an IPv4 address"):
+        await server.add_container("other", netns.path, [DnsEndpoint("n", "fd00::2", ())], [])
+    assert not server.serving("other")
     await server.remove_container(ASKER)
     assert nat_rules(netns) == []
     listening = netns.run("ss", "-Hlnut")

@@ -39,11 +39,20 @@ class FakeUpstream:
             self._udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), sock=udp_sock)
             self._tcp = await asyncio.start_server(self._serve_tcp, sock=tcp_sock)
         else:
-            self._udp, _ = await loop.create_datagram_endpoint(
-                lambda: _Udp(self), local_addr=("127.0.0.1", self.port)
-            )
-            self._tcp = await asyncio.start_server(self._serve_tcp, "127.0.0.1",
-                                                   self._udp.get_extra_info("sockname")[1])
+            for _attempt in range(50):  # the UDP port the kernel picks may be taken for TCP
+                self._udp, _ = await loop.create_datagram_endpoint(
+                    lambda: _Udp(self), local_addr=("127.0.0.1", self.port)
+                )
+                port = self._udp.get_extra_info("sockname")[1]
+                try:
+                    self._tcp = await asyncio.start_server(self._serve_tcp, "127.0.0.1", port)
+                    break
+                except OSError:
+                    self._udp.close()
+                    if self.port:
+                        raise
+            else:
+                raise OSError("no port free for both UDP and TCP on 127.0.0.1")
         self.port = self._udp.get_extra_info("sockname")[1]
         return self
 

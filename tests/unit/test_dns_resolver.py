@@ -133,6 +133,13 @@ async def test_internal_networks_never_ask_the_hosts_servers(upstream: FakeUpstr
     assert upstream.asked == []
 
 
+async def test_its_own_address_is_never_an_upstream(upstream: FakeUpstream) -> None:
+    server = ContainerResolver(ASKER, names(), [Upstream("127.0.0.11", host_side=False),
+                                                Upstream("127.0.0.1", upstream.port)],
+                               netns_path="/nonexistent")  # fmt: skip
+    assert server.upstreams == (Upstream("127.0.0.1", upstream.port),)
+
+
 async def test_no_upstream_at_all_is_servfail() -> None:
     response = await ask(resolver(), "ext.example")
     assert response.rcode() == dns.rcode.SERVFAIL

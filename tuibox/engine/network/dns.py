@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import logging
 import socket
 import struct
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from tuibox.engine.domain.errors import Conflict, NotFound, RuntimeFailure
+from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from tuibox.engine.network.dns_forward import Upstream
 from tuibox.engine.network.dns_names import NameTable
 from tuibox.engine.network.dns_nat import DNS_ADDRESS, install_dns_nat, remove_dns_nat
@@ -113,6 +114,8 @@ class EmbeddedDns:
         """
         if container_id in self._listeners:
             raise Conflict(f"the embedded DNS server already serves container {container_id}")
+        for endpoint in networks:
+            _check_address(endpoint)
         resolver = ContainerResolver(
             container_id, self.names, upstreams, netns_path=netns_path, ndots_set=ndots_set,
             forward_from_host=any(not n.internal for n in networks),
@@ -133,6 +136,7 @@ class EmbeddedDns:
     def connect(self, container_id: str, endpoint: DnsEndpoint) -> None:
         """The served container joined another user network (docker network connect)."""
         listener = self._listener(container_id)
+        _check_address(endpoint)
         self.names.add(endpoint.network, container_id, endpoint.names, endpoint.address)
         listener.networks[endpoint.network] = endpoint.internal
         listener.resolver.forward_from_host = not all(listener.networks.values())
@@ -205,6 +209,15 @@ class EmbeddedDns:
                              tasks)  # fmt: skip
         holder.append(listener)
         return listener
+
+
+def _check_address(endpoint: DnsEndpoint) -> None:
+    try:
+        ipaddress.IPv4Address(endpoint.address)
+    except ValueError:
+        raise InvalidArgument(
+            f"{endpoint.address!r} is not an IPv4 address (network {endpoint.network})"
+        ) from None
 
 
 def _bind_pair(netns_path: str) -> tuple[socket.socket, socket.socket]:

@@ -33,6 +33,7 @@ MAX_UPSTREAMS = 3
 UPSTREAM_TIMEOUT = 4.0
 MAX_CONCURRENT_FORWARDS = 1024
 UDP_MIN_SIZE = 512
+OWN_ADDRESS = "127.0.0.11"
 _HEADER = struct.Struct("!HHHHHH")
 _QR = 0x8000
 
@@ -54,7 +55,9 @@ class ContainerResolver:
     ) -> None:
         self.container_id = container_id
         self.names = names
-        self.upstreams = tuple(upstreams[:MAX_UPSTREAMS])
+        # moby filterExtServers: --dns 127.0.0.11 would be this server asking itself
+        usable = [u for u in upstreams if u.host_side or u.address != OWN_ADDRESS]
+        self.upstreams = tuple(usable[:MAX_UPSTREAMS])
         self.netns_path = netns_path
         self.forward_from_host = forward_from_host
         """False when the container is on internal networks only: the host's servers are
