@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,13 @@ from syrupy.location import PyTestLocation
 
 from tuibox.app import TuiboxApp
 from tuibox.client.details import ProcessList
-from tuibox.client.errors import ConflictError, EngineUnavailableError, NotFoundError
+from tuibox.client.errors import (
+    ConflictError,
+    EngineUnavailableError,
+    ForbiddenError,
+    InvalidArgumentError,
+    NotFoundError,
+)
 from tuibox.client.models import (
     ContainerStartResult,
     ContainerStopResult,
@@ -24,9 +30,16 @@ from tuibox.client.models import (
     IndexConfig,
     LogChunk,
     PingInfo,
+    PortSummary,
     RegistryConfig,
     VersionInfo,
     VolumeSummary,
+)
+from tuibox.client.networks import (
+    IPAMPool,
+    NetworkCreated,
+    NetworkEndpoint,
+    NetworkSummary,
 )
 from tuibox.client.protocol import EngineClientProtocol
 from tuibox.client.stats_models import (
@@ -69,6 +82,8 @@ def sample_containers() -> list[ContainerSummary]:
             id="a1" * 32, names=("/web",), image="busybox:latest", image_id="sha256:" + "b" * 64,
             command="httpd -f", created=int(FROZEN_NOW - 120), state="running",
             status="Up 2 minutes",
+            ports=(PortSummary(80, "tcp", "0.0.0.0", 8080), PortSummary(80, "tcp", "::", 8080)),
+            networks=("bridge", "front"),
         ),
         ContainerSummary(
             id="c3" * 32, names=("/hello",), image="hello-world", image_id="sha256:" + "d" * 64,
@@ -78,7 +93,7 @@ def sample_containers() -> list[ContainerSummary]:
         ContainerSummary(
             id="e5" * 32, names=("/db",), image="busybox:latest", image_id="sha256:" + "b" * 64,
             command="sleep 300", created=int(FROZEN_NOW - 2 * 86400), state="created",
-            status="Created",
+            status="Created", ports=(PortSummary(5432),), networks=("back",),
         ),
     ]
 
@@ -112,6 +127,52 @@ def sample_volumes() -> list[VolumeSummary]:
         VolumeSummary("9e" * 32, "local", f"/var/lib/tuibox/volumes/{'9e' * 32}/_data",
                       format_unix(FROZEN_NOW - 5400), anonymous, in_use=False),
     ]  # fmt: skip
+
+
+FRONT_ID = "7f" * 32
+"""The sample user network with a container on it."""
+
+
+def sample_networks() -> list[NetworkSummary]:
+    """The three predefined networks and two user ones: front (web on it), back (unused)."""
+    web = NetworkEndpoint("a1" * 32, "web", "e1" * 32, "02:42:0a:05:00:02", "10.5.0.2/24")
+    created = format_unix(FROZEN_NOW - 86400)
+    return [
+        NetworkSummary("b0" * 32, "bridge", "bridge", created=created,
+                       pools=(IPAMPool("172.17.0.0/16", "172.17.0.1"),),
+                       containers=(replace(web, ipv4_address="172.17.0.2/16"),)),
+        NetworkSummary("c0" * 32, "host", "host", created=created),
+        NetworkSummary("d0" * 32, "none", "null", created=created),
+        NetworkSummary(FRONT_ID, "front", "bridge", created=created,
+                       pools=(IPAMPool("10.5.0.0/24", "10.5.0.1"),), labels=(("app", "shop"),),
+                       containers=(web,)),
+        NetworkSummary("8e" * 32, "back", "bridge", created=created, internal=True,
+                       pools=(IPAMPool("172.19.0.0/16", "172.19.0.1"),)),
+    ]  # fmt: skip
+
+
+def sample_network_settings() -> dict[str, Any]:
+    """Inspect's NetworkSettings of web: on bridge and front, 80/tcp published on 8080."""
+    endpoint = {"IPAMConfig": None, "Links": None, "DriverOpts": None, "GwPriority": 0,
+                "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0}
+    return {
+        "HostConfig": {"NetworkMode": "front"},
+        "NetworkSettings": {
+            "SandboxKey": "/run/tuibox/netns/a1a1a1a1a1a1",
+            "Ports": {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"},
+                                 {"HostIp": "::", "HostPort": "8080"}], "443/tcp": None},
+            "Networks": {
+                "front": {**endpoint, "Aliases": ["shop-web"], "MacAddress": "02:42:0a:05:00:02",
+                          "NetworkID": FRONT_ID, "EndpointID": "e1" * 32,
+                          "Gateway": "10.5.0.1", "IPAddress": "10.5.0.2", "IPPrefixLen": 24,
+                          "DNSNames": ["web", "a1a1a1a1a1a1", "shop-web"]},
+                "bridge": {**endpoint, "Aliases": None, "MacAddress": "02:42:ac:11:00:02",
+                           "NetworkID": "b0" * 32, "EndpointID": "e2" * 32,
+                           "Gateway": "172.17.0.1", "IPAddress": "172.17.0.2",
+                           "IPPrefixLen": 16, "DNSNames": None},
+            },
+        },
+    }  # fmt: skip
 
 
 def sample_info() -> EngineInfo:
@@ -240,6 +301,7 @@ class FakeEngineClient:
         self.containers = sample_containers()
         self.images = sample_images()
         self.volumes = sample_volumes()
+        self.networks = sample_networks()
         self.engine_info = sample_info()
         self.calls: list[tuple[str, tuple[object, ...]]] = []
         self.fail: dict[str, Exception] = {}
@@ -357,6 +419,54 @@ class FakeEngineClient:
         gone = [v.name for v in self.volumes if v.anonymous and not v.in_use]
         self.volumes = [v for v in self.volumes if v.name not in gone]
         return gone, 4096 * len(gone)
+
+    def _network(self, network_id: str) -> NetworkSummary:
+        for network in self.networks:
+            if network_id in (network.id, network.name):
+                return network
+        raise NotFoundError(f"network {network_id} not found", 404)
+
+    async def list_networks(self) -> list[NetworkSummary]:
+        await self._answer("list_networks")
+        return list(self.networks)
+
+    async def inspect_network(self, network_id: str) -> NetworkSummary:
+        await self._answer("inspect_network", network_id)
+        return self._network(network_id)
+
+    async def create_network(
+        self, name: str, subnet: str | None = None, internal: bool = False,
+        labels: Mapping[str, str] | None = None,
+    ) -> NetworkCreated:  # fmt: skip
+        await self._answer("create_network", name, subnet, internal, labels)
+        if any(network.name == name for network in self.networks):
+            raise ConflictError(f"network with name {name} already exists", 409)
+        if subnet is not None and "/" not in subnet:
+            raise InvalidArgumentError(f"invalid network config:\ninvalid subnet {subnet}", 400)
+        network_id = f"{len(self.networks):02x}" * 32
+        pools = (IPAMPool(subnet or "172.20.0.0/16", ""),)
+        self.networks.append(NetworkSummary(network_id, name, "bridge", internal=internal,
+                                            created=format_unix(FROZEN_NOW), pools=pools))
+        return NetworkCreated(network_id)
+
+    async def remove_network(self, network_id: str) -> None:
+        await self._answer("remove_network", network_id)
+        network = self._network(network_id)
+        if network.predefined:
+            raise ForbiddenError(
+                f"{network.name} is a pre-defined network and cannot be removed", 403)
+        if network.containers:
+            first = network.containers[0]
+            raise ForbiddenError(
+                f"error while removing network: network {network.name} has active endpoints "
+                f'(name:"{first.name}" id:"{first.container_id[:12]}")', 403)
+        self.networks = [n for n in self.networks if n.id != network.id]
+
+    async def prune_networks(self) -> list[str]:
+        await self._answer("prune_networks")
+        gone = [n.name for n in self.networks if not n.predefined and not n.containers]
+        self.networks = [n for n in self.networks if n.name not in gone]
+        return gone
 
     async def exec_create(
         self, container_id: str, command: list[str], *, tty: bool,

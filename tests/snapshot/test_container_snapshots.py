@@ -16,6 +16,7 @@ from tests.conftest import (
     FakeEngineClient,
     MakeApp,
     sample_details,
+    sample_network_settings,
     scripted_host,
     scripted_sample,
 )
@@ -83,6 +84,16 @@ def test_container_detail_tabs(
     fake_client.inspect_extra[RUNNING_ID] = sample_details()
     assert snap_compare(make_app(), run_before=open_container_screen(fake_client), press=[tab],
                         terminal_size=(80, 24))  # fmt: skip
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+def test_container_network_tab(
+    snap_compare: Callable[..., bool], make_app: MakeApp, fake_client: FakeEngineClient,
+    size: tuple[int, int],
+) -> None:  # fmt: skip
+    fake_client.inspect_extra[RUNNING_ID] = sample_network_settings()
+    assert snap_compare(make_app(), run_before=open_container_screen(fake_client), press=["8"],
+                        terminal_size=size)  # fmt: skip
 
 
 def test_container_no_healthcheck(

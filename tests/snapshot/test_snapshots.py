@@ -64,6 +64,24 @@ def test_volumes_pane(snap_compare: Callable[..., bool], make_app: MakeApp) -> N
     assert snap_compare(make_app(), press=["4"], run_before=settle, terminal_size=TERMINAL_SIZE)
 
 
+def test_networks_pane(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
+    assert snap_compare(make_app(), press=["5"], run_before=settle, terminal_size=TERMINAL_SIZE)
+
+
+def test_network_details(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
+    assert snap_compare(make_app(), press=["5", "j", "j", "enter"], run_before=settle,
+                        terminal_size=TERMINAL_SIZE)  # fmt: skip
+
+
+def test_network_subnet_prompt(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
+    keys = ["5", "c", *"shop", "enter", *"10.9.1.3/16", "enter"]
+    assert snap_compare(make_app(), press=keys, run_before=settle, terminal_size=TERMINAL_SIZE)
+
+
+def test_containers_pane_80_columns(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
+    assert snap_compare(make_app(), run_before=settle, terminal_size=(80, 24))
+
+
 def test_signal_picker(snap_compare: Callable[..., bool], make_app: MakeApp) -> None:
     assert snap_compare(make_app(), press=["K"], run_before=settle, terminal_size=TERMINAL_SIZE)
 

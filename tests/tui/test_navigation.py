@@ -13,6 +13,7 @@ from tuibox.client.models import LogChunk
 from tuibox.screens import ContainerScreen, HelpScreen, MainScreen
 from tuibox.widgets import ContainerTable, EngineHeader, ImageTable, RegistryTable
 from tuibox.widgets.log_view import LogView
+from tuibox.widgets.network_table import NetworkTable
 from tuibox.widgets.volume_table import VolumeTable
 
 
@@ -40,11 +41,14 @@ async def test_panes_switch_with_tab_shift_tab_and_numbers(run_app: RunApp) -> N
         assert active_pane(session) == "volumes"
         assert isinstance(session.app.focused, VolumeTable)
         await session.press("tab")
+        assert active_pane(session) == "networks"
+        assert isinstance(session.app.focused, NetworkTable)
+        await session.press("tab")
         assert active_pane(session) == "containers"
         await session.press("shift+tab")
-        assert active_pane(session) == "volumes"
+        assert active_pane(session) == "networks"
         await session.press("shift+tab")
-        assert active_pane(session) == "registries"
+        assert active_pane(session) == "volumes"
         await session.press("4")
         assert active_pane(session) == "volumes"
         await session.press("2")
@@ -53,6 +57,8 @@ async def test_panes_switch_with_tab_shift_tab_and_numbers(run_app: RunApp) -> N
         assert active_pane(session) == "containers"
         await session.press("3")
         assert active_pane(session) == "registries"
+        await session.press("5")
+        assert active_pane(session) == "networks"
 
 
 async def test_lists_show_the_engine_objects(run_app: RunApp) -> None:

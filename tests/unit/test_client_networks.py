@@ -67,6 +67,7 @@ async def test_list_fills_each_network_s_containers_from_the_containers() -> Non
     networks = {n.name: n for n in await client.list_networks()}
     front = networks["front"]
     assert front.container_names == ("api", "web")
+    assert [e.running for e in front.containers] == [False, True] and front.in_use
     assert front.containers[1].ipv4_address == "10.5.0.130/24"
     assert front.internal and front.subnet == "10.5.0.0/24" and front.gateway == "10.5.0.1"
     assert front.pools[0].ip_range == "10.5.0.128/25" and front.labels == (("app", "shop"),)

@@ -527,5 +527,6 @@ def _attachments(containers: list[Any]) -> dict[str, list[NetworkEndpoint]]:
                 endpoint_id=str(endpoint.get("EndpointID") or ""),
                 mac_address=str(endpoint.get("MacAddress") or ""),
                 ipv4_address=f"{address}/{prefix}" if address and prefix else address,
-                ipv6_address=str(endpoint.get("GlobalIPv6Address") or "")))  # fmt: skip
+                ipv6_address=str(endpoint.get("GlobalIPv6Address") or ""),
+                running=summary.is_running))  # fmt: skip
     return attached

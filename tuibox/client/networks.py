@@ -32,6 +32,9 @@ class NetworkEndpoint:
     ipv4_address: str = ""
     """With its prefix length, as Docker writes it: "172.18.0.2/16"."""
     ipv6_address: str = ""
+    running: bool = True
+    """Whether the container runs (only a running one has an active endpoint: a network
+    with none is what a prune removes; a network's inspect lists only running ones)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,11 @@ class NetworkSummary:
     def container_names(self) -> tuple[str, ...]:
         """The attached containers' names."""
         return tuple(endpoint.name for endpoint in self.containers)
+
+    @property
+    def in_use(self) -> bool:
+        """Whether a running container is on it (the engine then refuses to remove it)."""
+        return any(endpoint.running for endpoint in self.containers)
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> NetworkSummary:

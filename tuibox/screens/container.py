@@ -1,4 +1,4 @@
-"""Provides ContainerScreen: a container's graphs, logs, inspect, processes, env, mounts, health."""
+"""Provides ContainerScreen: one container's graphs, logs, inspect and detail tabs, in tabs."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from textual.worker import Worker, WorkerState
 from tuibox.client.details import ContainerDetails
 from tuibox.client.errors import EngineError, NotFoundError
 from tuibox.client.models import ContainerSummary
+from tuibox.client.networks import ContainerNetworking
 from tuibox.client.protocol import EngineClientProtocol
 from tuibox.client.stats_models import StatsBatch, StatsSample
 from tuibox.messages import PollFailed, WorkerCrashed
-from tuibox.screens.container_details import EnvPane, MountsPane, ProcessesPane
+from tuibox.screens.container_details import EnvPane, MountsPane, NetworkPane, ProcessesPane
 from tuibox.screens.container_logs import LogsPane
 from tuibox.stats_feed import StatsFeed
 from tuibox.widgets.braille_chart import DOTS_ACROSS, BrailleChart
@@ -42,11 +43,11 @@ from tuibox.widgets.resource_graph import (
 from tuibox.widgets.search_bar import Searching
 from tuibox.widgets.visibility import is_shown
 
-TAB_IDS = ("stats", "logs", "inspect", "processes", "env", "mounts", "health")
-"""The tabs in order (Tab and Shift+Tab cycle through them; 1 to 7 show one)."""
+TAB_IDS = ("stats", "logs", "inspect", "processes", "env", "mounts", "health", "network")
+"""The tabs in order (Tab and Shift+Tab cycle through them; 1 to 8 show one)."""
 LIVE_TABS = ("processes", "health")
 """Tabs refreshed every REFRESH_SECONDS while shown."""
-INSPECT_TABS = ("inspect", "env", "mounts", "health")
+INSPECT_TABS = ("inspect", "env", "mounts", "health", "network")
 """Tabs drawn from docker inspect, fetched each time one is shown."""
 REFRESH_SECONDS = 2.0
 HISTORY_SECONDS = 900.0
@@ -76,9 +77,10 @@ class ContainerScreen(Screen[None]):
         Binding("5", "show_tab('env')", "Env tab", show=False),
         Binding("6", "show_tab('mounts')", "Mounts tab", show=False),
         Binding("7", "show_tab('health')", "Health tab", show=False),
+        Binding("8", "show_tab('network')", "Network tab", show=False),
         Binding("c", "clear_log", "Clear log"),
     ]
-    """Esc back; Tab, Shift+Tab and 1 to 7 switch tabs; c clears the log (Logs tab)."""
+    """Esc back; Tab, Shift+Tab and 1 to 8 switch tabs; c clears the log (Logs tab)."""
 
 
     class SamplesArrived(Message):
@@ -150,6 +152,8 @@ class ContainerScreen(Screen[None]):
                 yield MountsPane()
             with TabPane("7 Health", id="health"):
                 yield HealthView(id="container-health")
+            with TabPane("8 Network", id="network"):
+                yield NetworkPane()
         yield Footer()
 
     def _graphs(self) -> list[ResourceGraph]:
@@ -301,7 +305,8 @@ class ContainerScreen(Screen[None]):
         """Fetch what `tab_id` shows, focus its widget, and refresh it while shown if live."""
         focus = {"logs": "#container-log", "inspect": "#container-inspect",
                  "processes": "#container-processes", "env": "#container-env",
-                 "mounts": "#container-mounts"}.get(tab_id)  # fmt: skip
+                 "mounts": "#container-mounts", "network": "#container-endpoints",
+                 }.get(tab_id)  # fmt: skip
         if focus is not None:
             self.query_one(focus).focus()
         if tab_id == "logs":
@@ -336,6 +341,7 @@ class ContainerScreen(Screen[None]):
         self.query_one(EnvPane).show(details.env)
         self.query_one(MountsPane).show(details.mounts)
         self.query_one(HealthView).show(details.health)
+        self.query_one(NetworkPane).show(ContainerNetworking.from_inspect(document))
 
     def action_show_tab(self, tab_id: str) -> None:
         """Show one tab."""

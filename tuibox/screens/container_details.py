@@ -1,4 +1,4 @@
-"""Provides the container screen's Processes, Env and Mounts tabs: a note line over a table."""
+"""Provides the container screen's Processes, Env, Mounts and Network tabs: notes over tables."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from textual.widgets import Static
 from tuibox.client.details import EnvVar, MountPoint, ProcessList
 from tuibox.client.errors import ConflictError, EngineError
 from tuibox.client.models import ContainerSummary
+from tuibox.client.networks import ContainerNetworking
 from tuibox.client.protocol import EngineClientProtocol
 from tuibox.messages import PollFailed
-from tuibox.widgets.detail_tables import EnvTable, MountTable
+from tuibox.widgets.detail_tables import EndpointTable, EnvTable, MountTable, PortBindingTable
 from tuibox.widgets.process_table import ProcessTable
 
 DEFAULT_CSS = """
@@ -99,4 +100,55 @@ class MountsPane(Vertical):
         self.query_one("#mounts-note", Static).update(
             _plural(len(mounts), "mount") if mounts
             else "No mounts: the container writes only to its own layer."
+        )  # fmt: skip
+
+
+MODE_NOTES = {
+    "none": "Network mode none: only a loopback interface, no network.",
+    "host": "Network mode host: the host's own interfaces and ports, no address of its own.",
+}
+
+
+def _mode_note(networking: ContainerNetworking) -> str:
+    mode = networking.mode
+    if mode in MODE_NOTES:
+        return MODE_NOTES[mode]
+    if mode.startswith("container:"):
+        return f"Network mode {mode}: it shares that container's interfaces and addresses."
+    count = len(networking.endpoints)
+    return (f"{_plural(count, 'network')}" + (f" · mode {mode}" if mode else "")
+            + " · no address until it runs" * (count > 0 and not any(
+                e.ip_address for e in networking.endpoints)))  # fmt: skip
+
+
+class NetworkPane(Vertical):
+    """Inspect's NetworkSettings: the networks with addresses, then the published ports."""
+
+    DEFAULT_CSS = DEFAULT_CSS.format(pane="NetworkPane") + """
+NetworkPane > #container-endpoints { height: auto; max-height: 50%; }
+NetworkPane > #container-ports { height: 1fr; }
+NetworkPane > #ports-note { margin-top: 1; }
+"""
+
+    def compose(self) -> ComposeResult:
+        """The notes and the two tables."""
+        yield Static("", id="network-note", classes="detail-note", markup=False)
+        yield EndpointTable(id="container-endpoints")
+        yield Static("", id="ports-note", classes="detail-note", markup=False)
+        ports = PortBindingTable(id="container-ports")
+        # One focusable widget per tab: when a tab is left, Textual hands the focus of a
+        # hidden table to the next one in the chain, and a second table in this pane would
+        # take it and make TabbedContent show this tab again.
+        ports.can_focus = False
+        yield ports
+
+    def show(self, networking: ContainerNetworking) -> None:
+        """Display the container's networks and ports."""
+        self.query_one(EndpointTable).show(networking.endpoints)
+        self.query_one(PortBindingTable).show(networking.ports)
+        self.query_one("#network-note", Static).update(_mode_note(networking))
+        published = sum(1 for b in networking.ports if b.host_port)
+        self.query_one("#ports-note", Static).update(
+            f"Ports: {_plural(published, 'host binding')}" if networking.ports
+            else "Ports: none exposed or published."
         )  # fmt: skip

@@ -1,4 +1,4 @@
-"""Provides MainScreen: the engine header and the Containers, Images, Registries, Volumes panes."""
+"""Provides MainScreen: the engine header over the panes, Containers to Networks, in tabs."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tuibox.client.protocol import EngineClientProtocol
 from tuibox.panes.containers import ContainersPane
 from tuibox.panes.engine_pane import EnginePane
 from tuibox.panes.images import ImagesPane
+from tuibox.panes.networks import NetworksPane
 from tuibox.panes.registries import RegistriesPane
 from tuibox.panes.volumes import VolumesPane
 from tuibox.screens.confirm import ConfirmModal
@@ -30,11 +31,11 @@ from tuibox.stats_feed import StatsFeed
 from tuibox.widgets.engine_header import EngineHeader, EngineView
 from tuibox.widgets.visibility import is_shown
 
-PANE_IDS = ("containers", "images", "registries", "volumes")
+PANE_IDS = ("containers", "images", "registries", "volumes", "networks")
 
 
 class MainScreen(Screen[None]):
-    """Three panes in tabs under a one-line engine header with the host's figures.
+    """Five panes in tabs under a one-line engine header with the host's figures.
 
     It hands the app's StatsFeed to the header and the containers pane, and tells that pane
     when it is the one on view (its tab shown and this screen on top), so that only it
@@ -48,6 +49,7 @@ class MainScreen(Screen[None]):
         Binding("2", "show_pane('images')", "Images", show=False),
         Binding("3", "show_pane('registries')", "Registries", show=False),
         Binding("4", "show_pane('volumes')", "Volumes", show=False),
+        Binding("5", "show_pane('networks')", "Networks", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("o", "overview", "Overview", show=False),
     ]
@@ -99,6 +101,9 @@ class MainScreen(Screen[None]):
                 )
             with TabPane("4 Volumes", id="volumes"):
                 yield VolumesPane(client, clock=clock, poll_interval=interval, id="volumes-pane")
+            with TabPane("5 Networks", id="networks"):
+                yield NetworksPane(client, clock=clock, poll_interval=interval,
+                                   id="networks-pane")  # fmt: skip
         yield Footer()
 
     def show_engine_view(self, view: EngineView) -> None:
@@ -109,7 +114,7 @@ class MainScreen(Screen[None]):
 
     @property
     def active_pane(self) -> str:
-        """The ID of the pane shown: containers, images, registries or volumes."""
+        """The ID of the pane shown: containers, images, registries, volumes or networks."""
         return self.query_one(TabbedContent).active
 
     def action_show_pane(self, pane_id: str) -> None:
@@ -197,6 +202,7 @@ def help_entries(app_bindings: list[BindingType]) -> list[HelpEntry]:
         *binding_entries("Containers", ContainersPane.BINDINGS),
         *binding_entries("Images", ImagesPane.BINDINGS),
         *binding_entries("Volumes", VolumesPane.BINDINGS),
+        *binding_entries("Networks", NetworksPane.BINDINGS),
         *binding_entries("Overview", OverviewScreen.BINDINGS),
         *CONTAINER_ENTRIES,
         *binding_entries("Confirm", ConfirmModal.BINDINGS),

@@ -17,14 +17,19 @@ Check = Callable[[str], str | None]
 
 class TextPrompt(ModalScreen[str | None]):
     """A titled input holding `initial`; Enter answers the text once `check` accepts it, Esc
-    answers None. A help line under the input says what is expected."""
+    answers None. A help line under the input says what is expected. An empty answer is
+    refused unless `allow_empty` (then it answers "" without `check`)."""
+
+    DEFAULT_CSS = "TextPrompt { align: center middle; }"
+    """Centred like NamePrompt (the app's stylesheet styles the dialog by its ID)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     """Esc closes without an answer."""
 
     def __init__(self, title: str, initial: str, *, help_text: str = "",
-                 check: Check | None = None) -> None:  # fmt: skip
+                 check: Check | None = None, allow_empty: bool = False) -> None:  # fmt: skip
         super().__init__()
+        self.allow_empty = allow_empty
         self.title_text = title
         self.initial = initial
         self.help_text = help_text
@@ -43,6 +48,9 @@ class TextPrompt(ModalScreen[str | None]):
         """Answer with the text, or say what is wrong with it."""
         event.stop()
         text = event.value.strip()
+        if not text and self.allow_empty:
+            self.dismiss("")
+            return
         problem = "Type something, or Esc to cancel." if not text else None
         if problem is None and self.check is not None:
             problem = self.check(text)

@@ -1,4 +1,4 @@
-"""Provides the container screen's Env and Mounts tables (from docker inspect)."""
+"""Provides the container screen's Env, Mounts and Network tables (from docker inspect)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 
 from tuibox.client.details import EnvVar, MountPoint
+from tuibox.client.networks import ContainerEndpoint, PortBinding
 from tuibox.widgets.format import terminal_safe
 from tuibox.widgets.resource_table import ResourceTable
 
@@ -98,3 +99,48 @@ class MountTable(ResourceTable[MountPoint]):
             read_write,
             Text(mount.propagation or "-"),
         )
+
+
+class EndpointTable(ResourceTable[ContainerEndpoint]):
+    """Inspect's NetworkSettings.Networks: each network with the container's address on it."""
+
+    COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("network", "NETWORK"),
+        ("address", "IP ADDRESS"),
+        ("gateway", "GATEWAY"),
+        ("mac", "MAC ADDRESS"),
+        ("aliases", "ALIASES"),
+    )
+
+    def show(self, endpoints: Sequence[ContainerEndpoint]) -> None:
+        """Display `endpoints` by network name."""
+        self.sync([(e.network, e, self._cells_for(e)) for e in endpoints])
+
+    @staticmethod
+    def _cells_for(endpoint: ContainerEndpoint) -> tuple[Text, ...]:
+        addresses = [a for a in (endpoint.address, endpoint.ipv6_address and
+                                 f"{endpoint.ipv6_address}/{endpoint.ipv6_prefix_len}") if a]
+        gateways = [g for g in (endpoint.gateway, endpoint.ipv6_gateway) if g]
+        return (
+            Text(terminal_safe(endpoint.network), style="bold"),
+            Text(", ".join(addresses)) if addresses else Text("none yet", style="dim"),
+            Text(", ".join(gateways) or "-"),
+            Text(endpoint.mac_address or "-"),
+            Text(terminal_safe(", ".join(endpoint.aliases)) or "-"),
+        )  # fmt: skip
+
+
+class PortBindingTable(ResourceTable[PortBinding]):
+    """Inspect's NetworkSettings.Ports, one row per host binding, as `docker port` reads."""
+
+    COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = (("port", "CONTAINER PORT"),
+                                                      ("host", "HOST"))  # fmt: skip
+
+    def show(self, bindings: Sequence[PortBinding]) -> None:
+        """Display `bindings` (container port order, as inspect's parse left them)."""
+        self.sync([(f"{b.container_port} {b.host}", b, self._cells_for(b)) for b in bindings])
+
+    @staticmethod
+    def _cells_for(binding: PortBinding) -> tuple[Text, ...]:
+        host = Text(binding.host) if binding.host else Text("exposed, not published", style="dim")
+        return Text(binding.container_port, style="bold"), host

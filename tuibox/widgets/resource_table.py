@@ -21,7 +21,8 @@ class ResourceTable(DataTable[Text], Generic[ItemT]):
     sync() updates only the cells that changed, so the cursor and scroll position survive
     the once-a-second refresh; the table is rebuilt only when rows appear or reorder.
     Rows can be marked (a dot before the first cell) for actions on several at once; a
-    mark goes with its row.
+    mark goes with its row. A subclass may hide columns (show_columns): rows still give
+    every column's cell, and a hidden one comes back with what it last held.
     """
 
     COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = ()
@@ -42,11 +43,48 @@ class ResourceTable(DataTable[Text], Generic[ItemT]):
         self.marked: list[str] = []
         """The keys of the marked rows, in the order they were marked."""
         self._first_cells: dict[str, Text] = {}
+        self._shown: tuple[str, ...] = tuple(key for key, _ in self.COLUMNS)
+        self._full: dict[str, tuple[Text, ...]] = {}
+        """Every column's cell of each row (shown or not), the first one with its mark."""
 
     def on_mount(self) -> None:
         """Add the columns."""
+        self._add_columns()
+
+    def _add_columns(self) -> None:
         for key, label in self.COLUMNS:
-            self.add_column(label, key=key)
+            if key in self._shown:
+                self.add_column(label, key=key)
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        """The keys of the columns on view, in COLUMNS order."""
+        return self._shown
+
+    def show_columns(self, keys: Sequence[str]) -> None:
+        """Show only the columns `keys` (kept in COLUMNS order); the rows are redrawn."""
+        shown = tuple(key for key, _ in self.COLUMNS if key in keys)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        if not self.is_mounted:
+            return
+        selected = self.selected_key
+        self.clear(columns=True)
+        self._add_columns()
+        self._cells = {}
+        for key, cells in self._full.items():
+            visible = self._visible(cells)
+            self.add_row(*visible, key=key)
+            self._cells[key] = tuple(_fingerprint(cell) for cell in visible)
+        if selected is not None and selected in self._cells:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    def _visible(self, cells: tuple[Text, ...]) -> tuple[Text, ...]:
+        if len(self._shown) == len(self.COLUMNS):
+            return cells
+        return tuple(cell for (key, _), cell in zip(self.COLUMNS, cells, strict=True)
+                     if key in self._shown)  # fmt: skip
 
     @property
     def selected_key(self) -> str | None:
@@ -74,6 +112,7 @@ class ResourceTable(DataTable[Text], Generic[ItemT]):
         self._items = {key: item for key, item, _ in unique_rows}
         self.marked = [key for key in self.marked if key in self._items]
         self._first_cells = {key: self._first_cells[key] for key in self._items}
+        self._full = {key: cells for key, _, cells in unique_rows}
         kept_keys = [key for key in self._cells if key in self._items]
         if kept_keys != wanted_keys[: len(kept_keys)]:
             self._rebuild(unique_rows)
@@ -85,8 +124,9 @@ class ResourceTable(DataTable[Text], Generic[ItemT]):
             del self._cells[key]
         for key, _, cells in unique_rows:
             if key not in self._cells:
-                self.add_row(*cells, key=key)
-                self._cells[key] = tuple(_fingerprint(cell) for cell in cells)
+                visible = self._visible(cells)
+                self.add_row(*visible, key=key)
+                self._cells[key] = tuple(_fingerprint(cell) for cell in visible)
             else:
                 self.set_cells(key, dict(zip((k for k, _ in self.COLUMNS), cells, strict=True)))
         if removed_keys and selected in self._cells:
@@ -124,8 +164,11 @@ class ResourceTable(DataTable[Text], Generic[ItemT]):
 
     def set_cells(self, key: str, cells: Mapping[str, Text]) -> None:
         """Update some cells of row `key` (by column key), each only if it changed."""
+        if key in self._full:
+            self._full[key] = tuple(cells.get(column_key, old) for (column_key, _), old
+                                    in zip(self.COLUMNS, self._full[key], strict=True))  # fmt: skip
         shown = list(self._cells[key])
-        for index, (column_key, _) in enumerate(self.COLUMNS):
+        for index, column_key in enumerate(self._shown):
             cell = cells.get(column_key)
             if cell is None:
                 continue
@@ -141,8 +184,9 @@ class ResourceTable(DataTable[Text], Generic[ItemT]):
         self.clear()
         self._cells = {}
         for key, _, cells in rows:
-            self.add_row(*cells, key=key)
-            self._cells[key] = tuple(_fingerprint(cell) for cell in cells)
+            visible = self._visible(cells)
+            self.add_row(*visible, key=key)
+            self._cells[key] = tuple(_fingerprint(cell) for cell in visible)
         if selected is not None and selected in self._cells:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 
