@@ -113,10 +113,11 @@ def ensure_busybox(host: str, docker_config: Path, registry: LocalRegistry) -> s
 
 
 def time_docker_runs(host: str, docker_config: Path, image: str,
-                     runs: int, warmup: int) -> list[float]:
-    """Run `docker run --rm <image> true` ``warmup + runs`` times; return the timed seconds."""
+                     runs: int, warmup: int, options: tuple[str, ...] = ()) -> list[float]:
+    """Run `docker run --rm [options] <image> true` ``warmup + runs`` times; return the
+    timed seconds."""
     env = {**os.environ, "DOCKER_HOST": host, "DOCKER_CONFIG": str(docker_config)}
-    argv = [DOCKER, "run", "--rm", image, "true"]
+    argv = [DOCKER, "run", "--rm", *options, image, "true"]
     samples: list[float] = []
     for index in range(warmup + runs):
         started = time.perf_counter()

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.engine.engine_netns import EngineNamespace, engine_namespace
 from tuibox.demo.push import seed_registry
 from tuibox.demo.registry import LocalRegistry
 
@@ -71,6 +72,8 @@ class EngineProcess:
     data_root: Path
     exec_root: Path
     config_file: Path
+    namespace: EngineNamespace | None = None
+    """The network namespace the engine runs in (its bridges and rules are there)."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -97,25 +100,16 @@ class EngineProcess:
             check=False,
         )
 
+    def argv(self) -> list[str]:
+        """The engine's command line, inside its network namespace when it has one."""
+        argv = [sys.executable, "-m", "tuibox.engine", "--socket", str(self.socket),
+                "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
+                "--config", str(self.config_file)]  # fmt: skip
+        return self.namespace.command(*argv) if self.namespace else argv
+
     def start(self) -> None:
         log = (self.root / "engine.log").open("ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tuibox.engine",
-                "--socket",
-                str(self.socket),
-                "--data-root",
-                str(self.data_root),
-                "--exec-root",
-                str(self.exec_root),
-                "--config",
-                str(self.config_file),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        self.process = subprocess.Popen(self.argv(), stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -175,22 +169,24 @@ def engine_process(mirror_url: str | None) -> Iterator[EngineProcess]:
         config["registry-mirrors"] = [mirror_url]
         config["insecure-registries"] = [mirror_url.removeprefix("http://")]
     config_file.write_text(json.dumps(config))
-    engine = EngineProcess(
-        root=root,
-        socket=root / "engine.sock",
-        data_root=root / "data",
-        exec_root=root / "run",
-        config_file=config_file,
-    )
-    try:
-        engine.start()
-        yield engine
-    finally:
-        engine.remove_all_containers()
-        engine.stop()
-        _unmount_below(root)
-        _remove_cgroup_parent(root.name)
-        shutil.rmtree(root, ignore_errors=True)
+    with engine_namespace(mirror_url) as namespace:
+        engine = EngineProcess(
+            root=root,
+            socket=root / "engine.sock",
+            data_root=root / "data",
+            exec_root=root / "run",
+            config_file=config_file,
+            namespace=namespace,
+        )
+        try:
+            engine.start()
+            yield engine
+        finally:
+            engine.remove_all_containers()
+            engine.stop()
+            _unmount_below(root)
+            _remove_cgroup_parent(root.name)
+            shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

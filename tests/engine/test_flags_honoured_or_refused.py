@@ -25,11 +25,11 @@ def _all_containers(engine: EngineProcess) -> list[str]:
     ("flags", "named"),
     [
         (["--cgroup-parent", "/x"], "--cgroup-parent is not supported by the tuibox engine"),
-        (["-p", "8080:80"], "-p/--publish is not supported by the tuibox engine yet"),
+        (["-p", "[::1]:8080:80"], "IPv6 host addresses are not supported by the tuibox engine"),
         (["--oom-kill-disable"], "--oom-kill-disable is not supported by the tuibox engine yet"),
         (["--cpu-rt-runtime", "950000"], "--cpu-rt-runtime is not supported by the tuibox engine"),
         (["--gpus", "all"], "--gpus is not supported by the tuibox engine yet"),
-        (["--network", "bridge"], "--network bridge is not supported by the tuibox engine yet"),
+        (["--mac-address", "02:42:ac:11:00:09"], "--mac-address is not supported by the tuibox"),
     ],
 )
 def test_a_refused_flag_names_itself_and_leaves_nothing(

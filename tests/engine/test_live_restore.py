@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -211,9 +210,7 @@ def service_cgroup() -> Iterator[list[Path]]:
 def _start_engine_in(engine: EngineProcess, cgroup: list[Path]) -> None:
     """Start the engine as a service manager does: in ``cgroup`` from its first instruction."""
     join = 'for procs in $SERVICE_PROCS; do echo $$ > "$procs"; done; exec "$@"'
-    argv = ["sh", "-c", join, "sh", sys.executable, "-m", "tuibox.engine",
-            "--socket", str(engine.socket), "--data-root", str(engine.data_root),
-            "--exec-root", str(engine.exec_root), "--config", str(engine.config_file)]  # fmt: skip
+    argv = ["sh", "-c", join, "sh", *engine.argv()]
     env = {**os.environ, "SERVICE_PROCS": " ".join(str(d / "cgroup.procs") for d in cgroup)}
     with (engine.root / "engine.log").open("ab") as log:
         engine.process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -241,7 +241,7 @@ async def test_a_network_in_use_is_not_removed_and_names_its_containers(
         f'(name:"c1" id:"{c1[:12]}", name:"c2" id:"{c2[:12]}")'
     )
     shown = await _inspect(api, "mynet")
-    endpoint = networks.endpoints_of(c1)[0]
+    (endpoint,) = [e for e in networks.endpoints_of(c1) if e.network_id == shown["Id"]]
     assert shown["Containers"][c1] == {
         "Name": "c1", "EndpointID": endpoint.id, "MacAddress": endpoint.mac,
         "IPv4Address": f"{endpoint.address}/16", "IPv6Address": "",

@@ -10,7 +10,6 @@ from aiohttp.test_utils import TestClient
 from tests.captured_bodies import CAPTURED
 from tests.services.conftest import Engine
 from tuibox.engine.services.containers.rules.fields import (
-    ENDPOINT_FLAGS,
     NOT_YET,
     UNSET_VALUES,
     canonical_body,
@@ -68,10 +67,7 @@ async def test_a_create_with_a_refused_field_fails_by_flag_and_leaves_nothing(
     assert response.status == 400
     assert response.content_type == "application/json"
     message = (await response.json())["message"]
-    flags = (
-        list(ENDPOINT_FLAGS.values()) if path == "NetworkingConfig.EndpointsConfig" else
-        [NOT_YET[path]]
-    )  # fmt: skip
+    flags = [NOT_YET[path]]
     assert any(message.startswith(flag) for flag in flags), message
     assert "not supported by the tuibox engine" in message
     assert not engine.context.records

@@ -64,7 +64,7 @@ async def test_logs_demultiplexes_a_non_tty_container() -> None:
     client, queries = logs_client(body, False, "application/vnd.docker.multiplexed-stream")
     chunks = [chunk async for chunk in client.logs("web", follow=True, tail=50)]
     assert chunks == [LogChunk("stdout", "out line\n"), LogChunk("stderr", "err line\n")]
-    assert queries == ["stdout=1&stderr=1&follow=1&tail=50"]
+    assert queries == ["stdout=1&stderr=1&follow=1&tail=50&timestamps=0"]
 
 
 async def test_logs_of_a_tty_container_are_raw_text() -> None:

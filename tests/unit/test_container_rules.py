@@ -100,7 +100,7 @@ def test_validate_create_body_returns_host_config() -> None:
 
 def test_host_config_defaults() -> None:
     normalised = normalise_host_config({"NetworkMode": "default"})
-    assert normalised["NetworkMode"] == "none"
+    assert normalised["NetworkMode"] == "bridge"
     assert normalised["LogConfig"] == {"Type": "json-file", "Config": {}}
     assert normalised["RestartPolicy"]["Name"] == "no"
     assert normalised["AutoRemove"] is False

@@ -57,6 +57,11 @@ HONOURED_CLI_CASES = {
     "--health-start-period", "--health-timeout", "--health-start-interval",
     "-a stdin", "-a stdin -a stdout -a stderr", "-i", "-it", "-t",
     "create -it (under a pty, 40x120)", "run -it (under a pty, 40x120)",
+    "--expose", "--expose range/udp", "--ip with --network", "--network bridge",
+    "--network container", "--network host", "--network name", "--network twice",
+    "--network-alias with --network", "-P",
+    "-P with --expose", "-p 80", "-p 8080:80", "-p ip::ctr", "-p ip:host:ctr/tcp", "-p range",
+    "-p twice same ctr port", "-p udp",
 }  # fmt: skip
 """Flags whose create body tuibox honours: they set nothing else, or only what Docker's
 own defaults are (`--ipc private`, `--cgroupns host` on cgroup v1), or act in the client."""
@@ -80,6 +85,14 @@ RULE_REFUSALS = {
     "--memory-swap": "You should always set the Memory limit when using Memoryswap limit",
     "memswap_limit": "You should always set the Memory limit when using Memoryswap limit",
     "--blkio-weight": "--blkio-weight cannot be enforced on this host",
+    "-p ipv6": "IPv6 host addresses are not supported by the tuibox engine yet",
+    "-p sctp": "sctp ports are not supported by the tuibox engine yet",
+    "--ip6 with --network": "IPAMConfig.IPv6Address (--ip6/--link-local-ip) is not supported",
+    "--network long name,alias,driver-opt": "--network driver-opt is not supported",
+    "--network long": "--network driver-opt is not supported",
+    "--network long no-mac": "--network driver-opt is not supported",
+    "--mac-address with --network": "--mac-address is not supported by the tuibox engine yet",
+    "--ip": "user specified IP address is supported on user defined networks only",
     "blkio_weight": "--blkio-weight cannot be enforced on this host",
 }
 """Refused by Docker's own rules (swap without memory, a relative bind path, mounts as
@@ -108,7 +121,10 @@ HONOURED_PY_CASES = {
     "read_only", "shm_size", "sysctls", "ulimits", "dns", "dns_opt", "dns_search",
     "extra_hosts dict", "extra_hosts list", "restart_policy always", "restart_policy on-failure",
     "restart_policy unless-stopped", "healthcheck", "healthcheck str test",
-    "stdin_open", "tty",
+    "stdin_open", "tty", "api: ports list", "network", "network + networking_config",
+    "network host", "network_mode bridge", "network_mode container", "network_mode host",
+    "ports None", "ports dict", "ports int", "ports list", "ports str/tcp", "ports tuple ip",
+    "ports udp", "publish_all_ports",
 }  # fmt: skip
 """docker-py keyword arguments tuibox honours (run-only ones act in the client)."""
 
@@ -180,11 +196,9 @@ def test_each_docker_py_argument_is_honoured_or_refused(client: str, case: str) 
 @pytest.mark.parametrize(
     ("case", "flag"),
     [
-        ("-p 8080:80", "-p/--publish"),
         ("--oom-kill-disable", "--oom-kill-disable"),
         ("--cpu-rt-runtime", "--cpu-rt-runtime"),
         ("--blkio-weight-device", "--blkio-weight-device"),
-        ("--network bridge", "--network bridge"),
         ("--storage-opt", "--storage-opt"),
         ("--log-opt", "--log-opt"),
         ("--link", "--link"),

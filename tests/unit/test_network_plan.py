@@ -68,7 +68,8 @@ def test_none_host_and_a_shared_namespace(mode: str, expected: NetworkPlan) -> N
      (_body("n", {"n": {"IPAMConfig": {"IPv4Address": "fe80::1"}}}), "invalid IPv4 address"),
      (_body("n", {"n": {"IPAMConfig": {"IPv6Address": "fe80::1"}}}),
       "IPAMConfig.IPv6Address (--ip6/--link-local-ip) is not supported"),
-     (_body("n", {"n": {"Links": ["a:b"]}}), "endpoint setting Links for network n is not"),
+     (_body("n", {"n": {"Links": ["a:b"]}}),
+      "--link is not supported by the tuibox engine yet (NetworkingConfig.EndpointsConfig.n."),
      (_body("none", {"other": {"Aliases": ["a"]}}), "cannot join network other"),
      (_body(None, HostConfig={"NetworkMode": 5}), "HostConfig.NetworkMode must be a string")],
 )  # fmt: skip

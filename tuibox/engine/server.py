@@ -56,6 +56,8 @@ from tuibox.engine.services.containers.exits import ExitRecorder
 from tuibox.engine.services.containers.export import ContainerExport
 from tuibox.engine.services.containers.health import HealthMonitor
 from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
+from tuibox.engine.services.containers.networking import ContainerNetworking
+from tuibox.engine.services.containers.ports import PortReservations
 from tuibox.engine.services.containers.queries import ContainerQueries
 from tuibox.engine.services.containers.recovery import ContainerRecovery
 from tuibox.engine.services.containers.removal import ContainerRemoval
@@ -166,7 +168,8 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
         bus,
         IpamSettings.from_config(config),
     )
-    runs = Runs(context, runtime, seams.mounter)
+    networking = ContainerNetworking(networks, PortReservations())
+    runs = Runs(context, runtime, seams.mounter, networking)
     removal = ContainerRemoval(context, runs, volumes)
     metrics = seams.metrics or NoMetrics()
     exits = ExitRecorder(context, runtime, runs, removal, metrics)
@@ -174,7 +177,8 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     bundles = BundleWriter(images, seams.mounter, settings, volumes.data_dir)
     hubs = StdinHubs(runtime)
     context.forget_listeners.append(hubs.forget)
-    lifecycle = ContainerLifecycle(context, runtime, runs, exits, removal, bundles, hubs)
+    lifecycle = ContainerLifecycle(context, runtime, runs, exits, removal, bundles, hubs,
+                                   networking)  # fmt: skip
     restarts = RestartPolicies(context, lifecycle)
     exits.after_exit = restarts.after_exit
     execs = ContainerExecs(context, runtime, settings.grantable)
@@ -182,10 +186,10 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     containers = ContainerService(
         context=context,
         creation=ContainerCreation(context, images, config.cgroup_parent, limits, volumes,
-                                   settings.security_of),
+                                   settings.security_of, networking),
         lifecycle=lifecycle,
         removal=removal,
-        queries=ContainerQueries(context, images, volumes.data_dir),
+        queries=ContainerQueries(context, images, volumes.data_dir, networking),
         streams=ContainerStreams(context, runtime, hubs),
         recovery=ContainerRecovery(context, runtime, runs, exits, removal),
         updates=ContainerUpdates(context, runtime, limits),
@@ -195,6 +199,7 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
         export=ContainerExport(context, images, seams.mounter),
         archive=ContainerArchive(context, images, seams.mounter, volumes.data_dir),
         commit=ContainerCommit(context, images, lifecycle),
+        networking=networking,
     )
     images.set_event_bus(bus)
     images.set_usage_lookup(context.users_of_image)

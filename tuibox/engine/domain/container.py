@@ -196,7 +196,7 @@ class ContainerRecord:
             mounts=[MountSpec.from_json(m) for m in data.get("mounts") or []],
             networks=[Attachment(n["network"], tuple(n.get("aliases") or ()),
                                  n.get("requested_address") or "")
-                      for n in data.get("networks") or []],  # fmt: skip
+                      for n in data.get("networks") or []],
             state=ContainerState(**raw_state),
         )
 

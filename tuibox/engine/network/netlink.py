@@ -1,21 +1,28 @@
-"""Bridges, veth pairs, addresses and routes through pyroute2's AsyncIPRoute (never the sync
-IPRoute in the event loop's thread). Namespaces are opened with flags=0, so a missing one
-is an error instead of being created."""
+"""Bridges, veth pairs, addresses and routes through pyroute2: AsyncIPRoute in the engine's
+own namespace (never the sync IPRoute in the event loop's thread), and the sync IPRoute in
+a short-lived thread that setns()es into a container's namespace.
+
+pyroute2 reaches another namespace by forking a helper from the calling process; forked
+from the engine's event loop, that child unwinds the engine's own stack when it ends
+(logging the engine's stop and removing its socket), so the engine never lets it fork."""
 
 from __future__ import annotations
 
 import errno
 import os
 import socket
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
-from pyroute2 import AsyncIPRoute
+from pyroute2 import AsyncIPRoute, IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
-from tuibox.engine.domain.errors import RuntimeFailure
+from tuibox.engine.domain.errors import NotFound, RuntimeFailure
+from tuibox.engine.network.netns_sockets import run_in_netns
 
+T = TypeVar("T")
 RT_SCOPE_LINK = 253
 RT_TABLE_MAIN = 254
 
@@ -59,14 +66,13 @@ async def tolerate(code: int, what: str, request: Awaitable[object]) -> None:
 
 
 @asynccontextmanager
-async def iproute(netns: str | None = None) -> AsyncIterator[AsyncIPRoute]:
-    """A netlink socket in this thread's namespace, or in the one at path `netns`."""
+async def iproute() -> AsyncIterator[AsyncIPRoute]:
+    """A netlink socket in the engine's own namespace."""
     try:
-        ipr = AsyncIPRoute(netns=netns, flags=0) if netns else AsyncIPRoute()
+        ipr = AsyncIPRoute()
         await ipr.setup_endpoint()
     except (OSError, NetlinkError) as err:
-        where = netns or "of the host"
-        raise RuntimeFailure(f"cannot open network namespace {where}: {err}") from err
+        raise RuntimeFailure(f"cannot open a netlink socket: {err}") from err
     try:
         yield ipr
     finally:
@@ -189,9 +195,27 @@ async def plug(veth: Veth) -> None:
     await _configure_inside(veth)
 
 
+async def _inside(veth: Veth, work: Callable[[IPRoute], T]) -> T:
+    """Run `work` with a netlink socket of the namespace at `veth.netns`."""
+
+    def in_thread() -> T:
+        try:
+            ipr = IPRoute()
+        except (OSError, NetlinkError) as err:
+            raise RuntimeFailure(f"cannot open network namespace {veth.netns}: {err}") from err
+        try:
+            return work(ipr)
+        finally:
+            ipr.close()
+
+    try:
+        return await run_in_netns(veth.netns, in_thread)
+    except NotFound as err:
+        raise RuntimeFailure(f"cannot open network namespace {veth.netns}: {err}") from err
+
+
 async def _peer_in(veth: Veth) -> bool:
-    async with iproute(veth.netns) as ns:
-        return await lookup(ns, veth.ifname) is not None
+    return await _inside(veth, lambda ns: bool(ns.link_lookup(ifname=veth.ifname)))
 
 
 async def _create_pair(ipr: AsyncIPRoute, veth: Veth) -> None:
@@ -213,23 +237,44 @@ async def _create_pair(ipr: AsyncIPRoute, veth: Veth) -> None:
 
 
 async def _configure_inside(veth: Veth) -> None:
-    async with iproute(veth.netns) as ns:
-        lo, index = await lookup(ns, "lo"), await lookup(ns, veth.ifname)
-        if lo is None or index is None:
-            raise RuntimeFailure(f"{veth.ifname} is missing in {veth.netns}")
-        try:
-            await ns.link("set", index=lo, state="up")
-            await ns.link("set", index=index, address=veth.mac, mtu=veth.mtu)
-        except NetlinkError as err:
-            raise failure(f"cannot configure {veth.ifname} in {veth.netns}", err) from err
-        await _only_address(ns, index, veth.ifname, veth.address, veth.prefixlen)
-        try:
-            await ns.link("set", index=index, state="up")
-        except NetlinkError as err:
-            raise failure(f"cannot bring {veth.ifname} up in {veth.netns}", err) from err
-        if veth.default_route:
-            await tolerate(
-                errno.EEXIST,
-                f"cannot add the default route via {veth.gateway} in {veth.netns}",
-                ns.route("add", dst="0.0.0.0/0", gateway=veth.gateway),
-            )
+    await _inside(veth, lambda ns: _configure(ns, veth))
+
+
+def _configure(ns: IPRoute, veth: Veth) -> None:
+    """In the container's namespace: lo up, the MAC, MTU and address, up, the default route."""
+    lo, index = ns.link_lookup(ifname="lo"), ns.link_lookup(ifname=veth.ifname)
+    if not lo or not index:
+        raise RuntimeFailure(f"{veth.ifname} is missing in {veth.netns}")
+    try:
+        ns.link("set", index=lo[0], state="up")
+        ns.link("set", index=index[0], address=veth.mac, mtu=veth.mtu)
+    except NetlinkError as err:
+        raise failure(f"cannot configure {veth.ifname} in {veth.netns}", err) from err
+    for msg in ns.get_addr(index=index[0], family=socket.AF_INET):
+        old, old_plen = msg.get_attr("IFA_ADDRESS"), msg["prefixlen"]
+        if (old, old_plen) != (veth.address, veth.prefixlen):
+            try:
+                ns.addr("del", index=index[0], address=old, prefixlen=old_plen)
+            except NetlinkError as err:
+                if err.code != errno.EADDRNOTAVAIL:
+                    what = f"cannot remove {old}/{old_plen} from {veth.ifname}"
+                    raise failure(what, err) from err
+    _tolerate_sync(errno.EEXIST, f"cannot add {veth.address}/{veth.prefixlen} to {veth.ifname}",
+                   lambda: ns.addr("add", index=index[0], address=veth.address,
+                                   prefixlen=veth.prefixlen))  # fmt: skip
+    try:
+        ns.link("set", index=index[0], state="up")
+    except NetlinkError as err:
+        raise failure(f"cannot bring {veth.ifname} up in {veth.netns}", err) from err
+    if veth.default_route:
+        _tolerate_sync(errno.EEXIST,
+                       f"cannot add the default route via {veth.gateway} in {veth.netns}",
+                       lambda: ns.route("add", dst="0.0.0.0/0", gateway=veth.gateway))  # fmt: skip
+
+
+def _tolerate_sync(code: int, what: str, request: Callable[[], object]) -> None:
+    try:
+        request()
+    except NetlinkError as err:
+        if err.code != code:
+            raise failure(what, err) from err

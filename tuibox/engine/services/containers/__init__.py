@@ -20,6 +20,7 @@ from tuibox.engine.services.containers.execs import ContainerExecs
 from tuibox.engine.services.containers.export import ContainerExport
 from tuibox.engine.services.containers.health import HealthMonitor
 from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
+from tuibox.engine.services.containers.networking import ContainerNetworking
 from tuibox.engine.services.containers.queries import ContainerQueries
 from tuibox.engine.services.containers.recovery import ContainerRecovery
 from tuibox.engine.services.containers.removal import ContainerRemoval
@@ -48,9 +49,13 @@ class ContainerService:
     export: ContainerExport
     archive: ContainerArchive
     commit: ContainerCommit
+    networking: ContainerNetworking | None = None
 
     async def start_up(self) -> None:
-        """At engine start: find the containers again, then start those whose policy says."""
+        """At engine start: find the containers again, bring their networks in line, then
+        start those whose policy says."""
         await self.recovery.recover()
+        if self.networking is not None:
+            await self.networking.recover(list(self.context.records.values()))
         await self.restarts.start_at_engine_start()
         self.health.start()

@@ -30,6 +30,7 @@ from tuibox.engine.services.containers.context import ContainerPaths
 from tuibox.engine.services.containers.rules.create import console_size
 from tuibox.engine.services.containers.rules.etc_files import (
     ETC_FILE_MODE,
+    HOSTS_HEADER,
     etc_settings,
     hostname_file,
     hosts_file,
@@ -61,6 +62,8 @@ class RunSettings:
     """The static init --init mounts (Debian's tini-static), None when not installed."""
     host_resolv: Path = Path("/etc/resolv.conf")
     """The host's resolver config, which each container's /etc/resolv.conf starts from."""
+    host_hosts: Path = Path("/etc/hosts")
+    """The host's hosts file, which a container on the host's network starts from."""
 
     @classmethod
     def docker_defaults(cls, nofile_limit: int, cgroup_parent: str) -> RunSettings:
@@ -90,6 +93,16 @@ class RunSettings:
         return security
 
 
+@dataclass(frozen=True)
+class SharedNetwork:
+    """The container whose network a `--network container:<x>` run joins, as it is now."""
+
+    namespace: str
+    """/proc/<its pid>/ns/net."""
+    paths: ContainerPaths
+    hostname: str
+
+
 class BundleWriter:
     """Prepares what the runtime needs to start a container; blocking, run it in a thread."""
 
@@ -105,7 +118,9 @@ class BundleWriter:
         self.settings = settings
         self.volume_dir = volume_dir
 
-    def prepare(self, record: ContainerRecord, paths: ContainerPaths) -> None:
+    def prepare(
+        self, record: ContainerRecord, paths: ContainerPaths, shared: SharedNetwork | None = None
+    ) -> None:
         """Mount the rootfs (unless mounted), resolve the user in it, write config.json.
 
         Raises:
@@ -121,8 +136,9 @@ class BundleWriter:
         settings = self.settings
         security = settings.security_of(record.host_config)
         mounts = tuple(self._oci_mount(mount, paths.rootfs) for mount in record.mounts)
-        hostname = record.config.get("Hostname") or record.short_id
-        mounts += self._etc_mounts(record, paths, hostname, security.readonly_rootfs)
+        hostname = shared.hostname if shared else record.config.get("Hostname") or record.short_id
+        mounts += self._etc_mounts(record, shared.paths if shared else paths, hostname,
+                                   security.readonly_rootfs, write=shared is None)  # fmt: skip
         args: tuple[str, ...] = (record.path, *record.args)
         if security.init and settings.init_path is not None:
             mounts += ({"destination": INIT_PATH_IN_CONTAINER, "type": "bind",
@@ -168,31 +184,39 @@ class BundleWriter:
             cgroup_namespace=security.cgroup_namespace,
             domainname=record.config.get("Domainname") or "",
             terminal=bool(record.config.get("Tty")),
+            host_network=record.host_config.get("NetworkMode") == "host",
+            network_namespace=shared.namespace if shared else "",
             console_size=console_size(record.host_config),
         )
         config = build_oci_config(spec)
         write_json_atomic(paths.bundle / "config.json", config, durable=False)
 
     def _etc_mounts(
-        self, record: ContainerRecord, paths: ContainerPaths, hostname: str, read_only: bool
-    ) -> tuple[dict[str, Any], ...]:
-        """Write /etc/hostname, /etc/hosts and /etc/resolv.conf; bind them unless the user
-        mounts something there."""
+        self, record: ContainerRecord, paths: ContainerPaths, hostname: str, read_only: bool,
+        *, write: bool = True,
+    ) -> tuple[dict[str, Any], ...]:  # fmt: skip
+        """Write /etc/hostname, /etc/hosts and /etc/resolv.conf (or, sharing another
+        container's network, bind its files); bind them unless the user mounts something
+        there. On the host's network the files start from the host's own, as Docker's."""
         settings = etc_settings(record.host_config)
-        try:
-            host_resolv = self.settings.host_resolv.read_text(errors="replace")
-        except OSError:
-            host_resolv = ""
+        host_resolv = _read(self.settings.host_resolv)
+        if record.host_config.get("NetworkMode") == "host":
+            hosts = _read(self.settings.host_hosts) + hosts_file(settings)[len(HOSTS_HEADER):]
+            overridden = settings.dns or settings.dns_search or settings.dns_options
+            resolv = resolv_file(host_resolv, settings) if overridden else host_resolv
+        else:
+            hosts, resolv = hosts_file(settings), resolv_file(host_resolv, settings)
         files = (
             (paths.hostname_file, "/etc/hostname", hostname_file(hostname)),
-            (paths.hosts_file, "/etc/hosts", hosts_file(settings)),
-            (paths.resolv_file, "/etc/resolv.conf", resolv_file(host_resolv, settings)),
+            (paths.hosts_file, "/etc/hosts", hosts),
+            (paths.resolv_file, "/etc/resolv.conf", resolv),
         )
         taken = {mount.destination for mount in record.mounts}
         options = ["rbind", "rprivate", "ro" if read_only else "rw"]
         mounts: list[dict[str, Any]] = []
         for path, destination, text in files:
-            write_bytes_atomic(path, text.encode(), durable=False, mode=ETC_FILE_MODE)
+            if write:
+                write_bytes_atomic(path, text.encode(), durable=False, mode=ETC_FILE_MODE)
             if destination not in taken:
                 mounts.append({"destination": destination, "type": "bind", "source": str(path),
                                "options": list(options)})  # fmt: skip
@@ -225,6 +249,13 @@ class BundleWriter:
                    "ro" if mount.read_only else "rw"]  # fmt: skip
         return {"destination": mount.destination, "type": "bind", "source": str(source),
                 "options": options}  # fmt: skip
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def _seccomp(security: SecuritySettings) -> dict[str, Any] | None:

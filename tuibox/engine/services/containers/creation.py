@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -14,8 +15,10 @@ from tuibox.engine.domain.errors import InvalidArgument, NotFound, RuntimeFailur
 from tuibox.engine.domain.host import LimitSupport
 from tuibox.engine.domain.mounts import MountSpec
 from tuibox.engine.domain.names import random_name
+from tuibox.engine.domain.network import Attachment
 from tuibox.engine.domain.platform import Platform, parse_platform, require_linux
 from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.networking import ContainerNetworking
 from tuibox.engine.services.containers.rules.create import (
     ProcessSettings,
     merge_process,
@@ -26,10 +29,19 @@ from tuibox.engine.services.containers.rules.etc_files import etc_settings
 from tuibox.engine.services.containers.rules.fields import canonical_body
 from tuibox.engine.services.containers.rules.limits import check_limits, inspect_limits
 from tuibox.engine.services.containers.rules.mounts import parse_mounts
+from tuibox.engine.services.containers.rules.networking import network_plan
+from tuibox.engine.services.containers.rules.ports import exposed_ports, port_requests
 from tuibox.engine.services.images.service import ImageService
 from tuibox.engine.services.volumes.service import VolumeService
 
 RANDOM_NAME_TRIES = 100
+
+
+def _check_host_network_sysctls(host_config: dict[str, Any]) -> None:
+    """A container on the host's network would write the host's own net.* settings."""
+    for name in host_config.get("Sysctls") or {}:
+        if name.startswith("net."):
+            raise InvalidArgument(f"sysctl '{name}' not allowed in host network namespace")
 
 
 def check_create_body(
@@ -49,6 +61,10 @@ def check_create_body(
     check_limits(host_config, limits)
     check_security(host_config)
     etc_settings(host_config)
+    plan = network_plan(body)
+    if plan.mode == "host":
+        _check_host_network_sysctls(host_config)
+    port_requests(host_config, exposed_ports(body, {}))
     return host_config
 
 
@@ -63,6 +79,7 @@ class ContainerCreation:
         limits: LimitSupport,
         volumes: VolumeService,
         check_security: Callable[[dict[str, Any]], object] = lambda _host_config: None,
+        networking: ContainerNetworking | None = None,
     ) -> None:
         self.context = context
         self.images = images
@@ -71,6 +88,8 @@ class ContainerCreation:
         self.volumes = volumes
         self.check_security = check_security
         """Refuses what the host cannot grant (capabilities, ulimits, --init without tini)."""
+        self.networking = networking
+        """Resolves the networks a container joins; without it only none and host work."""
 
     async def create(
         self, body: dict[str, Any], name: str | None, platform: str | None = None
@@ -98,6 +117,7 @@ class ContainerCreation:
         if platform:
             _check_platform(image_ref, image.config, require_linux(parse_platform(platform)))
         image_config = dict(image.config.get("config") or {})
+        host_config, networks = await self._networking(body, host_config)
         process = merge_process(body, image_config)
         mounts = self._with_volumes_from(parse_mounts(body, image_config),
                                          host_config.get("VolumesFrom"))  # fmt: skip
@@ -113,11 +133,14 @@ class ContainerCreation:
             path=process.path,
             args=process.args,
             config=_container_config(body, image_ref, image_config, process, container_id),
+            networks=list(networks),
             host_config=inspect_limits(normalise_host_config(host_config), self.limits),
             layer_chain=self.images.chain_ids(image.id),
             cgroup_path=f"{self.cgroup_parent}/{container_id}",
             mounts=mounts,
         )
+        if host_config["NetworkMode"] == "host" and not body.get("Hostname"):
+            record.config["Hostname"] = socket.gethostname()  # as Docker: the host's name
         context = self.context
         paths = context.paths(container_id)
         try:
@@ -133,6 +156,30 @@ class ContainerCreation:
         context.records[container_id] = record
         context.publish(record, "create")
         return {"Id": container_id, "Warnings": []}
+
+    async def _networking(
+        self, body: dict[str, Any], host_config: dict[str, Any]
+    ) -> tuple[dict[str, Any], tuple[Attachment, ...]]:
+        """The HostConfig with its NetworkMode resolved, and the networks each run joins.
+
+        Raises:
+            NotFound: a network or the container whose namespace is shared is unknown.
+            InvalidArgument: the plan cannot be honoured (see rules/networking.py).
+        """
+        plan = network_plan(body)
+        host_config = dict(host_config)
+        if plan.mode == "container":
+            target = self.context.lookup(plan.container)
+            host_config["NetworkMode"] = f"container:{target.id}"
+            return host_config, ()
+        host_config["NetworkMode"] = plan.network_mode
+        if not plan.attachments:
+            return host_config, ()
+        if self.networking is None:
+            raise InvalidArgument(
+                f"--network {plan.network_mode}: networking is not available in this engine"
+            )
+        return host_config, await self.networking.resolve(plan)
 
     def _with_volumes_from(self, mounts: list[MountSpec], given: Any) -> list[MountSpec]:
         """Add the binds and volumes of `--volumes-from` containers where nothing is mounted."""
@@ -214,6 +261,7 @@ def _container_config(
         "Cmd": process.cmd,
         "Image": image_ref,
         "Volumes": body.get("Volumes") or None,
+        **({"ExposedPorts": exposed} if (exposed := exposed_ports(body, image_config)) else {}),
         "WorkingDir": process.working_dir,
         "Entrypoint": process.entrypoint,
         "OnBuild": None,

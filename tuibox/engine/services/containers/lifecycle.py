@@ -10,9 +10,10 @@ from tuibox import timestamps
 from tuibox.engine.domain.container import ContainerRecord, Status
 from tuibox.engine.domain.errors import Conflict, EngineError, InvalidArgument, RuntimeFailure
 from tuibox.engine.runtime.protocol import Runtime
-from tuibox.engine.services.containers.bundle import BundleWriter
+from tuibox.engine.services.containers.bundle import BundleWriter, SharedNetwork
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.exits import ExitRecorder
+from tuibox.engine.services.containers.networking import ContainerNetworking
 from tuibox.engine.services.containers.removal import ContainerRemoval
 from tuibox.engine.services.containers.rules.start import classify_start_failure, parse_signal
 from tuibox.engine.services.containers.runs import KILL_WAIT_SECONDS, Runs
@@ -36,6 +37,7 @@ class ContainerLifecycle:
         removal: ContainerRemoval,
         bundles: BundleWriter,
         hubs: StdinHubs,
+        networking: ContainerNetworking | None = None,
     ) -> None:
         self.context = context
         self.runtime = runtime
@@ -44,6 +46,7 @@ class ContainerLifecycle:
         self.removal = removal
         self.bundles = bundles
         self.hubs = hubs
+        self.networking = networking
 
     # --- start --------------------------------------------------------------------
 
@@ -84,9 +87,12 @@ class ContainerLifecycle:
         """Start a run (the container's lock held); a failure frees what it took."""
         paths = self.context.paths(record.id)
         try:
-            await asyncio.to_thread(self.bundles.prepare, record, paths)
+            shared = self._shared_network(record)
+            await asyncio.to_thread(self.bundles.prepare, record, paths, shared)
             pid = await self.runtime.create(record.id, paths.bundle, paths.log, stdio_of(record))
             await self.hubs.connect(record, paths.bundle)  # before start: no input is lost
+            if self.networking is not None:
+                await self.networking.start_run(record, pid, paths.hosts_file)
             await self.runtime.start(record.id)
         except Exception as err:
             is_dir = await asyncio.to_thread(_names_dir, paths.rootfs, record.path)
@@ -107,6 +113,25 @@ class ContainerLifecycle:
         self.context.save(record)
         self.exits.watch(record.id)
         self.context.publish(record, "start")
+
+    def _shared_network(self, record: ContainerRecord) -> SharedNetwork | None:
+        """For `--network container:<x>`: x's namespace, files and name; x must run.
+
+        Raises:
+            NotFound: x was removed.
+            Conflict: x is not running, or is the container itself (Docker's words).
+        """
+        mode = record.host_config.get("NetworkMode") or ""
+        if not mode.startswith("container:"):
+            return None
+        target = self.context.lookup(mode.partition(":")[2])
+        if target.id == record.id:
+            raise Conflict("cannot join own network namespace")
+        if not target.state.running or not target.state.pid:
+            raise Conflict("cannot join network namespace of a non running container: "
+                           f"container {target.id} is {target.state.status.value}")  # fmt: skip
+        return SharedNetwork(f"/proc/{target.state.pid}/ns/net", self.context.paths(target.id),
+                             target.config.get("Hostname") or target.short_id)  # fmt: skip
 
     # --- stop, kill, restart --------------------------------------------------------
 

@@ -13,20 +13,27 @@ import dataclasses
 import logging
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from tuibox.engine.domain.container import ContainerRecord
 from tuibox.engine.domain.errors import Conflict, EngineError, InvalidArgument, NotFound
 from tuibox.engine.domain.network import Attachment, EndpointRecord, NetworkRecord
+from tuibox.engine.services.containers.network_views import (
+    network_settings,
+    networks_view,
+    summary_ports,
+)
 from tuibox.engine.services.containers.ports import PortReservations
 from tuibox.engine.services.containers.rules.networking import NetworkPlan
-from tuibox.engine.services.containers.rules.ports import port_requests
+from tuibox.engine.services.containers.rules.ports import PortRequest, port_requests
 
 log = logging.getLogger(__name__)
 
 
 class NetworkSide(Protocol):
     """What the container side needs of the network service."""
+
+    async def open(self) -> None: ...
 
     def lookup(self, ref: str) -> NetworkRecord: ...
 
@@ -39,6 +46,8 @@ class NetworkSide(Protocol):
     ) -> list[EndpointRecord]: ...
 
     async def end_run(self, container_id: str) -> None: ...
+
+    async def recover(self, alive: set[str]) -> None: ...
 
 
 def plan_of(record: ContainerRecord) -> NetworkPlan:
@@ -58,13 +67,14 @@ class ContainerNetworking:
         self.networks = networks
         self.ports = ports
 
-    def resolve(self, plan: NetworkPlan) -> tuple[Attachment, ...]:
+    async def resolve(self, plan: NetworkPlan) -> tuple[Attachment, ...]:
         """The plan's attachments with each network's canonical name.
 
         Raises:
             NotFound: "network X not found".
             InvalidArgument: a fixed address on a network whose subnet was not given.
         """
+        await self.networks.open()  # the predefined networks exist from the first request on
         resolved: list[Attachment] = []
         seen: set[str] = set()
         for attachment in plan.attachments:
@@ -127,6 +137,43 @@ class ContainerNetworking:
             return self.networks.lookup(name)
         except NotFound:
             return None
+
+    def _joined(self, record: ContainerRecord) -> dict[str, NetworkRecord]:
+        names = [a.network for a in record.networks] or [
+            record.host_config.get("NetworkMode") or "bridge"]  # fmt: skip
+        found = {name: self.lookup_network(name) for name in names}
+        return {name: network for name, network in found.items() if network is not None}
+
+    def settings_view(self, record: ContainerRecord, sandbox_key: str = "") -> dict[str, Any]:
+        """inspect's NetworkSettings."""
+        endpoints = self.networks.endpoints_of(record.id) if record.state.running else []
+        return network_settings(record, endpoints, self._joined(record), sandbox_key)
+
+    def summary_view(self, record: ContainerRecord) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """`Ports` and `NetworkSettings.Networks` of a `docker ps` entry."""
+        endpoints = self.networks.endpoints_of(record.id) if record.state.running else []
+        exposed = record.config.get("ExposedPorts") or {}
+        return (summary_ports(exposed, endpoints),
+                networks_view(record, endpoints, self._joined(record)))  # fmt: skip
+
+    def version(self, record: ContainerRecord) -> tuple[str, ...]:
+        """Changes whenever what summary_view shows changes (endpoints come and go)."""
+        return tuple(e.id for e in self.networks.endpoints_of(record.id))
+
+    async def recover(self, records: list[ContainerRecord]) -> None:
+        """At engine start: endpoints of containers no longer running are taken down, the
+        kernel is made to match the records, and the running ones hold their ports again."""
+        alive = {r.id for r in records if r.state.running}
+        await self.networks.recover(alive)
+        for record in records:
+            if record.id not in alive:
+                continue
+            held = [PortRequest(p.container_port, p.protocol, p.host_ip, p.host_port, p.host_port)
+                    for e in self.networks.endpoints_of(record.id) for p in e.ports]  # fmt: skip
+            try:
+                self.ports.reserve(record.id, tuple(held))
+            except Conflict as err:
+                log.warning("container %s: its published port is taken: %s", record.short_id, err)
 
 
 def _external_connectivity(record: ContainerRecord, reason: str) -> str:

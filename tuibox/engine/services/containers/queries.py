@@ -13,6 +13,7 @@ from tuibox.engine.domain.errors import EngineError
 from tuibox.engine.layers.changes import ADDED, changes
 from tuibox.engine.services.containers import views
 from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.networking import ContainerNetworking
 from tuibox.engine.services.containers.sizes import directory_size
 from tuibox.engine.services.containers.views import VolumeDir
 from tuibox.engine.services.images.service import ImageService
@@ -28,11 +29,13 @@ class ContainerQueries:
     """
 
     def __init__(
-        self, context: ContainerContext, images: ImageService, volume_dir: VolumeDir = str
-    ) -> None:
+        self, context: ContainerContext, images: ImageService, volume_dir: VolumeDir = str,
+        networking: ContainerNetworking | None = None,
+    ) -> None:  # fmt: skip
         self.context = context
         self.images = images
         self.volume_dir = volume_dir
+        self.networking = networking
         self._encoded: dict[str, tuple[tuple[Any, ...], bytes]] = {}
 
     def select(
@@ -89,11 +92,13 @@ class ContainerQueries:
     def _encoded_entry(self, record: ContainerRecord) -> bytes:
         """The summary without its time-dependent Status, as an open JSON object."""
         state = record.state
+        networking = self.networking
         version = (record.name, state.status, state.exit_code, state.started_at,
-                   state.finished_at)  # fmt: skip
+                   state.finished_at, networking.version(record) if networking else ())  # fmt: skip
         cached = self._encoded.get(record.id)
         if cached is None or cached[0] != version:
-            fields = views.summary(record, volume_dir=self.volume_dir)
+            network = networking.summary_view(record) if networking else ([], {})
+            fields = views.summary(record, volume_dir=self.volume_dir, network=network)
             del fields["Status"]
             cached = (version, json.dumps(fields).encode()[:-1] + b", ")
             self._encoded[record.id] = cached
@@ -116,7 +121,11 @@ class ContainerQueries:
             NotFound: no such container.
         """
         record = self.context.lookup(given)
-        return views.inspect(record, self.context.paths(record.id), self.volume_dir)
+        settings = None
+        if self.networking is not None:
+            key = f"/proc/{record.state.pid}/ns/net" if record.state.running else ""
+            settings = self.networking.settings_view(record, key)
+        return views.inspect(record, self.context.paths(record.id), self.volume_dir, settings)
 
     async def sizes_of(self, given: str) -> dict[str, int]:
         """SizeRw and SizeRootFs of a container by name or ID (inspect's `size=1`).

@@ -12,6 +12,7 @@ from tuibox.engine.events import container_event
 from tuibox.engine.layers.mounts import RootfsMounter
 from tuibox.engine.runtime.protocol import Runtime
 from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.networking import ContainerNetworking
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +24,13 @@ class Runs:
     """Signals, exit waits and the release of a run's resources, shared by the verb groups."""
 
     def __init__(
-        self, context: ContainerContext, runtime: Runtime, mounter: RootfsMounter
-    ) -> None:
+        self, context: ContainerContext, runtime: Runtime, mounter: RootfsMounter,
+        networking: ContainerNetworking | None = None,
+    ) -> None:  # fmt: skip
         self.context = context
         self.runtime = runtime
         self.mounter = mounter
+        self.networking = networking
 
     async def signal(self, record: ContainerRecord, number: int) -> None:
         """Publish the kill event and send the signal; an exit may beat it, which is fine."""
@@ -62,7 +65,10 @@ class Runs:
             events.unsubscribe(queue)
 
     async def release(self, record: ContainerRecord) -> None:
-        """Free what a run holds (runtime state and cgroup, the rootfs mount); idempotent."""
+        """Free what a run holds (its networks and ports, runtime state and cgroup, the
+        rootfs mount); idempotent."""
+        if self.networking is not None:
+            await self.networking.end_run(record)
         rootfs = self.context.paths(record.id).rootfs
         results = await asyncio.gather(
             self.runtime.delete(record.id, force=True),

@@ -39,11 +39,12 @@ def mount_views(record: ContainerRecord, volume_dir: VolumeDir) -> list[dict[str
 
 
 def summary(
-    record: ContainerRecord, now: datetime | None = None, volume_dir: VolumeDir = str
-) -> dict[str, Any]:
-    """One ContainerSummary of GET /containers/json."""
+    record: ContainerRecord, now: datetime | None = None, volume_dir: VolumeDir = str,
+    network: tuple[list[dict[str, Any]], dict[str, Any]] = ([], {}),
+) -> dict[str, Any]:  # fmt: skip
+    """One ContainerSummary of GET /containers/json; `network` is its Ports and Networks."""
     created = timestamps.parse_seconds(record.created)
-    network_mode = record.host_config.get("NetworkMode", "none")
+    network_mode = record.host_config.get("NetworkMode", "bridge")
     return {
         "Id": record.id,
         "Names": [f"/{record.name}"],
@@ -51,19 +52,20 @@ def summary(
         "ImageID": record.image_id,
         "Command": record.command,
         "Created": created or 0,
-        "Ports": [],
+        "Ports": network[0],
         "Labels": dict(record.config.get("Labels") or {}),
         "State": record.state.status.value,
         "Status": status_text(record.state, now or datetime.now(UTC)),
         "HostConfig": {"NetworkMode": network_mode},
-        "NetworkSettings": {"Networks": {}},
+        "NetworkSettings": {"Networks": network[1]},
         "Mounts": mount_views(record, volume_dir),
     }
 
 
 def inspect(
-    record: ContainerRecord, paths: ContainerPaths, volume_dir: VolumeDir = str
-) -> dict[str, Any]:
+    record: ContainerRecord, paths: ContainerPaths, volume_dir: VolumeDir = str,
+    network_settings: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """The container inspect document (API 1.44 shape)."""
     state = record.state
     return {
@@ -109,7 +111,7 @@ def inspect(
         },
         "Mounts": mount_views(record, volume_dir),
         "Config": record.config,
-        "NetworkSettings": {
+        "NetworkSettings": network_settings or {
             "Bridge": "",
             "SandboxID": "",
             "Ports": {},

@@ -241,13 +241,13 @@ def _expect(fields: dict[str, Any], key: str, kind: type, wording: str, prefix: 
 
 
 def normalise_host_config(given: dict[str, Any]) -> dict[str, Any]:
-    """The HostConfig as inspect shows it: defaults filled in, networking loopback only."""
+    """The HostConfig as inspect shows it: defaults filled in (the default bridge network)."""
     host_config = dict(given)
     log_config = host_config.get("LogConfig") or {}
     if not log_config.get("Type"):
         host_config["LogConfig"] = {"Type": "json-file", "Config": {}}
     if host_config.get("NetworkMode") in (None, "", "default"):
-        host_config["NetworkMode"] = "none"
+        host_config["NetworkMode"] = "bridge"
     host_config.setdefault("RestartPolicy", {"Name": "no", "MaximumRetryCount": 0})
     host_config["AutoRemove"] = bool(host_config.get("AutoRemove"))
     return host_config

@@ -37,6 +37,10 @@ HONOURED: dict[str, str] = {
     "Healthcheck": "--health-cmd",
     "HostConfig.AutoRemove": "--rm",
     "HostConfig.NetworkMode": "--network",
+    "ExposedPorts": "--expose/-p",
+    "NetworkingConfig.EndpointsConfig": "--network/--ip/--network-alias",
+    "HostConfig.PortBindings": "-p/--publish",
+    "HostConfig.PublishAllPorts": "-P/--publish-all",
     "HostConfig.LogConfig": "--log-driver",
     "HostConfig.RestartPolicy": "--restart",
     "HostConfig.IpcMode": "--ipc",
@@ -90,11 +94,8 @@ HONOURED: dict[str, str] = {
 """Fields the engine honours, within the values ALLOWED_VALUES lists for some of them."""
 
 NOT_YET: dict[str, str] = {
-    "ExposedPorts": "--expose/-p",
     "MacAddress": "--mac-address",
     "HostConfig.StorageOpt": "--storage-opt",
-    "HostConfig.PortBindings": "-p/--publish",
-    "HostConfig.PublishAllPorts": "-P/--publish-all",
     "HostConfig.Links": "--link",
     "HostConfig.Annotations": "--annotation",
     "HostConfig.Cgroup": "--cgroup",
@@ -114,12 +115,10 @@ NOT_YET: dict[str, str] = {
     "HostConfig.IOMaximumIOps": "--io-maxiops (Windows only)",
     "HostConfig.IOMaximumBandwidth": "--io-maxbandwidth (Windows only)",
     "HostConfig.DeviceRequests": "--gpus",
-    "NetworkingConfig.EndpointsConfig": "--ip/--ip6/--network-alias/--link-local-ip",
 }
 """Fields a later capability will honour; until then a value for one is refused."""
 
 ALLOWED_VALUES: dict[str, tuple[Any, ...]] = {
-    "HostConfig.NetworkMode": ("default", "none"),
     "HostConfig.LogConfig": ({"Type": "json-file"},),
     "HostConfig.PidMode": (),
     "HostConfig.UTSMode": (),
@@ -152,15 +151,6 @@ VALUE_REFUSALS = {
 """How to name a refused value of a field whose other values are honoured, when the
 flag that sets it differs from the one HONOURED names."""
 
-ENDPOINT_FLAGS = {
-    "IPAMConfig": "--ip/--ip6/--link-local-ip",
-    "Aliases": "--network-alias",
-    "MacAddress": "--mac-address",
-    "Links": "--link",
-    "DriverOpts": "--network driver-opt",
-    "GwPriority": "--network gw-priority",
-}
-"""The flags that fill each part of an endpoint in NetworkingConfig.EndpointsConfig."""
 
 ANY_VALUE = frozenset({
     "Image", "Cmd", "Entrypoint", "Env", "WorkingDir", "User", "Labels", "Hostname",
@@ -178,7 +168,8 @@ ANY_VALUE = frozenset({
     "HostConfig.OomScoreAdj", "HostConfig.ShmSize", "HostConfig.Init", "HostConfig.Devices",
     "HostConfig.DeviceCgroupRules", "HostConfig.Ulimits", "HostConfig.Dns",
     "HostConfig.DnsOptions", "HostConfig.DnsSearch", "HostConfig.ExtraHosts",
-    "HostConfig.RestartPolicy", "Healthcheck",
+    "HostConfig.RestartPolicy", "Healthcheck", "HostConfig.NetworkMode", "ExposedPorts",
+    "HostConfig.PortBindings", "HostConfig.PublishAllPorts", "NetworkingConfig.EndpointsConfig",
 })  # fmt: skip
 """Honoured fields whose every value is honoured (the create rules check their types, and
 rules/limits.py the limits' ranges, rules/mounts.py the mounts,
@@ -221,9 +212,8 @@ def check_fields(body: dict[str, Any]) -> None:
         elif is_unset(value, path):
             continue
         if path in NOT_YET:
-            flag = _endpoint_flag(value) if path == "NetworkingConfig.EndpointsConfig" else None
             raise InvalidArgument(
-                f"{flag or NOT_YET[path]} is not supported by the tuibox engine yet ({path})"
+                f"{NOT_YET[path]} is not supported by the tuibox engine yet ({path})"
             )
         if path not in HONOURED:
             raise InvalidArgument(
@@ -280,19 +270,6 @@ def _fields(body: dict[str, Any]) -> list[tuple[str, Any]]:
         elif inner is not None:
             raise InvalidArgument(f"{section} must be an object")
     return fields + [(key, value) for key, value in body.items() if key not in _SECTIONS]
-
-
-def _endpoint_flag(endpoints: Any) -> str | None:
-    """Name the flag behind the first endpoint setting that carries a value."""
-    if not isinstance(endpoints, dict):
-        return None
-    for endpoint in endpoints.values():
-        if not isinstance(endpoint, dict):
-            continue
-        for key, value in endpoint.items():
-            if not is_unset(value):
-                return ENDPOINT_FLAGS.get(key)
-    return None
 
 
 def _allowed(path: str, value: Any) -> bool:

@@ -23,6 +23,11 @@ ENDPOINT_FIELDS_OUTPUT = (
     "GlobalIPv6Address", "GlobalIPv6PrefixLen", "DNSNames",
 )  # fmt: skip
 """Fields of an inspect document some clients send back; only their unset values pass."""
+ENDPOINT_FLAGS = {
+    "MacAddress": "--mac-address", "DriverOpts": "--network driver-opt", "Links": "--link",
+    "GwPriority": "--network gw-priority",
+}  # fmt: skip
+"""The flag behind each endpoint setting not honoured yet."""
 
 
 @dataclass(frozen=True)
@@ -110,10 +115,9 @@ def _attachment(network: str, settings: dict[str, Any]) -> Attachment:
             continue
         if value in (None, "", [], {}, 0):
             continue
-        raise InvalidArgument(
-            f"endpoint setting {key} for network {network} is not supported by the tuibox "
-            "engine yet"
-        )
+        flag = ENDPOINT_FLAGS.get(key, f"the endpoint setting {key}")
+        raise InvalidArgument(f"{flag} is not supported by the tuibox engine yet "
+                              f"(NetworkingConfig.EndpointsConfig.{network}.{key})")  # fmt: skip
     aliases = settings.get("Aliases") or []
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise InvalidArgument(f"Aliases for network {network} must be a list of strings")
