@@ -377,16 +377,21 @@ class ContainersPane(EnginePane):
 
         self.app.push_screen(NamePrompt(f"Rename {container.name}", container.name), on_name)
 
-    def action_shell(self) -> None:
-        """Open a shell in the selected running container; the TUI comes back when it ends."""
+    def _running_selection(self) -> ContainerSummary | None:
+        """The selected container if it runs; else None, having said so."""
         if (container := self._require_selection()) is None:
-            return
+            return None
         if container.state != "running":
             self.notify(f"{container.name} is not running: start it first (s).",
                         severity="warning", markup=False)  # fmt: skip
-            return
-        self.run_worker(self._shell(container), group="shell", exclusive=True,
-                        exit_on_error=False)  # fmt: skip
+            return None
+        return container
+
+    def action_shell(self) -> None:
+        """Open a shell in the selected running container; the TUI comes back when it ends."""
+        if (container := self._running_selection()) is not None:
+            self.run_worker(self._shell(container), group="shell", exclusive=True,
+                            exit_on_error=False)  # fmt: skip
 
     async def _shell(self, container: ContainerSummary) -> None:
         try:
@@ -410,14 +415,9 @@ class ContainersPane(EnginePane):
 
     def action_attach(self) -> None:
         """Attach to the selected running container's own terminal (one made with -t)."""
-        if (container := self._require_selection()) is None:
-            return
-        if container.state != "running":
-            self.notify(f"{container.name} is not running: start it first (s).",
-                        severity="warning", markup=False)  # fmt: skip
-            return
-        self.run_worker(self._attach_terminal(container), group="shell", exclusive=True,
-                        exit_on_error=False)  # fmt: skip
+        if (container := self._running_selection()) is not None:
+            self.run_worker(self._attach_terminal(container), group="shell", exclusive=True,
+                            exit_on_error=False)  # fmt: skip
 
     async def _attach_terminal(self, container: ContainerSummary) -> None:
         try:
