@@ -41,6 +41,7 @@ from tuibox.engine.host.check import check_host
 from tuibox.engine.layers.mounts import OverlayMounter, RootfsMounter
 from tuibox.engine.metrics import HostMetrics
 from tuibox.engine.network.bridge_driver import BridgeDriver
+from tuibox.engine.network.dns import EmbeddedDns
 from tuibox.engine.network.protocol import NetworkDriver
 from tuibox.engine.network.unavailable import NetworkingUnavailable
 from tuibox.engine.runtime.conmon import ConmonRuntime
@@ -56,7 +57,7 @@ from tuibox.engine.services.containers.exits import ExitRecorder
 from tuibox.engine.services.containers.export import ContainerExport
 from tuibox.engine.services.containers.health import HealthMonitor
 from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
-from tuibox.engine.services.containers.networking import ContainerNetworking
+from tuibox.engine.services.containers.networking import ContainerNetworking, NameServer
 from tuibox.engine.services.containers.ports import PortReservations
 from tuibox.engine.services.containers.queries import ContainerQueries
 from tuibox.engine.services.containers.recovery import ContainerRecovery
@@ -127,6 +128,8 @@ class Seams:
     """Where stats come from; without one, containers have no figures (some unit tests)."""
     network: NetworkDriver | None = None
     """The kernel side of networking; without one, every network call is refused."""
+    dns: NameServer | None = None
+    """The embedded DNS server; without one, user networks resolve no names."""
 
 
 DATA_ROOT_MODE = 0o700
@@ -150,7 +153,7 @@ def real_seams(config: EngineConfig, facts: HostFacts) -> Seams:
     store = ContainerStore(config.data_root / "containers")
     return Seams(
         runtime, OverlayMounter(), store, metrics=HostMetrics(detect_layout()),
-        network=BridgeDriver(),
+        network=BridgeDriver(), dns=EmbeddedDns(),
     )  # fmt: skip
 
 
@@ -168,12 +171,12 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
         bus,
         IpamSettings.from_config(config),
     )
-    networking = ContainerNetworking(networks, PortReservations())
+    settings = RunSettings.docker_defaults(facts.nofile_limit, config.cgroup_parent)
+    networking = ContainerNetworking(networks, PortReservations(), seams.dns, settings.host_resolv)
     runs = Runs(context, runtime, seams.mounter, networking)
     removal = ContainerRemoval(context, runs, volumes)
     metrics = seams.metrics or NoMetrics()
     exits = ExitRecorder(context, runtime, runs, removal, metrics)
-    settings = RunSettings.docker_defaults(facts.nofile_limit, config.cgroup_parent)
     bundles = BundleWriter(images, seams.mounter, settings, volumes.data_dir)
     hubs = StdinHubs(runtime)
     context.forget_listeners.append(hubs.forget)

@@ -92,7 +92,7 @@ class ContainerLifecycle:
             pid = await self.runtime.create(record.id, paths.bundle, paths.log, stdio_of(record))
             await self.hubs.connect(record, paths.bundle)  # before start: no input is lost
             if self.networking is not None:
-                await self.networking.start_run(record, pid, paths.hosts_file)
+                await self.networking.start_run(record, pid, paths)
             await self.runtime.start(record.id)
         except Exception as err:
             is_dir = await asyncio.to_thread(_names_dir, paths.rootfs, record.path)

@@ -3,35 +3,83 @@
 At create it resolves the container's NetworkPlan (networks named must exist; a
 `container:<x>` target must exist). Between `crun create` and `crun start` it reserves the
 published host ports, has the network service join the run's namespace to its networks,
-and writes the container's addresses into its /etc/hosts. When the run ends, all of that is
-given back, whatever part of it was done.
+writes the container's addresses into its /etc/hosts and, when a network is a user one,
+serves the embedded DNS (127.0.0.11) there and points /etc/resolv.conf at it. When the run
+ends, all of that is given back, whatever part of it was done. `network connect` and
+`disconnect` of a running container plug or unplug one endpoint the same way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from tuibox.engine.domain.container import ContainerRecord
 from tuibox.engine.domain.errors import Conflict, EngineError, InvalidArgument, NotFound
 from tuibox.engine.domain.network import Attachment, EndpointRecord, NetworkRecord
+from tuibox.engine.network.dns import DnsEndpoint, Upstream
+from tuibox.engine.network.dns_names import endpoint_dns_names
+from tuibox.engine.network.resolv_conf import (
+    HOST_RESOLV_PATH,
+    UserNetworkResolv,
+    resolv_conf_for_user_network,
+)
+from tuibox.engine.services.containers.context import ContainerPaths
 from tuibox.engine.services.containers.network_views import (
     network_settings,
     networks_view,
     summary_ports,
 )
 from tuibox.engine.services.containers.ports import PortReservations
+from tuibox.engine.services.containers.rules.etc_files import etc_settings
 from tuibox.engine.services.containers.rules.networking import NetworkPlan
 from tuibox.engine.services.containers.rules.ports import PortRequest, port_requests
 
 log = logging.getLogger(__name__)
 
 
+class EndpointLeaver(Protocol):
+    async def leave(self, endpoint: EndpointRecord) -> None: ...
+
+
+class NetworkEvents(Protocol):
+    def publish(self, action: str, network: NetworkRecord, container_id: str = "") -> None: ...
+
+
+class NameServer(Protocol):
+    """What the container side needs of the embedded DNS server (EmbeddedDns)."""
+
+    def serving(self, container_id: str) -> bool: ...
+
+    async def add_container(
+        self, container_id: str, netns_path: str, networks: Sequence[DnsEndpoint],
+        upstreams: Sequence[Upstream], *, ndots_set: bool = False,
+    ) -> None: ...  # fmt: skip
+
+    def connect(self, container_id: str, endpoint: DnsEndpoint) -> None: ...
+
+    def disconnect(self, container_id: str, network: str) -> None: ...
+
+    async def remove_container(self, container_id: str) -> None: ...
+
+
 class NetworkSide(Protocol):
     """What the container side needs of the network service."""
+
+    @property
+    def runs(self) -> EndpointLeaver:
+        """Takes one endpoint away (network disconnect of a running container)."""
+        ...
+
+    @property
+    def state(self) -> NetworkEvents:
+        """Publishes network events (disconnect of a stopped container)."""
+        ...
 
     async def open(self) -> None: ...
 
@@ -61,11 +109,20 @@ def plan_of(record: ContainerRecord) -> NetworkPlan:
 
 
 class ContainerNetworking:
-    """Ports, endpoints and /etc/hosts lines of each run (see the module docstring)."""
+    """Ports, endpoints, /etc/hosts lines and names of each run (see the module docstring)."""
 
-    def __init__(self, networks: NetworkSide, ports: PortReservations) -> None:
+    def __init__(
+        self,
+        networks: NetworkSide,
+        ports: PortReservations,
+        dns: NameServer | None = None,
+        host_resolv: Path = Path(HOST_RESOLV_PATH),
+    ) -> None:
         self.networks = networks
         self.ports = ports
+        self.dns = dns
+        """Without one (tests on fakes), user networks have no name resolution."""
+        self.host_resolv = host_resolv
 
     async def resolve(self, plan: NetworkPlan) -> tuple[Attachment, ...]:
         """The plan's attachments with each network's canonical name.
@@ -95,8 +152,11 @@ class ContainerNetworking:
             resolved.append(dataclasses.replace(attachment, network=network.name))
         return tuple(resolved)
 
-    async def start_run(self, record: ContainerRecord, pid: int, hosts_file: Path) -> None:
+    async def start_run(self, record: ContainerRecord, pid: int, paths: ContainerPaths) -> None:
         """Join the created run (init `pid`) to its networks; nothing is kept on failure.
+
+        On a user network the embedded DNS serves the run and its /etc/resolv.conf is
+        rewritten to point at it, as dockerd's; the default bridge has no names.
 
         Raises:
             Conflict: a published port is taken, in Docker's words.
@@ -112,25 +172,136 @@ class ContainerNetworking:
             raise Conflict(_external_connectivity(record, str(err))) from err
         attachments = list(record.networks)
         attachments[0] = dataclasses.replace(attachments[0], ports=bindings)
+        netns = f"/proc/{pid}/ns/net"
         try:
-            endpoints = await self.networks.start_run(record.id, attachments,
-                                                      f"/proc/{pid}/ns/net")  # fmt: skip
-            _add_host_lines(hosts_file, record, endpoints)
+            endpoints = await self.networks.start_run(record.id, attachments, netns)
+            _add_host_lines(paths.hosts_file, record, endpoints)
+            await self._serve_names(record, netns, endpoints, paths.resolv_file)
         except BaseException:
             self.ports.release(record.id)
             await self._end_quietly(record)
             raise
 
     async def end_run(self, record: ContainerRecord) -> None:
-        """Give back the run's ports and endpoints; idempotent, never raises."""
+        """Give back the run's names, ports and endpoints; idempotent, never raises."""
         self.ports.release(record.id)
         await self._end_quietly(record)
 
     async def _end_quietly(self, record: ContainerRecord) -> None:
+        if self.dns is not None:
+            try:
+                await self.dns.remove_container(record.id)  # its sockets pin the namespace
+            except EngineError as err:
+                log.warning("stopping the DNS of %s: %s", record.short_id, err)
         try:
             await self.networks.end_run(record.id)
         except EngineError as err:
             log.warning("tearing down the network of %s: %s", record.short_id, err)
+
+    # --- names --------------------------------------------------------------------
+
+    def _dns_endpoints(
+        self, record: ContainerRecord, endpoints: list[EndpointRecord]
+    ) -> list[DnsEndpoint]:
+        """The endpoints on user networks, with Docker's names for each."""
+        hostname = record.config.get("Hostname") or ""
+        named: list[DnsEndpoint] = []
+        for endpoint in endpoints:
+            network = self._network_of(endpoint)
+            if network is None or network.predefined or not endpoint.address:
+                continue
+            names = endpoint_dns_names(record.name, endpoint.aliases, record.id, hostname)
+            named.append(DnsEndpoint(network.name, endpoint.address, names, network.internal))
+        return named
+
+    def _network_of(self, endpoint: EndpointRecord) -> NetworkRecord | None:
+        try:
+            return self.networks.get(endpoint.network_id)
+        except NotFound:
+            return None
+
+    def user_resolv(self, record: ContainerRecord) -> UserNetworkResolv:
+        """The /etc/resolv.conf of a run served by the embedded DNS, and its upstreams:
+        the host file's servers, or --dns's."""
+        settings = etc_settings(record.host_config)
+        try:
+            host_text = self.host_resolv.read_text(errors="replace")
+        except OSError:
+            host_text = ""
+        return resolv_conf_for_user_network(
+            host_text, settings.dns, settings.dns_search, settings.dns_options
+        )
+
+    async def _serve_names(
+        self, record: ContainerRecord, netns: str, endpoints: list[EndpointRecord],
+        resolv_file: Path | None,
+    ) -> None:  # fmt: skip
+        """Serve 127.0.0.11 in the run's namespace when an endpoint is on a user network,
+        then (unless None: an engine restart finds the file written) rewrite resolv.conf."""
+        named = self._dns_endpoints(record, endpoints)
+        if self.dns is None or not named:
+            return
+        resolv = self.user_resolv(record)
+        upstreams = [Upstream(s.address, host_side=s.host_side) for s in resolv.ext_servers]
+        await self.dns.add_container(record.id, netns, named, upstreams,
+                                     ndots_set=resolv.ndots_set)  # fmt: skip
+        if resolv_file is not None:
+            await asyncio.to_thread(_rewrite_in_place, resolv_file, resolv.content)
+
+    # --- network connect / disconnect ----------------------------------------------
+
+    async def connect_run(
+        self, record: ContainerRecord, attachment: Attachment, paths: ContainerPaths
+    ) -> EndpointRecord:
+        """Plug the running container into one more network now: the next ethN, an
+        /etc/hosts line, its names in the embedded DNS (served from now on if this is
+        its first user network). Nothing is kept on failure.
+
+        Raises:
+            as NetworkService.start_run; RuntimeFailure: the DNS could not be served.
+        """
+        netns = f"/proc/{record.state.pid}/ns/net"
+        (endpoint,) = await self.networks.start_run(record.id, [attachment], netns)
+        try:
+            _add_host_lines(paths.hosts_file, record, [endpoint])
+            named = self._dns_endpoints(record, [endpoint])
+            if named and self.dns is not None:
+                if self.dns.serving(record.id):
+                    self.dns.connect(record.id, named[0])
+                else:
+                    await self._serve_names(record, netns, self.networks.endpoints_of(record.id),
+                                            paths.resolv_file)  # fmt: skip
+        except BaseException:
+            await self.networks.runs.leave(endpoint)
+            await asyncio.to_thread(_remove_host_lines, paths.hosts_file, endpoint.address)
+            raise
+        return endpoint
+
+    async def disconnect_run(
+        self, record: ContainerRecord, network: NetworkRecord, paths: ContainerPaths
+    ) -> bool:
+        """Unplug the running container from one network now (its names there and its
+        /etc/hosts line go too); False when it has no endpoint there. Never raises for
+        the kernel's refusals (logged; the next start's reconcile removes leftovers)."""
+        endpoint = next((e for e in self.networks.endpoints_of(record.id)
+                         if e.network_id == network.id), None)  # fmt: skip
+        if endpoint is None:
+            return False
+        if self.dns is not None and self.dns.serving(record.id):
+            self.dns.disconnect(record.id, network.name)
+        await self.networks.runs.leave(endpoint)
+        try:
+            await asyncio.to_thread(_remove_host_lines, paths.hosts_file, endpoint.address)
+        except OSError as err:
+            log.warning("container %s: /etc/hosts kept %s: %s", record.short_id,
+                        endpoint.address, err)  # fmt: skip
+        return True
+
+    def publish(self, action: str, network: NetworkRecord, container_id: str) -> None:
+        """A network event (disconnect of a stopped container, which no endpoint tells)."""
+        self.networks.state.publish(action, network, container_id)
+
+    # --- views --------------------------------------------------------------------
 
     def lookup_network(self, name: str) -> NetworkRecord | None:
         try:
@@ -162,18 +333,28 @@ class ContainerNetworking:
 
     async def recover(self, records: list[ContainerRecord]) -> None:
         """At engine start: endpoints of containers no longer running are taken down, the
-        kernel is made to match the records, and the running ones hold their ports again."""
+        kernel is made to match the records, the running ones hold their ports again and
+        those on user networks are served names again (new sockets, NAT refilled; their
+        resolv.conf, written at start, is left as it is)."""
         alive = {r.id for r in records if r.state.running}
         await self.networks.recover(alive)
         for record in records:
             if record.id not in alive:
                 continue
+            endpoints = self.networks.endpoints_of(record.id)
             held = [PortRequest(p.container_port, p.protocol, p.host_ip, p.host_port, p.host_port)
-                    for e in self.networks.endpoints_of(record.id) for p in e.ports]  # fmt: skip
+                    for e in endpoints for p in e.ports]  # fmt: skip
             try:
                 self.ports.reserve(record.id, tuple(held))
             except Conflict as err:
                 log.warning("container %s: its published port is taken: %s", record.short_id, err)
+            if not record.state.pid:
+                continue
+            try:  # a namespace gone meanwhile is NotFound, logged
+                await self._serve_names(record, f"/proc/{record.state.pid}/ns/net", endpoints,
+                                        None)  # fmt: skip
+            except EngineError as err:
+                log.warning("container %s: names not served again: %s", record.short_id, err)
 
 
 def _external_connectivity(record: ContainerRecord, reason: str) -> str:
@@ -189,11 +370,33 @@ def _add_host_lines(
     hostname = record.config.get("Hostname") or record.short_id
     domain = record.config.get("Domainname") or ""
     names = f"{hostname}.{domain} {hostname}" if domain else hostname
-    lines = "".join(f"{e.address}\t{names}\n" for e in endpoints)
+    lines = "".join(f"{e.address}\t{names}\n" for e in endpoints if e.address)
     if not lines:
         return
     fd = os.open(hosts_file, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
     try:
         os.write(fd, lines.encode())
+    finally:
+        os.close(fd)
+
+
+def _remove_host_lines(hosts_file: Path, address: str) -> None:
+    """Drop the lines of `address` (a disconnected endpoint's), in place as _add_host_lines."""
+    if not address:
+        return
+    text = hosts_file.read_text(errors="replace")
+    kept = [line for line in text.splitlines(keepends=True)
+            if (line.split() or [""])[0] != address]  # fmt: skip
+    if len(kept) != len(text.splitlines()):
+        _rewrite_in_place(hosts_file, "".join(kept))
+
+
+def _rewrite_in_place(path: Path, content: str) -> None:
+    """Replace the file's content keeping its inode (the container's bind mount)."""
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
+    try:
+        data = content.encode()
+        while data:
+            data = data[os.write(fd, data) :]
     finally:
         os.close(fd)
