@@ -85,6 +85,10 @@ class ExitRecorder:
             state.oom_killed = oom_killed
             state.finished_at = finished_at or timestamps.now()
             context.save(record)
+            # Ports, veths and leases go before die, as dockerd's Cleanup precedes it: a
+            # `docker stop` or `run --rm` that returned has freed its published ports.
+            if self.runs.networking is not None:
+                await self.runs.networking.end_run(record)
             context.publish(record, "die", exitCode=str(exit_code), exit_code=exit_code)
             if not removing:  # a removal releases it right after the destroy event
                 await self.runs.release(record)
