@@ -6,9 +6,13 @@ plugged and unplugged on running containers, records changed on stopped ones."""
 from __future__ import annotations
 
 import json
+import random
+import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import docker
 import pytest
 
 from tests.engine.conftest import EngineProcess, wait_for
@@ -127,3 +131,122 @@ def test_names_still_resolve_after_an_engine_restart(fresh_engine: EngineProcess
         assert ok(engine, "exec", asker, *WGET, f"http://{host}/").startswith("hello-")
     out = ok(engine, "run", "--rm", "--network", network, "busybox", *WGET, f"http://{web}/")
     assert out.startswith("hello-")
+
+
+# --- network connect / disconnect --------------------------------------------------
+
+
+@pytest.fixture
+def subnet_network(cli: EngineProcess) -> Iterator[tuple[str, str]]:
+    """A user network with a subnet of its own: (name, the first three octets)."""
+    name = unique("subnet")
+    prefix = f"10.{random.randrange(150, 250)}.{random.randrange(0, 255)}"
+    ok(cli, "network", "create", "--subnet", f"{prefix}.0/24", name)
+    yield name, prefix
+    for cid in cli.docker("ps", "-aq", "--filter", f"network={name}").stdout.split():
+        cli.docker("rm", "-f", cid)
+    cli.docker("network", "rm", name)
+
+
+def network_containers(engine: EngineProcess, network: str) -> dict[str, Any]:
+    containers: dict[str, Any] = json.loads(ok(engine, "network", "inspect", network))[0][
+        "Containers"]  # fmt: skip
+    return containers
+
+
+def network_actions(
+    engine: EngineProcess, since: float, network: str, container: str
+) -> list[str]:
+    """The actions of the network's events about the container since `since` (the engine
+    has no `network=` events filter yet, so they are picked here)."""
+    out = ok(engine, "events", "--since", f"{since:.3f}", "--until", f"{time.time() + 1:.3f}",
+             "--filter", "type=network", "--format",
+             "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}")  # fmt: skip
+    picked = [line.split() for line in out.splitlines()]
+    return [action for action, name, about in picked if (name, about) == (network, container)]
+
+
+def test_network_connect_plugs_eth1_and_disconnect_unplugs_it(
+    cli: EngineProcess, subnet_network: tuple[str, str]
+) -> None:
+    network, prefix = subnet_network
+    address = f"{prefix}.9"
+    name = unique("box")
+    cid = ok(cli, "run", "-d", "--name", name, "busybox", "sleep", "600").strip()
+    since = time.time()
+    ok(cli, "network", "connect", "--ip", address, "--alias", "svc", network, name)
+    assert f"inet {address}/24" in ok(cli, "exec", name, "ip", "addr", "show", "eth1")
+    assert f"{address}\t{cid[:12]}" in ok(cli, "exec", name, "cat", "/etc/hosts")
+    assert "nameserver 127.0.0.11" in ok(cli, "exec", name, "cat", "/etc/resolv.conf")
+    assert network_containers(cli, network)[cid]["IPv4Address"] == f"{address}/24"
+    networks = json.loads(ok(cli, "inspect", name))[0]["NetworkSettings"]["Networks"]
+    assert set(networks) == {"bridge", network}
+    assert networks[network]["IPAddress"] == address
+    for asked in ("svc", name):
+        out = ok(cli, "run", "--rm", "--network", network, "busybox", *NSLOOKUP, asked)
+        assert f"Address: {address}" in out, (asked, out)
+    ok(cli, "network", "disconnect", network, name)
+    assert cli.docker("exec", name, "ip", "link", "show", "eth1").returncode != 0
+    assert address not in ok(cli, "exec", name, "cat", "/etc/hosts")
+    assert network_containers(cli, network) == {}
+    networks = json.loads(ok(cli, "inspect", name))[0]["NetworkSettings"]["Networks"]
+    assert set(networks) == {"bridge"}
+    assert network_actions(cli, since, network, cid) == ["connect", "disconnect"]
+
+
+def test_connect_and_disconnect_errors_are_dockers(
+    cli: EngineProcess, subnet_network: tuple[str, str]
+) -> None:
+    network, _ = subnet_network
+    name = unique("box")
+    ok(cli, "run", "-d", "--name", name, "--network", network, "busybox", "sleep", "600")
+    twice = cli.docker("network", "connect", network, name)
+    assert twice.returncode != 0
+    assert f"{name} is already attached to network {network}" in twice.stderr
+    alias = cli.docker("network", "connect", "--alias", "x", "bridge", name)
+    assert "network-scoped alias is supported only for containers in user defined networks" in (
+        alias.stderr)
+    ok(cli, "network", "disconnect", network, name)
+    again = cli.docker("network", "disconnect", network, name)
+    assert "is not connected to network" in again.stderr
+    assert cli.docker("exec", name, "ip", "link", "show", "eth0").returncode != 0
+
+
+def test_a_stopped_container_joins_the_connected_network_at_its_start(
+    cli: EngineProcess, subnet_network: tuple[str, str]
+) -> None:
+    network, prefix = subnet_network
+    name = unique("box")
+    ok(cli, "create", "--name", name, "busybox", "sleep", "600")
+    ok(cli, "network", "connect", "--ip", f"{prefix}.20", network, name)
+    assert network_containers(cli, network) == {}
+    ok(cli, "start", name)
+    assert f"inet {prefix}.20/24" in ok(cli, "exec", name, "ip", "addr", "show", "eth1")
+
+
+def test_docker_py_connects_and_disconnects(
+    cli: EngineProcess, subnet_network: tuple[str, str]
+) -> None:
+    network_name, _ = subnet_network
+    client = docker.DockerClient(base_url=cli.host)
+    try:
+        network = client.networks.get(network_name)
+        container = client.containers.run("busybox", "sleep 600", detach=True,
+                                          name=unique("py"))  # fmt: skip
+        try:
+            network.connect(container, aliases=["pyalias"])
+            network.reload()
+            assert [c.id for c in network.containers] == [container.id]
+            container.reload()
+            settings = container.attrs["NetworkSettings"]["Networks"]
+            assert set(settings) == {"bridge", network_name}
+            assert "pyalias" in settings[network_name]["Aliases"]
+            network.disconnect(container)
+            network.reload()
+            assert network.containers == []
+            with pytest.raises(docker.errors.APIError, match="is not connected"):
+                network.disconnect(container)
+        finally:
+            container.remove(force=True)
+    finally:
+        client.close()

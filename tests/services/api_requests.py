@@ -146,6 +146,15 @@ IPAM_CONFIGS = st.sampled_from([
                                                "AuxiliaryAddresses": {"a": "10.60.0.1"}},
 ])  # fmt: skip
 NETWORK_NAMES = st.sampled_from(["bridge", "host", "none", "web", "x", "", "a" * 300, "a/b"])
+CONNECT_KEYS = {"connect": ["Container", "EndpointConfig", "Bogus"],
+                "disconnect": ["Container", "Force", "Bogus"]}  # fmt: skip
+ENDPOINT_CONFIGS: st.SearchStrategy[Any] = st.sampled_from([
+    {}, None, [], {"Aliases": ["a", "a"]}, {"Aliases": "a"}, {"Aliases": [1]},
+    {"IPAMConfig": {"IPv4Address": "10.50.0.9"}}, {"IPAMConfig": {"IPv4Address": "fd00::1"}},
+    {"IPAMConfig": {"IPv4Address": "x" * 500}}, {"IPAMConfig": {"IPv6Address": "fd00::1"}},
+    {"IPAMConfig": []}, {"IPAMConfig": {"Bogus": 1}}, {"MacAddress": "02:00:00:00:00:01"},
+    {"Links": ["a:b"]}, {"IPAddress": "10.0.0.1"}, {"Bogus": None}, {"DNSNames": []},
+])  # fmt: skip
 IMAGE_VERBS = [
     ("GET", "json", []),
     ("GET", "history", ["platform"]),
@@ -207,6 +216,16 @@ def api_requests(draw: st.DrawFn) -> ApiRequest:
             method, keys = draw(st.sampled_from(NETWORK_VERBS))
             return ApiRequest(method, f"{prefix}/networks/{draw(NETWORK_NAMES)}",
                               draw(_query(keys)))  # fmt: skip
+        if draw(st.booleans()):
+            verb = draw(st.sampled_from(["connect", "disconnect"]))
+            body = {key: draw(JSON_VALUES) for key in draw(
+                st.lists(st.sampled_from(CONNECT_KEYS[verb]), max_size=3))}  # fmt: skip
+            if draw(st.booleans()):
+                body["Container"] = draw(NAMES)
+            if verb == "connect" and draw(st.booleans()):
+                body["EndpointConfig"] = draw(ENDPOINT_CONFIGS)
+            return ApiRequest("POST", f"{prefix}/networks/{draw(NETWORK_NAMES)}/{verb}",
+                              draw(_query([])), json_body=body)  # fmt: skip
         body = {key: draw(JSON_VALUES) for key in draw(
             st.lists(st.sampled_from(NETWORK_KEYS), max_size=3))}  # fmt: skip
         body["Name"] = draw(NETWORK_NAMES) if draw(st.booleans()) else body.get("Name")

@@ -50,6 +50,7 @@ from tuibox.engine.services.containers import ContainerService
 from tuibox.engine.services.containers.archive import ContainerArchive
 from tuibox.engine.services.containers.bundle import BundleWriter, RunSettings
 from tuibox.engine.services.containers.commit import ContainerCommit
+from tuibox.engine.services.containers.connections import NetworkConnections
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.creation import ContainerCreation
 from tuibox.engine.services.containers.execs import ContainerExecs
@@ -203,6 +204,7 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
         archive=ContainerArchive(context, images, seams.mounter, volumes.data_dir),
         commit=ContainerCommit(context, images, lifecycle),
         networking=networking,
+        connections=NetworkConnections(context, networking),
     )
     images.set_event_bus(bus)
     images.set_usage_lookup(context.users_of_image)
@@ -233,7 +235,7 @@ def build_app(services: Services) -> web.Application:
         *ImageRoutes(services.images).routes(),
         *stats_routes.routes(),
         *VolumeRoutes(services.volumes).routes(),
-        *NetworkRoutes(services.networks).routes(),
+        *NetworkRoutes(services.networks, services.containers.connections).routes(),
     ]
     app.add_routes(with_version_prefix(routes))
     app.add_routes(stats_routes.own_routes())

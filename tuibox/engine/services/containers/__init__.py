@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from tuibox.engine.services.containers.archive import ContainerArchive
 from tuibox.engine.services.containers.commit import ContainerCommit
+from tuibox.engine.services.containers.connections import NetworkConnections
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.creation import ContainerCreation
 from tuibox.engine.services.containers.execs import ContainerExecs
@@ -50,6 +51,8 @@ class ContainerService:
     archive: ContainerArchive
     commit: ContainerCommit
     networking: ContainerNetworking | None = None
+    connections: NetworkConnections | None = None
+    """docker network connect / disconnect (needs networking)."""
 
     async def start_up(self) -> None:
         """At engine start: find the containers again, bring their networks in line, then
