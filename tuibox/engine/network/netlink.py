@@ -52,6 +52,10 @@ class Veth:
     default_route: bool
 
 
+class MissingBridge(RuntimeFailure):
+    """plug found no bridge of that name (deleted behind the engine's back)."""
+
+
 def failure(what: str, err: NetlinkError) -> RuntimeFailure:
     return RuntimeFailure(f"{what}: {os.strerror(err.code)} (netlink error {err.code})")
 
@@ -176,7 +180,7 @@ async def plug(veth: Veth) -> None:
     async with iproute() as ipr:
         bridge = await lookup(ipr, veth.bridge)
         if bridge is None:
-            raise RuntimeFailure(f"bridge {veth.bridge} does not exist")
+            raise MissingBridge(f"bridge {veth.bridge} does not exist")
         index = await lookup(ipr, veth.host_ifname)
         if index is not None and not await _peer_in(veth):
             await delete_link(veth.host_ifname)
