@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -24,16 +24,21 @@ DOCKER = shutil.which("docker") or "docker"
 
 
 @contextlib.contextmanager
-def own_engine(work_dir: Path, mirror_url: str, mirror_host: str) -> Iterator[str]:
-    """Start ``python -m tuibox.engine`` under ``work_dir`` with the mirror; yield its host URL."""
-    with own_engine_process(work_dir, mirror_url, mirror_host) as (host, _process):
+def own_engine(
+    work_dir: Path, mirror_url: str, mirror_host: str,
+    wrap: Callable[[list[str]], list[str]] | None = None,
+) -> Iterator[str]:  # fmt: skip
+    """Start ``python -m tuibox.engine`` under ``work_dir`` with the mirror; yield its host URL.
+    ``wrap`` turns the engine's argv into the one run (e.g. inside a network namespace)."""
+    with own_engine_process(work_dir, mirror_url, mirror_host, wrap) as (host, _process):
         yield host
 
 
 @contextlib.contextmanager
 def own_engine_process(
-    work_dir: Path, mirror_url: str, mirror_host: str
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    work_dir: Path, mirror_url: str, mirror_host: str,
+    wrap: Callable[[list[str]], list[str]] | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:  # fmt: skip
     """Like `own_engine`, also yielding the engine's process (to measure it)."""
     socket_path = work_dir / "engine.sock"
     config_path = work_dir / "engine.json"
@@ -43,6 +48,7 @@ def own_engine_process(
     argv = [sys.executable, "-m", "tuibox.engine", "--socket", str(socket_path),
             "--data-root", str(work_dir / "data"), "--exec-root", str(work_dir / "exec"),
             "--config", str(config_path)]
+    argv = wrap(argv) if wrap else argv
     source_root = str(Path(tuibox.__file__).resolve().parent.parent)
     python_path = os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": python_path}

@@ -5,7 +5,8 @@ Usage (as root, from the repository root):
     .venv/bin/python bench/net_cost.py [--runs 30] [--warmup 3] [--json results.json]
                                        [--host unix:///run/tuibox/engine.sock]
 Goal: the default bridge adds at most 15 ms per container (docker: 282 ms against 219 ms on
-this machine kind).
+this machine kind). The engine started here runs in a throwaway network namespace
+(bench/netns.py): its bridge, veths and rules never touch the host's.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]
 
 from engine_half import ensure_busybox, own_engine, seeded_registry, time_docker_runs  # noqa: E402
+from netns import bench_namespace  # noqa: E402
 from run_bench import summary, unmount_under  # noqa: E402
 
 ROUND = 5
@@ -44,7 +46,10 @@ def measure(host: str | None, runs: int, warmup: int) -> dict[str, Any]:
                 engine_dir = work_dir / "engine"
                 engine_dir.mkdir()
                 stack.callback(unmount_under, engine_dir)
-                host = stack.enter_context(own_engine(engine_dir, registry.url, registry.host))
+                namespace = stack.enter_context(bench_namespace(registry.url))
+                host = stack.enter_context(
+                    own_engine(engine_dir, registry.url, registry.host,
+                               lambda argv: namespace.command(*argv)))
             image = ensure_busybox(host, docker_config, registry)
             for options in (("--network", "none"), ()):
                 time_docker_runs(host, docker_config, image, 0, warmup, options)
