@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+from netns import bench_namespace
 
 import tuibox
 from tuibox.demo.push import seed_registry
@@ -39,7 +40,19 @@ def own_engine_process(
     work_dir: Path, mirror_url: str, mirror_host: str,
     wrap: Callable[[list[str]], list[str]] | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:  # fmt: skip
-    """Like `own_engine`, also yielding the engine's process (to measure it)."""
+    """Like `own_engine`, also yielding the engine's process (to measure it). Without
+    ``wrap`` the engine runs in a throwaway network namespace (bench/netns.py), so its
+    bridge, veths and iptables rules never reach the host."""
+    with contextlib.ExitStack() as stack:
+        if wrap is None:
+            wrap = stack.enter_context(bench_namespace(mirror_url)).command_list
+        yield from _own_engine_process(work_dir, mirror_url, mirror_host, wrap)
+
+
+def _own_engine_process(
+    work_dir: Path, mirror_url: str, mirror_host: str,
+    wrap: Callable[[list[str]], list[str]],
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:  # fmt: skip
     socket_path = work_dir / "engine.sock"
     config_path = work_dir / "engine.json"
     config_path.write_text(json.dumps(
@@ -48,7 +61,7 @@ def own_engine_process(
     argv = [sys.executable, "-m", "tuibox.engine", "--socket", str(socket_path),
             "--data-root", str(work_dir / "data"), "--exec-root", str(work_dir / "exec"),
             "--config", str(config_path)]
-    argv = wrap(argv) if wrap else argv
+    argv = wrap(argv)
     source_root = str(Path(tuibox.__file__).resolve().parent.parent)
     python_path = os.pathsep.join(filter(None, [source_root, os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": python_path}

@@ -27,7 +27,6 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH_DIR), str(BENCH_DIR.parent)]
 
 from engine_half import ensure_busybox, own_engine, seeded_registry, time_docker_runs  # noqa: E402
-from netns import bench_namespace  # noqa: E402
 from run_bench import summary, unmount_under  # noqa: E402
 
 ROUND = 5
@@ -46,10 +45,7 @@ def measure(host: str | None, runs: int, warmup: int) -> dict[str, Any]:
                 engine_dir = work_dir / "engine"
                 engine_dir.mkdir()
                 stack.callback(unmount_under, engine_dir)
-                namespace = stack.enter_context(bench_namespace(registry.url))
-                host = stack.enter_context(
-                    own_engine(engine_dir, registry.url, registry.host,
-                               lambda argv: namespace.command(*argv)))
+                host = stack.enter_context(own_engine(engine_dir, registry.url, registry.host))
             image = ensure_busybox(host, docker_config, registry)
             for options in (("--network", "none"), ()):
                 time_docker_runs(host, docker_config, image, 0, warmup, options)

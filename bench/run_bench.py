@@ -1,4 +1,5 @@
-"""Benchmarks `docker run --rm busybox true` through tuibox's engine beside raw `crun run`.
+"""Benchmarks `docker run --rm --network none busybox true` through tuibox's engine beside raw
+`crun run` of the same bundle shape (a network namespace with loopback only).
 
 Usage (as root, from the repository root):
     .venv/bin/python bench/run_bench.py [--runs 20] [--warmup 3] [--json results.json]
@@ -82,7 +83,10 @@ def bench_engine(work_dir: Path, host: str | None, runs: int, warmup: int) -> di
             stack.callback(unmount_under, engine_dir)
             host = stack.enter_context(own_engine(engine_dir, registry.url, registry.host))
         image = ensure_busybox(host, docker_config, registry)
-        result = summary(time_docker_runs(host, docker_config, image, runs, warmup))
+        # The crun bundle has a network namespace with loopback only: compare like with like.
+        # What the default bridge adds is bench/net_cost.py's measure.
+        result = summary(time_docker_runs(host, docker_config, image, runs, warmup,
+                                          ("--network", "none")))  # fmt: skip
         result["host"] = host
         result["image"] = image
         result["docker_cli_floor"] = summary(time_cli_floor(runs))
@@ -120,7 +124,7 @@ def report(results: dict[str, Any]) -> str:
     lines = [f"runs: {results['runs']} timed after {results['warmup']} warm-up"]
     if "engine" in results:
         floor = results["engine"]["docker_cli_floor"]["median_ms"]
-        lines.append(f"docker run --rm busybox true (tuibox engine): "
+        lines.append(f"docker run --rm --network none busybox true (tuibox engine): "
                      f"median {results['engine']['median_ms']:.1f} ms "
                      f"(docker CLI start-up alone: {floor:.1f} ms)")
     if "crun" in results:

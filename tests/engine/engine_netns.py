@@ -44,6 +44,10 @@ class EngineNamespace:
         """`argv` run inside the namespace's network (nothing else of the process changes)."""
         return ["nsenter", f"--net={self.path}", "--", *argv]
 
+    def command_list(self, argv: list[str]) -> list[str]:
+        """`command` for an argv given as a list."""
+        return self.command(*argv)
+
     def relay_loopback(self, url: str) -> None:
         """Carry connections to 127.0.0.1:<url's port> in the namespace to the host's."""
         port = urlsplit(url).port
