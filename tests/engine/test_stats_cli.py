@@ -64,6 +64,14 @@ def _mib(text: str) -> float:
     return float(match.group(1)) * scale
 
 
+def _megabytes(text: str) -> float:
+    """Docker's decimal sizes of NET I/O ("1.26kB", "3.2MB", "0B") in MB."""
+    match = re.fullmatch(r"([0-9.]+)\s*([kMG])?B", text.strip())
+    assert match is not None, text
+    scale = {None: 1e-6, "k": 1e-3, "M": 1.0, "G": 1e3}[match.group(2)]
+    return float(match.group(1)) * scale
+
+
 def test_docker_stats_reads_what_a_process_holds(
     engine: EngineProcess, run_detached: Callable[[str, str], str]
 ) -> None:
@@ -127,3 +135,22 @@ def test_stats_of_a_stopped_container_are_empty(
     _wait_for(lambda: "Exited" in engine.docker("ps", "-a", "--filter", "name=stopped").stdout)
     row = _row(engine, "stopped")
     assert row["CPUPerc"] == "0.00%" and row["PIDs"] == "0"
+
+
+def test_network_io_counts_the_containers_own_interface(
+    engine: EngineProcess, run_detached: Callable[[str, str], str]
+) -> None:
+    # 3 MB each way through eth0 to its gateway (the bridge, in the engine's namespace).
+    run_detached("talker", "ping -c 100 -i 0.01 -s 30000 -q $(ip route | awk '/default/ "
+                 "{print $3}'); sleep 300")  # fmt: skip
+    _wait_for(lambda: _megabytes(_row(engine, "talker")["NetIO"].split("/")[1]) > 2.5,
+              seconds=20)  # fmt: skip
+    received, sent = (_megabytes(side) for side in _row(engine, "talker")["NetIO"].split("/"))
+    assert received > 2.5 and sent > 2.5, (received, sent)
+    client = docker.DockerClient(base_url=engine.host, version="auto", timeout=30)
+    try:
+        networks = client.containers.get("talker").stats(stream=False)["networks"]
+    finally:
+        client.close()
+    assert list(networks) == ["eth0"], "loopback is left out, as Docker does"
+    assert networks["eth0"]["tx_packets"] >= 2000 and networks["eth0"]["rx_bytes"] > 2.5 * MIB
