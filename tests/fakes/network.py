@@ -3,12 +3,15 @@
 It records every call in `calls` (method name and the record's ID or name), keeps what
 the kernel would hold (`bridges`, `veths`, `published`) so tests can assert nothing is left
 behind, and fails on demand: `fail_on["plug"] = 2` makes the second plug from now raise
-RuntimeFailure as a kernel refusal would (1 = the next one). Like the real driver, every
-method is idempotent: undoing what is gone is success.
+RuntimeFailure as a kernel refusal would (1 = the next one), and is slow on demand:
+`hold("unplug")` makes every unplug from now wait, its call recorded but its work not done,
+until `release("unplug")`, as the kernel's veth deletion does for 10-30 ms. Like the real
+driver, every method is idempotent: undoing what is gone is success.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from tuibox.engine.domain.errors import RuntimeFailure
@@ -32,6 +35,23 @@ class FakeNetworkDriver:
     calls: list[tuple[str, str]] = field(default_factory=list)
     fail_on: dict[str, int] = field(default_factory=dict)
     """Method name -> which call from now fails (1 = the next)."""
+    held: dict[str, asyncio.Event] = field(default_factory=dict)
+    """Method name -> the gate its calls wait at (see hold)."""
+
+    def hold(self, method: str) -> None:
+        """Make the calls of `method` from now on wait until release(method)."""
+        self.held.setdefault(method, asyncio.Event())
+
+    def release(self, method: str) -> None:
+        """Let the held calls of `method` (and later ones) go on."""
+        gate = self.held.pop(method, None)
+        if gate is not None:
+            gate.set()
+
+    async def _held(self, method: str) -> None:
+        gate = self.held.get(method)
+        if gate is not None:
+            await gate.wait()
 
     def _call(self, method: str, subject: str) -> None:
         self.calls.append((method, subject))
@@ -61,6 +81,7 @@ class FakeNetworkDriver:
 
     async def remove_network(self, network: NetworkRecord) -> None:
         self._call("remove_network", network.name)
+        await self._held("remove_network")
         self.bridges.pop(network.id, None)
 
     async def plug(self, network: NetworkRecord, endpoint: EndpointRecord, netns: str) -> None:
@@ -71,6 +92,7 @@ class FakeNetworkDriver:
 
     async def unplug(self, endpoint: EndpointRecord) -> None:
         self._call("unplug", endpoint.host_ifname)
+        await self._held("unplug")
         self.veths.pop(endpoint.host_ifname, None)
 
     async def publish(self, network: NetworkRecord, endpoint: EndpointRecord) -> None:
@@ -79,6 +101,7 @@ class FakeNetworkDriver:
 
     async def unpublish(self, network: NetworkRecord, endpoint: EndpointRecord) -> None:
         self._call("unpublish", endpoint.host_ifname)
+        await self._held("unpublish")
         self.published.pop(endpoint.id, None)
 
     async def reconcile(

@@ -254,6 +254,7 @@ def build_app(services: Services) -> web.Application:
         )
 
     async def close_clients(_: web.Application) -> None:
+        await services.networks.close()  # the veths of ended runs, bounded
         await services.containers.health.stop()
         await services.stats.sampler.stop()
         await services.images.aclose()

@@ -85,10 +85,12 @@ class ExitRecorder:
             state.oom_killed = oom_killed
             state.finished_at = finished_at or timestamps.now()
             context.save(record)
-            # Ports, veths and leases go before die, as dockerd's Cleanup precedes it: a
-            # `docker stop` or `run --rm` that returned has freed its published ports.
+            # Names, port rules and host ports go before die, as dockerd's Cleanup precedes
+            # it: a `docker stop` or `run --rm` that returned has freed its published ports.
+            # The veth deletion (10-30 ms of RCU) and the lease after it finish in the
+            # background; whatever could meet them half-done waits for them.
             if self.runs.networking is not None:
-                await self.runs.networking.end_run(record)
+                await self.runs.networking.end_run_after_exit(record)
             context.publish(record, "die", exitCode=str(exit_code), exit_code=exit_code)
             if not removing:  # a removal releases it right after the destroy event
                 await self.runs.release(record)

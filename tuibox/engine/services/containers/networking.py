@@ -5,7 +5,8 @@ At create it resolves the container's NetworkPlan (networks named must exist; a
 published host ports, has the network service join the run's namespace to its networks,
 writes the container's addresses into its /etc/hosts and, when a network is a user one,
 serves the embedded DNS (127.0.0.11) there and points /etc/resolv.conf at it. When the run
-ends, all of that is given back, whatever part of it was done. `network connect` and
+ends, all of that is given back, whatever part of it was done (after an exit, the veth
+deletion and what follows it finish in the background). `network connect` and
 `disconnect` of a running container plug or unplug one endpoint the same way.
 """
 
@@ -94,6 +95,8 @@ class NetworkSide(Protocol):
     ) -> list[EndpointRecord]: ...
 
     async def end_run(self, container_id: str) -> None: ...
+
+    async def end_run_after_exit(self, container_id: str) -> None: ...
 
     async def recover(self, alive: set[str]) -> None: ...
 
@@ -187,12 +190,27 @@ class ContainerNetworking:
         self.ports.release(record.id)
         await self._end_quietly(record)
 
-    async def _end_quietly(self, record: ContainerRecord) -> None:
+    async def end_run_after_exit(self, record: ContainerRecord) -> None:
+        """end_run for a run that exited (the die path): the names and the port rules go
+        now, then the host ports are free; the veth, then the address and endpoint record,
+        go in the network service's background (a start, connect, disconnect or network
+        removal waits for them). Never raises."""
+        await self._stop_names(record)
+        try:
+            await self.networks.end_run_after_exit(record.id)
+        except EngineError as err:
+            log.warning("tearing down the network of %s: %s", record.short_id, err)
+        self.ports.release(record.id)  # its DNAT rules are gone: the host ports are free
+
+    async def _stop_names(self, record: ContainerRecord) -> None:
         if self.dns is not None:
             try:
                 await self.dns.remove_container(record.id)  # its sockets pin the namespace
             except EngineError as err:
                 log.warning("stopping the DNS of %s: %s", record.short_id, err)
+
+    async def _end_quietly(self, record: ContainerRecord) -> None:
+        await self._stop_names(record)
         try:
             await self.networks.end_run(record.id)
         except EngineError as err:

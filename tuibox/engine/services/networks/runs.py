@@ -57,6 +57,85 @@ class NetworkRuns:
 
     def __init__(self, state: NetworkState) -> None:
         self.state = state
+        self.leaving: dict[str, EndpointRecord] = {}
+        """Endpoints of ended runs whose veth, lease and record are still being given back
+        (by ID): no view shows them, their address and veth name stay taken."""
+        self._teardowns: set[asyncio.Task[None]] = set()
+
+    # --- the exit path's teardown, finished in the background -------------------------
+
+    async def end_run_after_exit(self, container_id: str) -> None:
+        """end_run for a run that has exited: what must be free once it returns is freed
+        now (the port rules; the endpoints leave every view, with their `network
+        disconnect` events), and the slow rest (the veth deletion, an RCU grace period of
+        10-30 ms, then the address and the endpoint record, in that order, so no new
+        endpoint takes the address while the old veth is there) goes on in a background
+        task. settled() waits for it; so does every verb that could meet it half-done.
+        Never raises."""
+        state = self.state
+        ended = list(reversed(state.endpoints_of(container_id)))
+        if not ended:
+            return
+        for endpoint in ended:
+            state.endpoints.pop(endpoint.id, None)
+            self.leaving[endpoint.id] = endpoint
+        rules_gone = asyncio.Event()
+        task = asyncio.get_running_loop().create_task(
+            self._tear_down(container_id, ended, rules_gone)
+        )  # registered at once: settled() must see every endpoint in `leaving`
+        self._teardowns.add(task)
+        task.add_done_callback(self._teardowns.discard)
+        await rules_gone.wait()
+
+    async def _tear_down(
+        self, container_id: str, endpoints: list[EndpointRecord], rules_gone: asyncio.Event
+    ) -> None:
+        state = self.state
+        try:
+            for endpoint in endpoints:
+                network = state.networks.get(endpoint.network_id)
+                if network is not None and network.driver == "bridge" and endpoint.ports:
+                    await _logged(state.driver.unpublish(network, endpoint), "unpublish",
+                                  endpoint)  # fmt: skip
+                if network is not None:
+                    state.publish("disconnect", network, container_id)
+        finally:
+            rules_gone.set()
+        try:
+            for endpoint in endpoints:
+                try:
+                    await self._leave(endpoint, plugged=True, published=False)
+                except Exception:  # a background task has no caller to raise to
+                    log.exception("tearing down endpoint %s (%s) failed", endpoint.id[:12],
+                                  endpoint.host_ifname)  # fmt: skip
+                self.leaving.pop(endpoint.id, None)
+        finally:  # cancelled at shutdown: the records stay for the next start's recover
+            for endpoint in endpoints:
+                self.leaving.pop(endpoint.id, None)
+
+    async def settled(self) -> None:
+        """Wait until the teardowns under way when called have finished."""
+        pending = set(self._teardowns)
+        if pending:
+            await asyncio.wait(pending)
+
+    async def settled_on(self, network_id: str) -> None:
+        """Wait until no endpoint of `network_id` is being torn down."""
+        while self._teardowns and any(e.network_id == network_id for e in self.leaving.values()):
+            await self.settled()
+
+    async def close(self, timeout: float) -> None:
+        """At engine shutdown: let the teardowns under way finish, for `timeout` seconds at
+        most; those cut short are reconciled by the next start (their records remain)."""
+        pending = set(self._teardowns)
+        if not pending:
+            return
+        _done, late = await asyncio.wait(pending, timeout=timeout)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("%d network teardowns left unfinished at shutdown; the next start "
+                        "reconciles them", len(late))  # fmt: skip
 
     async def start_run(
         self, container_id: str, attachments: list[Attachment], netns: str
@@ -83,6 +162,7 @@ class NetworkRuns:
             Unavailable: the network has no free address left.
             RuntimeFailure: the driver's (the kernel's) refusal.
         """
+        await self.settled()  # the ports, addresses and rules of ended runs are free
         joined: list[_Joined] = []
         try:
             for attachment in attachments:
@@ -164,7 +244,7 @@ class NetworkRuns:
         return f"eth{index}"
 
     def _veth_name(self) -> str:
-        taken = {e.host_ifname for e in self.state.endpoints.values()}
+        taken = {e.host_ifname for e in (*self.state.endpoints.values(), *self.leaving.values())}
         while True:
             name = HOST_VETH_PREFIX + secrets.token_hex(4)[:7]
             if name not in taken:
@@ -193,6 +273,7 @@ class NetworkRuns:
     async def leave(self, endpoint: EndpointRecord) -> None:
         """Take one endpoint away as end_run does (for `network disconnect` of a running
         container). Never raises."""
+        await self.settled()
         if endpoint.id not in self.state.endpoints:
             return
         await self._leave(endpoint, plugged=True, published=bool(endpoint.ports))
@@ -224,6 +305,7 @@ class NetworkRuns:
         so what the ended endpoints held is free again. Never raises: a driver failure
         is logged (the engine still serves; networking reports its own errors)."""
         state = self.state
+        await self.settled()
         for container_id in sorted({e.container_id for e in state.endpoints.values()} - alive):
             log.info("ending the network endpoints of container %s, which is not running",
                      container_id[:12])  # fmt: skip

@@ -43,6 +43,8 @@ DEFAULT_BRIDGE_OPTIONS = {
 BRIDGE_ID_CHARS = 11
 """A user bridge is `tbx-` + this many hex of the network ID: 15 characters, the longest
 interface name Linux takes (IFNAMSIZ 16 with the NUL; dockerd's `br-` + 12 is 15 too)."""
+SHUTDOWN_TEARDOWN_SECONDS = 5.0
+"""How long a stopping engine waits for the network teardowns of ended runs."""
 
 
 class NetworkService:
@@ -213,6 +215,7 @@ class NetworkService:
             if network.predefined:
                 raise Forbidden(f"{network.name} is a pre-defined network and cannot be removed")
             async with state.lock(network.id):
+                await self.runs.settled_on(network.id)  # no bridge goes under a veth
                 self._refuse_in_use(network)
                 await state.driver.remove_network(network)
                 await self._forget(network)
@@ -289,6 +292,15 @@ class NetworkService:
     async def end_run(self, container_id: str) -> None:
         """Take a container off every network; see NetworkRuns.end_run. Never raises."""
         await self.runs.end_run(container_id)
+
+    async def end_run_after_exit(self, container_id: str) -> None:
+        """end_run for an exited run, its slow part in the background; see
+        NetworkRuns.end_run_after_exit. Never raises."""
+        await self.runs.end_run_after_exit(container_id)
+
+    async def close(self, timeout: float = SHUTDOWN_TEARDOWN_SECONDS) -> None:
+        """At engine shutdown: await the teardowns under way (bounded); see NetworkRuns.close."""
+        await self.runs.close(timeout)
 
     async def recover(self, alive: set[str]) -> None:
         """At engine start, with the IDs of the containers still running: see
