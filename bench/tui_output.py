@@ -65,6 +65,7 @@ from tuibox.client.models import (  # noqa: E402
     VolumeSummary,
 )
 from tuibox.client.networks import NetworkCreated, NetworkSummary  # noqa: E402
+from tuibox.client.run_options import RunOptions  # noqa: E402
 from tuibox.client.stats_models import (  # noqa: E402
     HostStats,
     StatsBatch,
@@ -265,7 +266,7 @@ class ScriptedEngineClient:
     async def remove_container(self, container_id: str, force: bool = False) -> None:
         raise NotFoundError(f"No such container: {container_id}", 404)
 
-    async def run_image(self, image: str) -> str:
+    async def run_image(self, image: str, options: RunOptions | None = None) -> str:
         raise NotFoundError(f"No such image: {image}", 404)
 
     async def remove_image(self, reference: str, force: bool = False) -> list[str]:

@@ -42,6 +42,7 @@ from tuibox.client.networks import (
     NetworkSummary,
 )
 from tuibox.client.protocol import EngineClientProtocol
+from tuibox.client.run_options import RunOptions
 from tuibox.client.stats_models import (
     HostStats,
     StatsBatch,
@@ -519,15 +520,17 @@ class FakeEngineClient:
         self.containers = [c for c in self.containers if c.id != container_id]
         self._done("remove_container", container_id)
 
-    async def run_image(self, image: str) -> str:
-        await self._answer("run_image", image)
+    async def run_image(self, image: str, options: RunOptions | None = None) -> str:
+        args: tuple[object, ...] = (image,) if options is None else (image, options)
+        await self._answer("run_image", *args)
         self.runs += 1
         new_id = f"{0xf0 + self.runs:02x}" * 32
+        name = options.name if options and options.name else f"run-{len(self.containers)}"
         self.containers.append(
-            ContainerSummary(new_id, (f"/run-{len(self.containers)}",), image, "", "",
+            ContainerSummary(new_id, (f"/{name}",), image, "", "",
                              int(FROZEN_NOW), "running", "Up Less than a second")
         )
-        self._done("run_image", image)
+        self._done("run_image", *args)
         return new_id
 
     async def remove_image(self, reference: str, force: bool = False) -> list[str]:

@@ -103,9 +103,9 @@ async def test_delete_of_running_container_warns_in_the_question(run_app: RunApp
         assert "It is running" in modal.question
 
 
-async def test_r_runs_the_selected_image_detached(run_app: RunApp) -> None:
+async def test_r_then_enter_runs_the_selected_image_detached(run_app: RunApp) -> None:
     async with run_app() as session:
-        await session.press("2", "j", "r")
+        await session.press("2", "j", "r", "enter")
         assert session.fake.called("run_image") == [("busybox:latest",)]
         assert last_notification(session).message.startswith("Started container ")
         assert len(session.fake.containers) == 4
@@ -113,7 +113,7 @@ async def test_r_runs_the_selected_image_detached(run_app: RunApp) -> None:
 
 async def test_run_of_untagged_image_uses_its_id(run_app: RunApp) -> None:
     async with run_app() as session:
-        await session.press("2", "G", "r")
+        await session.press("2", "G", "r", "enter")
         assert session.fake.called("run_image") == [("sha256:" + "f" * 64,)]
 
 
@@ -134,7 +134,7 @@ async def test_image_delete_confirmed_untags_the_reference(run_app: RunApp) -> N
         (("S",), "stop", "Stop failed"),
         (("R",), "restart", "Restart failed"),
         (("d", "tab", "enter"), "remove_container", "Delete failed"),
-        (("2", "r"), "run_image", "Run failed"),
+        (("2", "r", "enter"), "run_image", "Run failed"),
         (("2", "d", "tab", "enter"), "remove_image", "Delete failed"),
         (("l",), "logs", "Logs failed"),
     ],
@@ -182,7 +182,7 @@ async def test_two_quick_runs_both_create_and_start_a_container(
 ) -> None:
     fake_client.delays["run_image"] = 0.3
     async with run_app() as session:
-        await session.pilot.press("2", "j", "r", "r")
+        await session.pilot.press("2", "j", "r", "enter", "r", "enter")
         await session.wait_until(lambda: len(session.fake.completed) == 2)
         assert session.fake.completed == [("run_image", ("busybox:latest",))] * 2
         await session.settle()

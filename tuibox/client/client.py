@@ -32,6 +32,7 @@ from tuibox.client.models import (
 )
 from tuibox.client.networks import NetworkCreated, NetworkEndpoint, NetworkSummary
 from tuibox.client.responses import json_body, parse_list, parse_object
+from tuibox.client.run_options import RunOptions, create_body
 from tuibox.client.stats import cpu_limit_cores, sample_from_docker
 from tuibox.client.stats_models import StatsBatch, StatsEvent, StatsHistory, StatsSample
 from tuibox.client.terminal import TerminalBridge
@@ -378,9 +379,15 @@ class EngineClient:
         )
         return parse_object(response, lambda body: str(body["Id"]))
 
-    async def run_image(self, image: str) -> str:
-        """Create a container from `image` and start it detached; returns its ID."""
-        container_id = await self.create_container(image)
+    async def run_image(self, image: str, options: RunOptions | None = None) -> str:
+        """Create a container from `image` (with `options`: name, -p, network, command) and
+        start it detached, as `docker run -d` does; returns its ID."""
+        options = options or RunOptions()
+        params = {"name": options.name} if options.name else None
+        response = await self._call(
+            "POST", "/containers/create", params=params, json=create_body(image, options)
+        )
+        container_id = parse_object(response, lambda body: str(body["Id"]))
         await self.start(container_id)
         return container_id
 

@@ -18,6 +18,7 @@ from tuibox.client.models import (
     VolumeSummary,
 )
 from tuibox.client.networks import NetworkCreated, NetworkSummary
+from tuibox.client.run_options import RunOptions
 from tuibox.client.stats_models import StatsEvent, StatsSample
 
 
@@ -100,7 +101,7 @@ class EngineClientProtocol(Protocol):
 
     async def remove_container(self, container_id: str, force: bool = False) -> None: ...
 
-    async def run_image(self, image: str) -> str: ...
+    async def run_image(self, image: str, options: RunOptions | None = None) -> str: ...
 
     async def remove_image(self, reference: str, force: bool = False) -> list[str]: ...
 

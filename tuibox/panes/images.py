@@ -8,9 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
 from tuibox.client.errors import EngineError
+from tuibox.client.run_options import RunOptions
 from tuibox.messages import EngineReached, PollFailed
 from tuibox.panes.engine_pane import EnginePane
 from tuibox.screens.confirm import ConfirmModal
+from tuibox.screens.run_dialog import RunDialog
 from tuibox.widgets.format import short_id
 from tuibox.widgets.image_table import ImageRow, ImageTable
 
@@ -50,15 +52,25 @@ class ImagesPane(EnginePane):
         return row
 
     def action_run_image(self) -> None:
-        """Create a container from the selected image and start it detached."""
+        """Ask how to run the selected image (name, -p, network, command), then create a
+        container from it and start it detached; Enter on empty fields runs it as it is."""
         if (row := self._require_selection()) is None:
             return
 
-        async def run() -> str:
-            container_id = await self.client.run_image(row.target)
-            return f"Started container {short_id(container_id)} from {row.reference}."
+        def on_options(options: RunOptions | None) -> None:
+            if options is None:
+                return
 
-        self.run_engine_action(row.image.id, "Run failed", run)
+            async def run() -> str:
+                if options.is_default:
+                    container_id = await self.client.run_image(row.target)
+                else:
+                    container_id = await self.client.run_image(row.target, options)
+                return f"Started container {short_id(container_id)} from {row.reference}."
+
+            self.run_engine_action(row.image.id, "Run failed", run)
+
+        self.app.push_screen(RunDialog(row.reference), on_options)
 
     def action_delete_image(self) -> None:
         """Ask, then delete (untag) the selected image."""
