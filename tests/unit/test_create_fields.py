@@ -57,7 +57,8 @@ HONOURED_CLI_CASES = {
     "--health-start-period", "--health-timeout", "--health-start-interval",
     "-a stdin", "-a stdin -a stdout -a stderr", "-i", "-it", "-t",
     "create -it (under a pty, 40x120)", "run -it (under a pty, 40x120)",
-    "--expose", "--expose range/udp", "--ip with --network", "--network bridge",
+    "--add-host host-gateway", "--expose", "--expose range/udp", "--ip with --network",
+    "--network bridge",
     "--network container", "--network host", "--network name", "--network twice",
     "--network-alias with --network", "-P",
     "-P with --expose", "-p 80", "-p 8080:80", "-p ip::ctr", "-p ip:host:ctr/tcp", "-p range",
@@ -77,7 +78,6 @@ HONOURED_BY_CLIENT = {
 absolute bind, and --use-api-socket is a bind of the engine's socket."""
 
 RULE_REFUSALS = {
-    "--add-host host-gateway": "host-gateway needs networking",
     "-v bind relative": "includes invalid characters for a local volume name",
     "--mount volume opts": "volume-driver and volume-opt are not supported by the tuibox engine",
     "mounts string": "HostConfig.Mounts must be a list of objects",

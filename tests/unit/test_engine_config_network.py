@@ -64,3 +64,16 @@ def test_bad_bips_are_refused(tmp_path: Path, bip: Any, message: str) -> None:
         _load(tmp_path, {"bip": bip})
     assert "bip" in str(refused.value)
     assert message in str(refused.value)
+
+
+def test_host_gateway_ip_is_honoured(tmp_path: Path) -> None:
+    assert _load(tmp_path, {"host-gateway-ip": "192.0.2.7"}).host_gateway_ip == "192.0.2.7"
+    assert _load(tmp_path, {"host-gateway-ip": "2001:db8::7"}).host_gateway_ip == "2001:db8::7"
+    assert _load(tmp_path, {}).host_gateway_ip == ""
+
+
+@pytest.mark.parametrize("value", ["192.0.2", "192.0.2.0/24", "gateway", 7, ["192.0.2.7"]])
+def test_bad_host_gateway_ips_are_refused(tmp_path: Path, value: Any) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        _load(tmp_path, {"host-gateway-ip": value})
+    assert f"host-gateway-ip {value!r} is not an IP address" in str(refused.value)

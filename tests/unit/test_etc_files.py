@@ -14,6 +14,7 @@ from tuibox.engine.services.containers.rules.etc_files import (
     hostname_file,
     hosts_file,
     resolv_file,
+    uses_host_gateway,
 )
 
 HOST = ("# generated\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example\n"
@@ -48,7 +49,6 @@ def test_dns_flags_replace_their_lines() -> None:
     [
         ({"ExtraHosts": ["db:not-an-ip"]}, "invalid IP address in add-host"),
         ({"ExtraHosts": ["-bad:10.0.0.1"]}, "bad host name"),
-        ({"ExtraHosts": ["gw:host-gateway"]}, "host-gateway needs networking"),
         ({"Dns": ["dns.example"]}, "is not an IP address (--dns)"),
         ({"DnsSearch": ["bad domain"]}, "is not a valid domain"),
         ({"DnsOptions": ["ndots 2"]}, "is not a resolver option"),
@@ -58,3 +58,17 @@ def test_dns_flags_replace_their_lines() -> None:
 def test_bad_entries_are_refused(host_config: dict[str, Any], words: str) -> None:
     with pytest.raises(InvalidArgument, match=words.replace("(", r"\(").replace(")", r"\)")):
         etc_settings(host_config)
+
+
+def test_host_gateway_is_written_as_the_address_given() -> None:
+    settings = etc_settings({"ExtraHosts": ["gw:host-gateway", "db=10.0.0.5"]})
+    assert settings.extra_hosts == (("gw", "host-gateway"), ("db", "10.0.0.5"))
+    assert uses_host_gateway(settings)
+    assert hosts_file(settings, "172.17.0.1").endswith("172.17.0.1\tgw\n10.0.0.5\tdb\n")
+
+
+def test_host_gateway_without_an_address_is_refused_in_dockerds_words() -> None:
+    settings = etc_settings({"ExtraHosts": ["gw:host-gateway"]})
+    with pytest.raises(InvalidArgument, match="unable to derive the IP value for host-gateway"):
+        hosts_file(settings, "")
+    assert not uses_host_gateway(etc_settings({"ExtraHosts": ["db:10.0.0.5"]}))

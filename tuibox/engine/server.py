@@ -57,6 +57,7 @@ from tuibox.engine.services.containers.execs import ContainerExecs
 from tuibox.engine.services.containers.exits import ExitRecorder
 from tuibox.engine.services.containers.export import ContainerExport
 from tuibox.engine.services.containers.health import HealthMonitor
+from tuibox.engine.services.containers.host_gateway import HostGateway
 from tuibox.engine.services.containers.lifecycle import ContainerLifecycle
 from tuibox.engine.services.containers.networking import ContainerNetworking, NameServer
 from tuibox.engine.services.containers.ports import PortReservations
@@ -178,7 +179,8 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     removal = ContainerRemoval(context, runs, volumes)
     metrics = seams.metrics or NoMetrics()
     exits = ExitRecorder(context, runtime, runs, removal, metrics)
-    bundles = BundleWriter(images, seams.mounter, settings, volumes.data_dir)
+    bundles = BundleWriter(images, seams.mounter, settings, volumes.data_dir,
+                           HostGateway(config.host_gateway_ip, networks.lookup))
     hubs = StdinHubs(runtime)
     context.forget_listeners.append(hubs.forget)
     lifecycle = ContainerLifecycle(context, runtime, runs, exits, removal, bundles, hubs,

@@ -22,7 +22,7 @@ DEFAULT_CONFIG_FILE = Path("/etc/tuibox/engine.json")
 SUPPORTED_KEYS = frozenset({
     "registry-mirrors", "insecure-registries", "data-root", "exec-root", "cgroup-parent",
     "log-level", "debug", "live-restore", "storage-driver", "log-driver",
-    "default-address-pools", "bip",
+    "default-address-pools", "bip", "host-gateway-ip",
 })  # fmt: skip
 """daemon.json keys the engine honours."""
 
@@ -74,6 +74,8 @@ class EngineConfig:
     """(base CIDR, subnet prefix length) pairs replacing Docker's built-in pools (empty: those)."""
     bip: str = ""
     """The default bridge's own address and prefix (`192.168.1.1/24`); empty = from the pools."""
+    host_gateway_ip: str = ""
+    """What `--add-host NAME:host-gateway` maps to; empty = the default bridge's gateway."""
 
 
 def load_config(
@@ -131,6 +133,7 @@ def load_config(
         cgroup_parent="/" + cgroup_parent.strip("/"),
         default_address_pools=_address_pools(raw.get("default-address-pools"), path),
         bip=_bip(raw.get("bip"), path),
+        host_gateway_ip=_host_gateway_ip(raw.get("host-gateway-ip"), path),
     )
 
 
@@ -262,3 +265,19 @@ def _insecure(value: str, path: Path) -> str:
             f"engine config {path}: insecure registry {value!r} is not host[:port] or a CIDR"
         )
     return value
+
+
+def _host_gateway_ip(value: object, path: Path) -> str:
+    """daemon.json's `host-gateway-ip`: one IPv4 or IPv6 address, as dockerd takes it."""
+    if value is None or value == "":
+        return ""
+    try:
+        address = ipaddress.ip_address(value) if isinstance(value, str) else None
+    except ValueError:
+        address = None
+    if address is not None:
+        return str(address)
+    raise InvalidArgument(
+        f"engine config {path}: host-gateway-ip {value!r} is not an IP address, "
+        "such as 192.168.1.1"
+    )

@@ -35,6 +35,7 @@ from tuibox.engine.services.containers.rules.etc_files import (
     hostname_file,
     hosts_file,
     resolv_file,
+    uses_host_gateway,
 )
 from tuibox.engine.services.containers.rules.limits import oci_resources
 from tuibox.engine.services.containers.rules.security import SecuritySettings, security_settings
@@ -112,11 +113,14 @@ class BundleWriter:
         mounter: RootfsMounter,
         settings: RunSettings,
         volume_dir: Callable[[str], str] = str,
+        host_gateway: Callable[[], str] = str,
     ) -> None:
         self.images = images
         self.mounter = mounter
         self.settings = settings
         self.volume_dir = volume_dir
+        self.host_gateway = host_gateway
+        """The address --add-host NAME:host-gateway writes ("": none known)."""
 
     def prepare(
         self, record: ContainerRecord, paths: ContainerPaths, shared: SharedNetwork | None = None
@@ -125,7 +129,8 @@ class BundleWriter:
 
         Raises:
             NotFound: a layer of the container is missing from the layer store.
-            InvalidArgument: the user is not known to the image's /etc/passwd.
+            InvalidArgument: the user is not known to the image's /etc/passwd, or an
+                --add-host maps to host-gateway and no address for it is known.
             RuntimeFailure: the mount failed.
         """
         if not self.mounter.is_mounted(paths.rootfs):
@@ -199,13 +204,15 @@ class BundleWriter:
         container's network, bind its files); bind them unless the user mounts something
         there. On the host's network the files start from the host's own, as Docker's."""
         settings = etc_settings(record.host_config)
+        gateway = self.host_gateway() if uses_host_gateway(settings) else ""
         host_resolv = _read(self.settings.host_resolv)
         if record.host_config.get("NetworkMode") == "host":
-            hosts = _read(self.settings.host_hosts) + hosts_file(settings)[len(HOSTS_HEADER):]
+            added = hosts_file(settings, gateway)[len(HOSTS_HEADER):]
+            hosts = _read(self.settings.host_hosts) + added
             overridden = settings.dns or settings.dns_search or settings.dns_options
             resolv = resolv_file(host_resolv, settings) if overridden else host_resolv
         else:
-            hosts, resolv = hosts_file(settings), resolv_file(host_resolv, settings)
+            hosts, resolv = hosts_file(settings, gateway), resolv_file(host_resolv, settings)
         files = (
             (paths.hostname_file, "/etc/hostname", hostname_file(hostname)),
             (paths.hosts_file, "/etc/hosts", hosts),

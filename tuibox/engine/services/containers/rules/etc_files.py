@@ -26,6 +26,8 @@ bind mounts, and a non-root user in it must be able to read them."""
 FALLBACK_NAMESERVERS = ("8.8.8.8", "8.8.4.4")
 """Docker's nameservers when the host has none but loopback ones (which a container
 cannot reach from its own network namespace)."""
+HOST_GATEWAY = "host-gateway"
+"""The --add-host address that stands for the host's address as containers reach it."""
 _HOST_NAME = re.compile(r"^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,252})$")
 _SEARCH_DOMAIN = re.compile(r"^[a-zA-Z0-9._-]{1,253}$")
 _DNS_OPTION = re.compile(r"^[a-zA-Z0-9_-]+(:[0-9]+)?$")
@@ -36,7 +38,7 @@ class EtcSettings:
     """What the three files say beyond Docker's defaults."""
 
     extra_hosts: tuple[tuple[str, str], ...] = ()
-    """(name, address) from --add-host, in the order given."""
+    """(name, address) from --add-host, in the order given; the address may be HOST_GATEWAY."""
     dns: tuple[str, ...] = ()
     dns_search: tuple[str, ...] = ()
     dns_options: tuple[str, ...] = ()
@@ -52,14 +54,11 @@ def etc_settings(host_config: dict[str, Any]) -> EtcSettings:
     for entry in string_list(host_config.get("ExtraHosts"), "ExtraHosts"):
         separator = "=" if "=" in entry else ":" if ":" in entry else " "
         name, _, address = entry.partition(separator)  # name=ip (CLI 25+), name:ip, name ip
-        if address == "host-gateway":
-            raise InvalidArgument(
-                f"--add-host {entry}: host-gateway needs networking, which the tuibox engine "
-                "does not have yet; give an address"
-            )
         if not _HOST_NAME.match(name):
             raise InvalidArgument(f"invalid argument {entry!r} for --add-host: bad host name")
-        hosts.append((name, _address(address, f"invalid IP address in add-host: {address!r}")))
+        if address != HOST_GATEWAY:
+            address = _address(address, f"invalid IP address in add-host: {address!r}")
+        hosts.append((name, address))
     dns = tuple(_address(a, f"{a!r} is not an IP address (--dns)")
                 for a in string_list(host_config.get("Dns"), "Dns"))  # fmt: skip
     search = tuple(string_list(host_config.get("DnsSearch"), "DnsSearch"))
@@ -85,9 +84,25 @@ def hostname_file(hostname: str) -> str:
     return f"{hostname}\n"
 
 
-def hosts_file(settings: EtcSettings) -> str:
-    """/etc/hosts: Docker's loopback lines, then each --add-host."""
-    return HOSTS_HEADER + "".join(f"{address}\t{name}\n" for name, address in settings.extra_hosts)
+def uses_host_gateway(settings: EtcSettings) -> bool:
+    """Whether an --add-host entry maps a name to host-gateway."""
+    return any(address == HOST_GATEWAY for _, address in settings.extra_hosts)
+
+
+def hosts_file(settings: EtcSettings, host_gateway: str = "") -> str:
+    """/etc/hosts: Docker's loopback lines, then each --add-host (host-gateway written as
+    `host_gateway`: the engine's host-gateway-ip, or the default bridge's gateway).
+
+    Raises:
+        InvalidArgument: an entry maps to host-gateway and `host_gateway` is empty (dockerd's
+            wording).
+    """
+    if uses_host_gateway(settings) and not host_gateway:
+        raise InvalidArgument("unable to derive the IP value for host-gateway")
+    return HOSTS_HEADER + "".join(
+        f"{host_gateway if address == HOST_GATEWAY else address}\t{name}\n"
+        for name, address in settings.extra_hosts
+    )
 
 
 def resolv_file(host_resolv: str, settings: EtcSettings) -> str:
