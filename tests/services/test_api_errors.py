@@ -212,8 +212,8 @@ async def test_ps_with_an_invalid_name_pattern_is_400(api: Client) -> None:
 async def test_events_with_an_unknown_filter_is_400(api: Client) -> None:
     response = await api.get("/events", params={"filters": '{"bogus":["x"]}'})
     await assert_error(response, 400, "invalid filter 'bogus'")
-    unsupported = await api.get("/events", params={"filters": '{"network":["x"]}'})
-    await assert_error(unsupported, 400, "the events filter 'network' is not supported")
+    unsupported = await api.get("/events", params={"filters": '{"plugin":["x"]}'})
+    await assert_error(unsupported, 400, "the events filter 'plugin' is not supported")
 
 
 async def test_events_since_replay_a_container_lifecycle(api: Client) -> None:

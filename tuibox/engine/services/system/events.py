@@ -11,7 +11,7 @@ from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.domain.labels import label_matches
 from tuibox.engine.events import Event, EventBus
 
-SUPPORTED_FILTERS = {"type", "event", "container", "image", "label"}
+SUPPORTED_FILTERS = {"type", "event", "container", "image", "label", "network"}
 """Filters of `docker events` this engine applies; values of one key OR, keys AND."""
 DOCKER_FILTERS = {
     "config", "container", "daemon", "event", "image", "label", "network", "node",
@@ -45,7 +45,11 @@ def event_matches(event: Event, filters: dict[str, list[str]]) -> bool:
         if key == "event" and event.action not in values:
             return False
         if key == "container" and not (
-            event.type == "container" and any(_is_container(event, v) for v in values)
+            event.type == "container" and any(_is_named(event, v) for v in values)
+        ):
+            return False
+        if key == "network" and not (
+            event.type == "network" and any(_is_named(event, v) for v in values)
         ):
             return False
         if key == "image" and not any(_is_image(event, v) for v in values):
@@ -55,8 +59,8 @@ def event_matches(event: Event, filters: dict[str, list[str]]) -> bool:
     return True
 
 
-def _is_container(event: Event, wanted: str) -> bool:
-    """Docker's fuzzy match: the ID or the name starts with what was given."""
+def _is_named(event: Event, wanted: str) -> bool:
+    """Docker's fuzzy match of a container or network: its ID or name starts with `wanted`."""
     return event.actor_id.startswith(wanted) or event.attributes.get("name", "").startswith(wanted)
 
 
