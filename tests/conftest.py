@@ -306,6 +306,8 @@ class FakeEngineClient:
         self.engine_info = sample_info()
         self.calls: list[tuple[str, tuple[object, ...]]] = []
         self.fail: dict[str, Exception] = {}
+        self.fail_for: dict[tuple[str, str], Exception] = {}
+        """(method, container ID) -> what that call raises, for one container only."""
         self.unavailable = False
         self.log_chunks: list[LogChunk] = []
         self.log_release = asyncio.Event()
@@ -338,6 +340,8 @@ class FakeEngineClient:
             raise EngineUnavailableError("cannot reach the engine at unix:///fake.sock")
         if method in self.fail:
             raise self.fail[method]
+        if args and (method, str(args[0])) in self.fail_for:
+            raise self.fail_for[(method, str(args[0]))]
 
     def _done(self, method: str, *args: object) -> None:
         self.completed.append((method, args))
