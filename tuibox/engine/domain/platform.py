@@ -5,8 +5,9 @@ from __future__ import annotations
 import platform
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.domain.errors import InvalidArgument, NotFound
 
 GO_ARCH = {
     "x86_64": "amd64",
@@ -99,3 +100,24 @@ def require_linux(platform_: Platform) -> Platform:
             f"containers (platform {platform_})"
         )
     return platform_
+
+
+def check_image_platform(reference: str, config: dict[str, Any], wanted: Platform) -> None:
+    """Refuse an image (its config: os, architecture, variant) made for another platform
+    than the one asked for, as dockerd does.
+
+    Raises:
+        NotFound: "image with reference X was found but does not match the specified
+            platform: wanted linux/arm64, actual: linux/amd64".
+    """
+    actual = Platform(
+        str(config.get("os") or "linux"),
+        parse_platform(str(config.get("architecture") or "amd64")).architecture,
+        str(config.get("variant") or ""),
+    )
+    variant_differs = bool(wanted.variant) and wanted.variant != actual.variant
+    if (wanted.os, wanted.architecture) != (actual.os, actual.architecture) or variant_differs:
+        raise NotFound(
+            f"image with reference {reference} was found but does not match the specified "
+            f"platform: wanted {wanted}, actual: {actual}"
+        )

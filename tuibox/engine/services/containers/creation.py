@@ -11,12 +11,12 @@ from typing import Any
 
 from tuibox import timestamps
 from tuibox.engine.domain.container import ContainerRecord
-from tuibox.engine.domain.errors import InvalidArgument, NotFound, RuntimeFailure
+from tuibox.engine.domain.errors import InvalidArgument, RuntimeFailure
 from tuibox.engine.domain.host import LimitSupport
 from tuibox.engine.domain.mounts import MountSpec
 from tuibox.engine.domain.names import random_name
 from tuibox.engine.domain.network import Attachment
-from tuibox.engine.domain.platform import Platform, parse_platform, require_linux
+from tuibox.engine.domain.platform import check_image_platform, parse_platform, require_linux
 from tuibox.engine.services.containers.context import ContainerContext
 from tuibox.engine.services.containers.networking import ContainerNetworking
 from tuibox.engine.services.containers.rules.create import (
@@ -115,7 +115,8 @@ class ContainerCreation:
         final_name = self._choose_name(name)
         image = self.images.resolve(image_ref)
         if platform:
-            _check_platform(image_ref, image.config, require_linux(parse_platform(platform)))
+            check_image_platform(image_ref, image.config,
+                                 require_linux(parse_platform(platform)))
         image_config = dict(image.config.get("config") or {})
         host_config, networks = await self._networking(body, host_config)
         process = merge_process(body, image_config)
@@ -270,21 +271,6 @@ def _container_config(
         "StopTimeout": body.get("StopTimeout"),
         **_healthcheck(body.get("Healthcheck"), image_config.get("Healthcheck")),
     }
-
-
-def _check_platform(image_ref: str, config: dict[str, Any], wanted: Platform) -> None:
-    """Refuse an image made for another platform than the one asked for (as Docker does)."""
-    actual = Platform(
-        str(config.get("os") or "linux"),
-        parse_platform(str(config.get("architecture") or "amd64")).architecture,
-        str(config.get("variant") or ""),
-    )
-    variant_differs = bool(wanted.variant) and wanted.variant != actual.variant
-    if (wanted.os, wanted.architecture) != (actual.os, actual.architecture) or variant_differs:
-        raise NotFound(
-            f"image with reference {image_ref} was found but does not match the specified "
-            f"platform: wanted {wanted}, actual: {actual}"
-        )
 
 
 def _healthcheck(given: Any, image: Any) -> dict[str, Any]:

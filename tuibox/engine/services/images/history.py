@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from tuibox import timestamps
-from tuibox.engine.domain.errors import InvalidArgument, NotFound, RuntimeFailure
+from tuibox.engine.domain.errors import InvalidArgument, RuntimeFailure
 from tuibox.engine.domain.image import ImageRecord, chain_ids
 from tuibox.engine.domain.json_input import parse_json
-from tuibox.engine.domain.platform import Platform, parse_platform
+from tuibox.engine.domain.platform import Platform, check_image_platform, parse_platform
 
 PLATFORM_FIELDS = frozenset({"os", "architecture", "variant", "os.version", "os.features"})
 """The keys of an OCI platform object; os.version and os.features only matter on Windows."""
@@ -92,18 +92,6 @@ def check_platform(name: str, record: ImageRecord, wanted: Platform) -> None:
     """Refuse an image made for another platform than the one asked for, as dockerd.
 
     Raises:
-        NotFound: "image with reference X was found but does not match the specified
-            platform: wanted linux/arm64, actual: linux/amd64".
+        NotFound: see check_image_platform.
     """
-    config = record.config
-    actual = Platform(
-        str(config.get("os") or "linux"),
-        parse_platform(str(config.get("architecture") or "amd64")).architecture,
-        str(config.get("variant") or ""),
-    )
-    variant_differs = bool(wanted.variant) and wanted.variant != actual.variant
-    if (wanted.os, wanted.architecture) != (actual.os, actual.architecture) or variant_differs:
-        raise NotFound(
-            f"image with reference {name} was found but does not match the specified "
-            f"platform: wanted {wanted}, actual: {actual}"
-        )
+    check_image_platform(name, record.config, wanted)
