@@ -37,6 +37,23 @@ def query_bool(request: web.Request, key: str, default: bool = False) -> bool:
     return request.query[key].strip().lower() not in _FALSE_WORDS
 
 
+TERMINAL_SIDE_MAX = 65535
+
+
+def query_terminal_size(request: web.Request) -> tuple[int, int]:
+    """`h` and `w` of a resize request, as (rows, columns).
+
+    Raises:
+        InvalidArgument: one missing, not an integer, or out of a terminal's range.
+    """
+    height, width = query_int(request, "h"), query_int(request, "w")
+    if height is None or width is None:
+        raise InvalidArgument("resize needs both h and w (the terminal's rows and columns)")
+    if not (0 <= height <= TERMINAL_SIDE_MAX and 0 <= width <= TERMINAL_SIDE_MAX):
+        raise InvalidArgument(f"invalid resize height or width: {height}x{width}")
+    return height, width
+
+
 def query_int(request: web.Request, key: str, default: int | None = None) -> int | None:
     """Read an integer query value, or raise InvalidArgument naming the key."""
     raw = request.query.get(key)

@@ -14,6 +14,7 @@ from tuibox.engine.api.common import (
     query_bool,
     query_filters,
     query_int,
+    query_terminal_size,
     query_unix_ns,
     read_json_body,
 )
@@ -21,7 +22,6 @@ from tuibox.engine.api.streams import MULTIPLEXED, RAW, encode, hijack, start_st
 from tuibox.engine.domain.detach_keys import DEFAULT_DETACH_KEYS, DetachScanner, parse_detach_keys
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.containers import ContainerService
-from tuibox.engine.services.containers.rules.create import MAX_TERMINAL_SIDE
 from tuibox.engine.services.containers.streams import LogQuery
 
 REPLAY_GRACE_SECONDS = 0.05
@@ -226,11 +226,7 @@ class ContainerRoutes:
         return connection.response
 
     async def resize(self, request: web.Request) -> web.Response:
-        height, width = query_int(request, "h"), query_int(request, "w")
-        if height is None or width is None:
-            raise InvalidArgument("resize needs both h and w (the terminal's rows and columns)")
-        if not (0 <= height <= MAX_TERMINAL_SIDE and 0 <= width <= MAX_TERMINAL_SIDE):
-            raise InvalidArgument(f"invalid resize height or width: {height}x{width}")
+        height, width = query_terminal_size(request)
         await self.streams.resize(request.match_info["id"], height, width)
         return web.Response(status=200)
 

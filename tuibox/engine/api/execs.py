@@ -8,13 +8,16 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from tuibox.engine.api.common import json_response, query_int, read_json_body
+from tuibox.engine.api.common import (
+    TERMINAL_SIDE_MAX,
+    json_response,
+    query_terminal_size,
+    read_json_body,
+)
 from tuibox.engine.api.streams import HijackedConnection, frame, hijack
 from tuibox.engine.domain.detach_keys import DetachScanner
 from tuibox.engine.domain.errors import EngineError, InvalidArgument
 from tuibox.engine.services.containers.execs import ContainerExecs, ExecSession
-
-MAX_TERMINAL = 65535
 
 
 class ExecRoutes:
@@ -39,11 +42,7 @@ class ExecRoutes:
         return json_response(self.execs.inspect(request.match_info["id"]))
 
     async def resize(self, request: web.Request) -> web.Response:
-        height, width = query_int(request, "h"), query_int(request, "w")
-        if height is None or width is None:
-            raise InvalidArgument("resize needs both h and w (the terminal's rows and columns)")
-        if not (0 <= height <= MAX_TERMINAL and 0 <= width <= MAX_TERMINAL):
-            raise InvalidArgument(f"invalid resize height or width: {height}x{width}")
+        height, width = query_terminal_size(request)
         await self.execs.resize(request.match_info["id"], height, width)
         return web.Response(status=200)
 
@@ -58,7 +57,7 @@ class ExecRoutes:
         console = None
         if size is not None:
             if (not isinstance(size, list) or len(size) != 2 or not all(
-                    isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_TERMINAL
+                    isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= TERMINAL_SIDE_MAX
                     for v in size)):  # fmt: skip
                 raise InvalidArgument("ConsoleSize must be [height, width]")
             console = (size[0], size[1])
