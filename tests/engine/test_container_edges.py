@@ -91,6 +91,7 @@ def test_ps_last_shows_a_stopped_container(engine: EngineProcess) -> None:
         ({"HostConfig": {"LogConfig": "x"}}, "HostConfig.LogConfig must be an object"),
         ({"Tty": "yes"}, "Tty must be true or false"),
         ({"HostConfig": {"ConsoleSize": [24]}}, "HostConfig.ConsoleSize must be [height, width]"),
+        ({"HostConfig": {"ConsoleSize": [24, 80]}}, "HostConfig.ConsoleSize sizes a terminal"),
     ],
 )
 def test_create_refuses_wrongly_typed_fields(

@@ -61,6 +61,8 @@ def test_none_host_and_a_shared_namespace(mode: str, expected: NetworkPlan) -> N
       "conflicting options: port exposing and the container type network mode"),
      (_body("host", HostConfig={"PublishAllPorts": True}),
       "conflicting options: port publishing and the host network mode"),
+     (_body("none", HostConfig={"PortBindings": {"80/tcp": [{"HostPort": "8080"}]}}),
+      "conflicting options: port publishing and the none network mode"),
      (_body("bridge", {"bridge": {"Aliases": ["x"]}}),
       "network-scoped alias is supported only for containers in user defined networks"),
      (_body(None, {"bridge": {"IPAMConfig": {"IPv4Address": "172.17.0.9"}}}),

@@ -77,7 +77,7 @@ class NetworkRuns:
         if not ended:
             return
         for endpoint in ended:
-            state.endpoints.pop(endpoint.id, None)
+            state.drop_endpoint(endpoint.id)
             self.leaving[endpoint.id] = endpoint
         rules_gone = asyncio.Event()
         task = asyncio.get_running_loop().create_task(
@@ -183,7 +183,7 @@ class NetworkRuns:
         self._check(container_id, network, attachment)
         if network.driver != "bridge":
             endpoint = self._endpoint(container_id, network, attachment, address="", veth="")
-            state.endpoints[endpoint.id] = endpoint
+            state.add_endpoint(endpoint)
             return await self._saved(_Joined(network, endpoint))
         async with state.lock(network.id):
             await state.driver.ensure_network(network)
@@ -192,7 +192,7 @@ class NetworkRuns:
             address = state.addresses[network.id].allocate(attachment.requested_address)
             endpoint = self._endpoint(container_id, network, attachment, address=address,
                                       veth=self._veth_name())  # fmt: skip
-            state.endpoints[endpoint.id] = endpoint
+            state.add_endpoint(endpoint)
         return await self._saved(_Joined(network, endpoint))
 
     async def _saved(self, step: _Joined) -> _Joined:
@@ -292,7 +292,7 @@ class NetworkRuns:
         addresses = state.addresses.get(endpoint.network_id)
         if addresses is not None and endpoint.address:
             addresses.release(endpoint.address)
-        state.endpoints.pop(endpoint.id, None)
+        state.drop_endpoint(endpoint.id)
         try:
             await asyncio.to_thread(state.store.delete_endpoint, endpoint.id)
         except OSError as err:

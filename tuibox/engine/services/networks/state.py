@@ -49,6 +49,9 @@ class NetworkState:
         self.settings = settings
         self.networks: dict[str, NetworkRecord] = {n.id: n for n in store.load_networks()}
         self.endpoints: dict[str, EndpointRecord] = {}
+        """By endpoint ID; changed only through add_endpoint and drop_endpoint."""
+        self._by_container: dict[str, dict[str, EndpointRecord]] = {}
+        """The same endpoints by container: `docker ps` asks for each container's."""
         self.addresses: dict[str, SubnetAddresses] = {}
         self.names: NameLookup = lambda _container_id: ""
         self._locks: dict[str, asyncio.Lock] = {}
@@ -70,7 +73,20 @@ class NetworkState:
             return
         if addresses is not None and endpoint.address:
             addresses.reserve(endpoint.address)
+        self.add_endpoint(endpoint)
+
+    def add_endpoint(self, endpoint: EndpointRecord) -> None:
         self.endpoints[endpoint.id] = endpoint
+        self._by_container.setdefault(endpoint.container_id, {})[endpoint.id] = endpoint
+
+    def drop_endpoint(self, endpoint_id: str) -> None:
+        endpoint = self.endpoints.pop(endpoint_id, None)
+        if endpoint is None:
+            return
+        mine = self._by_container.get(endpoint.container_id, {})
+        mine.pop(endpoint_id, None)
+        if not mine:
+            self._by_container.pop(endpoint.container_id, None)
 
     def open_addresses(self, network: NetworkRecord) -> None:
         if network.subnet:
@@ -120,10 +136,10 @@ class NetworkState:
 
     def endpoints_of(self, container_id: str) -> list[EndpointRecord]:
         """In the order they were made (eth0 first)."""
-        return sorted(
-            (e for e in self.endpoints.values() if e.container_id == container_id),
-            key=lambda e: (len(e.ifname), e.ifname),
-        )
+        mine = self._by_container.get(container_id)
+        if not mine:
+            return []
+        return sorted(mine.values(), key=lambda e: (len(e.ifname), e.ifname))
 
     def subnets(self, *, besides: str = "") -> list[IPv4Network]:
         """The subnets of every network (but `besides`)."""

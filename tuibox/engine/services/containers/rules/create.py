@@ -136,7 +136,8 @@ def validate_create_body(body: dict[str, Any]) -> dict[str, Any]:
     check_restart_policy(host_config.get("RestartPolicy"), bool(host_config.get("AutoRemove")))
     check_healthcheck(body.get("Healthcheck"))
     _expect(host_config, "AutoRemove", bool, "true or false", prefix="HostConfig.")
-    console_size(host_config)
+    if console_size(host_config) and not body.get("Tty"):
+        raise InvalidArgument("HostConfig.ConsoleSize sizes a terminal: it needs Tty (-t)")
     _expect(host_config, "LogConfig", dict, "an object", prefix="HostConfig.")
     _expect(host_config, "NetworkMode", str, "a string", prefix="HostConfig.")
     _expect(body, "NetworkingConfig", dict, "an object")

@@ -79,11 +79,16 @@ def network_plan(body: dict[str, Any]) -> NetworkPlan:
         _no_endpoints(endpoints, mode_name)
         return NetworkPlan("container", container=target)
     if mode_name in ("none", "host"):
-        if mode_name == "host" and (host_config.get("PortBindings") or
-                                    host_config.get("PublishAllPorts")):  # fmt: skip
+        publishing = host_config.get("PortBindings") or host_config.get("PublishAllPorts")
+        if publishing and mode_name == "host":
             raise InvalidArgument(
                 "conflicting options: port publishing and the host network mode "
                 "(a container on the host's network uses the host's ports directly)"
+            )
+        if publishing:
+            raise InvalidArgument(
+                "conflicting options: port publishing and the none network mode "
+                "(a container without a network has nothing to publish on)"
             )
         _no_endpoints(endpoints, mode_name)
         return NetworkPlan("none" if mode_name == "none" else "host")
