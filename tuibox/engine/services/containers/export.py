@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import threading
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from tuibox.engine.layers.mounts import RootfsMounter
 from tuibox.engine.layers.tree_tar import write_tree
 from tuibox.engine.services.containers.context import ContainerContext
+from tuibox.engine.services.containers.tar_pipe import thread_chunks
 from tuibox.engine.services.images.service import ImageService
-
-CHUNK = 65536
 
 
 class ContainerExport:
@@ -54,30 +50,5 @@ class ContainerExport:
                 await asyncio.to_thread(self.mounter.mount, lowers, paths.upper, paths.work,
                                         paths.rootfs)  # fmt: skip
                 stack.push_async_callback(asyncio.to_thread, self.mounter.unmount, paths.rootfs)
-            async for chunk in _tar_stream(paths.rootfs):
+            async for chunk in thread_chunks(lambda pipe: write_tree(pipe, paths.rootfs), "export"):
                 yield chunk
-
-
-async def _tar_stream(root: Path) -> AsyncIterator[bytes]:
-    read_fd, write_fd = os.pipe()
-    failure: list[BaseException] = []
-
-    def write() -> None:
-        try:
-            with os.fdopen(write_fd, "wb") as pipe:
-                write_tree(pipe, root)
-        except BrokenPipeError:
-            pass  # the client stopped reading
-        except BaseException as err:
-            failure.append(err)
-
-    thread = threading.Thread(target=write, name="export", daemon=True)
-    thread.start()
-    try:
-        with os.fdopen(read_fd, "rb", buffering=0) as pipe:
-            while chunk := await asyncio.to_thread(pipe.read, CHUNK):
-                yield chunk
-    finally:
-        await asyncio.to_thread(thread.join)
-    if failure:
-        raise OSError(f"the export failed: {failure[0]}")
