@@ -39,7 +39,9 @@ async def test_a_tty_run_gets_a_terminal_of_the_asked_size(engine: Engine) -> No
     assert process["consoleSize"] == {"height": 40, "width": 120}
     assert "TERM=xterm" in process["env"]
     assert "TERM=xterm" not in engine.record(container_id).config["Env"]
-    plain = await engine.run("sleep", "300", HostConfig={"ConsoleSize": [40, 120]})
+    with pytest.raises(InvalidArgument, match=r"ConsoleSize sizes a terminal: it needs Tty"):
+        await engine.create("sleep", "300", HostConfig={"ConsoleSize": [40, 120]})
+    plain = await engine.run("sleep", "300", HostConfig={"ConsoleSize": [0, 0]})
     assert "consoleSize" not in engine.runtime.bundle_config(plain)["process"]
 
 
