@@ -1,6 +1,7 @@
 """Bridges, veth pairs, addresses and routes through pyroute2: AsyncIPRoute in the engine's
-own namespace (never the sync IPRoute in the event loop's thread), and the sync IPRoute in
-a short-lived thread that setns()es into a container's namespace.
+own namespace (never the sync IPRoute in the event loop's thread), the sync IPRoute in a
+worker thread for link deletions (the kernel holds the sender for an RCU grace period), and
+in a short-lived thread that setns()es into a container's namespace.
 
 pyroute2 reaches another namespace by forking a helper from the calling process; forked
 from the engine's event loop, that child unwinds the engine's own stack when it ends
@@ -8,6 +9,7 @@ from the engine's event loop, that child unwinds the engine's own stack when it 
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import socket
@@ -142,18 +144,32 @@ async def _only_address(ipr: AsyncIPRoute, index: int, name: str, address: str, 
 
 
 async def delete_link(name: str) -> bool:
-    """Delete the link if present; True when this call deleted it."""
-    async with iproute() as ipr:
-        index = await lookup(ipr, name)
-        if index is None:
+    """Delete the link if present; True when this call deleted it.
+
+    The kernel does a veth deletion inside the sending syscall, RCU grace period and all
+    (10-30 ms), so it runs in a thread of its own: on AsyncIPRoute it froze the event loop
+    for that long (a `run --rm`'s output drain and removal waited for it)."""
+    return await asyncio.to_thread(_delete_link_blocking, name)
+
+
+def _delete_link_blocking(name: str) -> bool:
+    try:
+        ipr = IPRoute()
+    except (OSError, NetlinkError) as err:
+        raise RuntimeFailure(f"cannot open a netlink socket: {err}") from err
+    try:
+        found = ipr.link_lookup(ifname=name)
+        if not found:
             return False
         try:
-            await ipr.link("del", index=index)
+            ipr.link("del", index=found[0])
         except NetlinkError as err:
             if err.code == errno.ENODEV:
                 return False
             raise failure(f"cannot delete {name}", err) from err
         return True
+    finally:
+        ipr.close()
 
 
 async def host_links() -> list[Link]:
