@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from dataclasses import dataclass
 
 import httpx
 
 from tuibox.engine.domain.errors import EngineError, InvalidArgument, NotFound, Unavailable
 from tuibox.engine.domain.reference import Reference
-from tuibox.engine.registry.auth import Credentials, fetch_token, parse_bearer_challenge
+from tuibox.engine.registry.auth import Authorizer, Credentials, TokenCache
 from tuibox.engine.registry.endpoints import Endpoint, pull_endpoints
 from tuibox.engine.registry.manifests import (
     ACCEPT_HEADER,
@@ -27,6 +27,7 @@ from tuibox.engine.registry.manifests import (
 log = logging.getLogger(__name__)
 
 _TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+Body = bytes | AsyncIterable[bytes]
 
 
 class RepositoryMissing(NotFound):
@@ -53,7 +54,7 @@ class ResolvedImage:
 
 
 class RepositorySession:
-    """Requests to one repository on one endpoint; remembers a Bearer token once obtained."""
+    """Requests to one repository on one endpoint, authorized as its registry asks."""
 
     def __init__(
         self,
@@ -61,43 +62,63 @@ class RepositorySession:
         endpoint: Endpoint,
         reference: Reference,
         credentials: Credentials | None,
+        tokens: TokenCache | None = None,
+        actions: str = "pull",
     ) -> None:
         self.http = http
         self.endpoint = endpoint
         self.reference = reference
         self.credentials = None if endpoint.is_mirror else credentials
-        self._token: str | None = None
+        scope = f"repository:{reference.repository}:{actions}"
+        self.auth = Authorizer(
+            http, tokens or TokenCache(), endpoint.base_url, self.credentials, scope
+        )
 
     def _url(self, kind: str, ref: str) -> str:
         return f"{self.endpoint.base_url}/v2/{self.reference.repository}/{kind}/{ref}"
 
     async def send(self, url: str, accept: str | None = None) -> httpx.Response:
-        """GET `url` streaming, answering one Bearer challenge; the caller closes the response.
+        """GET `url` streaming, authorized; the caller closes the response.
 
         Raises:
             Unavailable: the endpoint cannot be reached.
+            Unauthorized: the token server refused.
         """
-        for attempt in range(2):
-            headers = {"Accept": accept} if accept else {}
-            if self._token:
-                headers["Authorization"] = f"Bearer {self._token}"
+        return await self.request("GET", url, {"Accept": accept} if accept else {})
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str] | None = None,
+        body: Callable[[], Body] | None = None,
+    ) -> httpx.Response:
+        """Send a request streaming, answering the registry's 401 challenges.
+
+        `body` makes the request's content afresh for each attempt. Redirects are
+        followed; httpx drops the Authorization header when one leads to another host
+        (a blob served from a CDN). The caller closes the response.
+
+        Raises:
+            Unavailable: the endpoint cannot be reached.
+            Unauthorized: the token server refused.
+        """
+        retried = False
+        while True:
+            sent = {**(headers or {}), **await self.auth.headers()}
+            request = self.http.build_request(
+                method, url, headers=sent, content=body() if body else None
+            )
             try:
-                response = await self.http.send(
-                    self.http.build_request("GET", url, headers=headers), stream=True
-                )
+                response = await self.http.send(request, stream=True)
             except httpx.HTTPError as err:
                 raise Unavailable(
                     f"registry {self.endpoint.host} is unreachable: {err or type(err).__name__}"
                 ) from None
-            challenge = parse_bearer_challenge(response.headers.get("www-authenticate", ""))
-            if response.status_code != 401 or challenge is None or attempt == 1:
+            if not self.auth.retry_after(response, sent, retried):
                 return response
+            retried = retried or "Authorization" in sent
             await response.aclose()
-            scope = f"repository:{self.reference.repository}:pull"
-            self._token = await fetch_token(
-                self.http, challenge, scope, self.credentials, self.endpoint.base_url
-            )
-        raise AssertionError("unreachable")
 
     async def fetch_manifest(self, ref: str) -> tuple[bytes, str, str]:
         """GET a manifest by tag or digest; returns body, media type header and digest.
@@ -214,6 +235,7 @@ class RegistryClient:
         self.mirrors = mirrors
         self.insecure = insecure
         self.http = httpx.AsyncClient(transport=transport, timeout=_TIMEOUT, follow_redirects=True)
+        self.tokens = TokenCache()
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -230,7 +252,7 @@ class RegistryClient:
         """
         errors: list[EngineError] = []
         for endpoint in pull_endpoints(reference, self.mirrors, self.insecure):
-            session = RepositorySession(self.http, endpoint, reference, credentials)
+            session = RepositorySession(self.http, endpoint, reference, credentials, self.tokens)
             try:
                 return session, await self._resolve_on(session)
             except EngineError as err:
