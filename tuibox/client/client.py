@@ -19,6 +19,7 @@ from tuibox.client.errors import (
     error_from_response,
 )
 from tuibox.client.frames import FrameDemuxer, RawDecoder
+from tuibox.client.image_calls import ImageCalls
 from tuibox.client.models import (
     ContainerStartResult,
     ContainerStopResult,
@@ -30,7 +31,9 @@ from tuibox.client.models import (
     VersionInfo,
     VolumeSummary,
 )
+from tuibox.client.network_calls import NetworkCalls
 from tuibox.client.networks import NetworkCreated, NetworkEndpoint, NetworkSummary
+from tuibox.client.registries import RegistryCalls
 from tuibox.client.responses import json_body, parse_list, parse_object
 from tuibox.client.run_options import RunOptions, create_body
 from tuibox.client.stats import cpu_limit_cores, sample_from_docker
@@ -97,7 +100,7 @@ def _image_path(reference: str) -> str:
     return quote(reference, safe="/:@")
 
 
-class EngineClient:
+class EngineClient(ImageCalls, NetworkCalls, RegistryCalls):
     """Talks to a Docker-compatible engine (tuibox, dockerd, podman) over its Unix socket.
 
     The API version is negotiated on the first call and again after the engine was lost.
