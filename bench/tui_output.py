@@ -50,6 +50,8 @@ from typing import Any
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path[:1] = [str(BENCH_DIR.parent)]  # tuibox itself, whatever the working directory
 
+from refused_calls import RefusedRegistryCalls  # noqa: E402
+
 from tuibox.client.details import ProcessList  # noqa: E402
 from tuibox.client.errors import NotFoundError  # noqa: E402
 from tuibox.client.models import (  # noqa: E402
@@ -88,7 +90,7 @@ def _container_id(index: int) -> str:
 
 
 @dataclass
-class ScriptedEngineClient:
+class ScriptedEngineClient(RefusedRegistryCalls):
     """An engine in memory that streams a stats batch every second (EngineClientProtocol).
 
     `running` containers have been up for hours; two more are stopped. In the young

@@ -12,6 +12,7 @@ import pytest
 import pytest_textual_snapshot
 from syrupy.location import PyTestLocation
 
+from tests.fake_registry import FakeRegistryCalls
 from tuibox.app import TuiboxApp
 from tuibox.client.details import ProcessList
 from tuibox.client.errors import (
@@ -286,7 +287,7 @@ class FakeBridge:
         self.runs.append((stdin_fd, stdout_fd))
 
 
-class FakeEngineClient:
+class FakeEngineClient(FakeRegistryCalls):
     """An in-memory engine for TUI tests; records calls and raises scripted errors.
 
     It implements EngineClientProtocol structurally; make_app hands it to TuiboxApp as one,
@@ -330,6 +331,7 @@ class FakeEngineClient:
         """What top answers per running container (others: an empty list)."""
         self.inspect_extra: dict[str, dict[str, Any]] = {}
         """Parts merged into a container's inspect document (one level deep)."""
+        self.init_registry_calls()
 
     async def _answer(self, method: str, *args: object) -> None:
         """Record the call, take the scripted time, then raise any scripted failure."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from tuibox.client.details import ProcessList
+from tuibox.client.image_calls import PruneResult
 from tuibox.client.models import (
     ContainerStartResult,
     ContainerStopResult,
@@ -18,6 +19,8 @@ from tuibox.client.models import (
     VolumeSummary,
 )
 from tuibox.client.networks import NetworkCreated, NetworkSummary
+from tuibox.client.progress import ProgressEvent
+from tuibox.client.registries import CatalogPage, RegistryState, TagPage
 from tuibox.client.run_options import RunOptions
 from tuibox.client.stats_models import StatsEvent, StatsSample
 
@@ -115,5 +118,37 @@ class EngineClientProtocol(Protocol):
     async def stats_history(self, container_id: str, since: float) -> list[StatsSample]: ...
 
     def container_stats(self, container_id: str) -> AsyncIterator[StatsSample]: ...
+
+    async def connect_network(
+        self, network_id: str, container: str, *, aliases: Sequence[str] = (), ipv4: str = ""
+    ) -> None: ...
+
+    async def disconnect_network(
+        self, network_id: str, container: str, force: bool = False
+    ) -> None: ...
+
+    def pull_image(
+        self, reference: str, platform: str | None = None
+    ) -> AsyncIterator[ProgressEvent]: ...
+
+    def push_image(self, reference: str) -> AsyncIterator[ProgressEvent]: ...
+
+    async def tag_image(self, source: str, target: str) -> None: ...
+
+    async def prune_images(self, all: bool = False) -> PruneResult: ...
+
+    async def login(self, server: str, username: str, password: str) -> str: ...
+
+    async def logout(self, server: str) -> None: ...
+
+    async def list_registries(self) -> list[RegistryState] | None: ...
+
+    async def registry_catalog(
+        self, host: str, last: str | None = None, n: int = 100
+    ) -> CatalogPage: ...
+
+    async def registry_tags(
+        self, host: str, repository: str, last: str | None = None, n: int = 100
+    ) -> TagPage: ...
 
     async def close(self) -> None: ...
