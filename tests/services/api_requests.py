@@ -127,7 +127,7 @@ FIXED_ROUTES = [
     ("POST", "/networks/prune", ["filters"]),
 ]
 KINDS = ["fixed", "container", "image", "create", "pull", "import", "update", "volume", "exec",
-         "archive", "commit", "network"]  # fmt: skip
+         "archive", "commit", "network", "layers"]  # fmt: skip
 ARCHIVE_PATHS = st.sampled_from(["/", "/etc", "/etc/.", "/etc/passwd", "/bin/", "/nope", "",
                                  "../../..", "/a\x00b", "a" * 5000, "/proc/self"])  # fmt: skip
 EXEC_KEYS = ["Cmd", "Tty", "AttachStdin", "AttachStdout", "Env", "User", "WorkingDir",
@@ -261,6 +261,11 @@ def api_requests(draw: st.DrawFn) -> ApiRequest:
         if draw(st.booleans()):
             return ApiRequest("POST", prefix + "/commit", query, body=draw(BODIES))
         return ApiRequest("POST", prefix + "/commit", query, json_body=draw(JSON_VALUES))
+    if kind == "layers":  # tuibox's own route: never under a version prefix
+        query = draw(_query(["limit", "path"]))
+        if draw(st.booleans()):
+            query["path"] = draw(ARCHIVE_PATHS)
+        return ApiRequest("GET", f"/tuibox/v1/images/{draw(NAMES)}/layers", query)
     if kind == "pull":
         query = draw(_query(["fromImage", "tag", "platform"]))
         query.setdefault("fromImage", draw(NAMES))

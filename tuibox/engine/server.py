@@ -25,6 +25,7 @@ from tuibox.engine.api.errors import error_middleware
 from tuibox.engine.api.execs import ExecRoutes
 from tuibox.engine.api.http_server import connection_limits, nofile_soft_limit, start_unix_site
 from tuibox.engine.api.images import ImageRoutes
+from tuibox.engine.api.layer_tree import LayerTreeRoutes
 from tuibox.engine.api.networks import NetworkRoutes
 from tuibox.engine.api.stats import StatsRoutes
 from tuibox.engine.api.system import SystemRoutes
@@ -69,6 +70,7 @@ from tuibox.engine.services.containers.runs import Runs
 from tuibox.engine.services.containers.stdin import StdinHubs
 from tuibox.engine.services.containers.streams import ContainerStreams
 from tuibox.engine.services.containers.updates import ContainerUpdates
+from tuibox.engine.services.images.layer_tree import LayerExplorer
 from tuibox.engine.services.images.service import ImageService
 from tuibox.engine.services.networks.service import NetworkService
 from tuibox.engine.services.networks.state import IpamSettings
@@ -241,6 +243,7 @@ def build_app(services: Services) -> web.Application:
     ]
     app.add_routes(with_version_prefix(routes))
     app.add_routes(stats_routes.own_routes())
+    app.add_routes(LayerTreeRoutes(LayerExplorer(services.images)).routes())
     headers = common_headers(tuibox.__version__)
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
