@@ -78,7 +78,7 @@ def container(
     spaces: Namespaces, driver: BridgeDriver, net: NetworkRecord, ep: EndpointRecord
 ) -> str:
     ns = spaces.add(f"c{int(ep.id, 16)}")
-    spaces.run(driver.plug(net, ep, spaces.path(ns)))
+    spaces.run(driver.plug(net, ep, spaces.path(ns), gateway=ep.ifname == "eth0"))
     return ns
 
 
@@ -118,8 +118,9 @@ def test_containers_on_a_bridge_reach_the_gateway_and_each_other(spaces: Namespa
     spaces.run(driver.ensure_network(other))
     e1, e2 = endpoint(net, 1), endpoint(net, 2)
     c1, c2 = container(spaces, driver, net, e1), container(spaces, driver, net, e2)
-    spaces.run(driver.plug(net, e1, spaces.path(c1)))  # again: nothing changes
-    spaces.run(driver.plug(other, endpoint(other, 3, ifname="eth1"), spaces.path(c1)))
+    spaces.run(driver.plug(net, e1, spaces.path(c1), gateway=True))  # again: nothing changes
+    spaces.run(driver.plug(other, endpoint(other, 3, ifname="eth1"), spaces.path(c1),
+                           gateway=False))  # fmt: skip
 
     bridge = spaces.ip("-d", "link", "show", "tbx-testa", ns=spaces.host)
     assert "link/ether 02:42:0a:e7:00:01" in bridge  # pinned, though ports joined
@@ -141,6 +142,16 @@ def test_containers_on_a_bridge_reach_the_gateway_and_each_other(spaces: Namespa
     assert len(defaults) == 1
     assert defaults[0].split()[:5] == ["default", "via", "10.231.0.1", "dev", "eth0"]
     assert "10.232.0.0/24 dev eth1" in spaces.ip("route", ns=c1)
+    # The gateway moves to eth1's network once eth0 is gone, as after a disconnect.
+    spaces.run(driver.unplug(e1))
+    spaces.run(driver.route_default(other, spaces.path(c1)))
+    defaults = spaces.ip("route", "show", "default", ns=c1).splitlines()
+    assert [line.split()[:5] for line in defaults] == [["default", "via", "10.232.0.1", "dev",
+                                                         "eth1"]]  # fmt: skip
+    spaces.run(driver.plug(net, e1, spaces.path(c1), gateway=True))  # back, and first again
+    defaults = spaces.ip("route", "show", "default", ns=c1).splitlines()
+    assert [line.split()[:5] for line in defaults] == [["default", "via", "10.231.0.1", "dev",
+                                                         "eth0"]]  # fmt: skip
 
     spaces.serve(spaces.host, "10.231.0.1", 7000)
     spaces.serve(c2, "0.0.0.0", 7001)

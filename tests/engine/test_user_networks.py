@@ -194,6 +194,43 @@ def test_network_connect_plugs_eth1_and_disconnect_unplugs_it(
     assert network_actions(cli, since, network, cid) == ["connect", "disconnect"]
 
 
+def default_routes(engine: EngineProcess, name: str) -> list[list[str]]:
+    out = ok(engine, "exec", name, "ip", "route")  # busybox's ip has no `show default`
+    return [line.split()[:5] for line in out.splitlines() if line.startswith("default")]
+
+
+def test_the_default_route_moves_when_its_network_is_disconnected(
+    cli: EngineProcess, subnet_network: tuple[str, str]
+) -> None:
+    network, prefix = subnet_network
+    name = unique("box")
+    ok(cli, "run", "-d", "--name", name, "busybox", "sleep", "600")
+    bridge_gateway = json.loads(ok(cli, "network", "inspect", "bridge"))[0]["IPAM"]["Config"][0][
+        "Gateway"]  # fmt: skip
+    ok(cli, "network", "connect", network, name)
+    assert default_routes(cli, name) == [["default", "via", bridge_gateway, "dev", "eth0"]]
+    ok(cli, "network", "disconnect", "bridge", name)
+    assert default_routes(cli, name) == [["default", "via", f"{prefix}.1", "dev", "eth1"]]
+    ok(cli, "network", "connect", "bridge", name)  # back as eth0, which goes first again
+    assert default_routes(cli, name) == [["default", "via", bridge_gateway, "dev", "eth0"]]
+
+
+def test_an_internal_network_gives_no_default_route(cli: EngineProcess) -> None:
+    internal = unique("internal")
+    ok(cli, "network", "create", "--internal", internal)
+    name = unique("box")
+    try:
+        ok(cli, "run", "-d", "--name", name, "--network", internal, "busybox", "sleep", "600")
+        assert default_routes(cli, name) == []
+        ok(cli, "network", "connect", "bridge", name)
+        bridge_gateway = json.loads(ok(cli, "network", "inspect", "bridge"))[0]["IPAM"][
+            "Config"][0]["Gateway"]  # fmt: skip
+        assert default_routes(cli, name) == [["default", "via", bridge_gateway, "dev", "eth1"]]
+    finally:
+        cli.docker("rm", "-f", name)
+        cli.docker("network", "rm", internal)
+
+
 def test_connect_and_disconnect_errors_are_dockers(
     cli: EngineProcess, subnet_network: tuple[str, str]
 ) -> None:

@@ -32,6 +32,8 @@ class FakeNetworkDriver:
     """Host veth name -> (network ID, netns path)."""
     published: dict[str, EndpointRecord] = field(default_factory=dict)
     """Endpoint ID -> endpoint, for each endpoint whose ports have rules."""
+    default_routes: dict[str, str] = field(default_factory=dict)
+    """Netns path -> the gateway its default route was last set through."""
     calls: list[tuple[str, str]] = field(default_factory=list)
     fail_on: dict[str, int] = field(default_factory=dict)
     """Method name -> which call from now fails (1 = the next)."""
@@ -84,11 +86,19 @@ class FakeNetworkDriver:
         await self._held("remove_network")
         self.bridges.pop(network.id, None)
 
-    async def plug(self, network: NetworkRecord, endpoint: EndpointRecord, netns: str) -> None:
+    async def plug(
+        self, network: NetworkRecord, endpoint: EndpointRecord, netns: str, *, gateway: bool
+    ) -> None:
         self._call("plug", endpoint.host_ifname)
         if network.id not in self.bridges:
             raise RuntimeFailure(f"fake plug: bridge {network.bridge} does not exist")
         self.veths[endpoint.host_ifname] = (network.id, netns)
+        if gateway:
+            self.default_routes[netns] = network.gateway
+
+    async def route_default(self, network: NetworkRecord, netns: str) -> None:
+        self._call("route_default", network.name)
+        self.default_routes[netns] = network.gateway
 
     async def unplug(self, endpoint: EndpointRecord) -> None:
         self._call("unplug", endpoint.host_ifname)

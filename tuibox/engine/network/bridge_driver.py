@@ -139,7 +139,9 @@ class BridgeDriver:
             await self.firewall.remove_network(network)
             await netlink.delete_link(network.bridge)
 
-    async def plug(self, network: NetworkRecord, endpoint: EndpointRecord, netns: str) -> None:
+    async def plug(
+        self, network: NetworkRecord, endpoint: EndpointRecord, netns: str, *, gateway: bool
+    ) -> None:
         _require_bridge_fields(network)
         veth = netlink.Veth(
             bridge=network.bridge,
@@ -151,7 +153,7 @@ class BridgeDriver:
             mac=endpoint.mac,
             mtu=network.mtu,
             gateway=network.gateway,
-            default_route=endpoint.ifname == "eth0",
+            default_route=gateway,
         )
         try:
             await netlink.plug(veth)
@@ -159,6 +161,10 @@ class BridgeDriver:
             self._ensured.pop(network.id, None)
             await self.ensure_network(network)
             await netlink.plug(veth)
+
+    async def route_default(self, network: NetworkRecord, netns: str) -> None:
+        _require_bridge_fields(network)
+        await netlink.route_default(netns, network.gateway)
 
     async def unplug(self, endpoint: EndpointRecord) -> None:
         await netlink.delete_link(endpoint.host_ifname)

@@ -215,27 +215,27 @@ async def plug(veth: Veth) -> None:
     await _configure_inside(veth)
 
 
-async def _inside(veth: Veth, work: Callable[[IPRoute], T]) -> T:
-    """Run `work` with a netlink socket of the namespace at `veth.netns`."""
+async def _inside(netns: str, work: Callable[[IPRoute], T]) -> T:
+    """Run `work` with a netlink socket of the namespace at path `netns`."""
 
     def in_thread() -> T:
         try:
             ipr = IPRoute()
         except (OSError, NetlinkError) as err:
-            raise RuntimeFailure(f"cannot open network namespace {veth.netns}: {err}") from err
+            raise RuntimeFailure(f"cannot open network namespace {netns}: {err}") from err
         try:
             return work(ipr)
         finally:
             ipr.close()
 
     try:
-        return await run_in_netns(veth.netns, in_thread)
+        return await run_in_netns(netns, in_thread)
     except NotFound as err:
-        raise RuntimeFailure(f"cannot open network namespace {veth.netns}: {err}") from err
+        raise RuntimeFailure(f"cannot open network namespace {netns}: {err}") from err
 
 
 async def _peer_in(veth: Veth) -> bool:
-    return await _inside(veth, lambda ns: bool(ns.link_lookup(ifname=veth.ifname)))
+    return await _inside(veth.netns, lambda ns: bool(ns.link_lookup(ifname=veth.ifname)))
 
 
 async def _create_pair(ipr: AsyncIPRoute, veth: Veth) -> None:
@@ -257,7 +257,7 @@ async def _create_pair(ipr: AsyncIPRoute, veth: Veth) -> None:
 
 
 async def _configure_inside(veth: Veth) -> None:
-    await _inside(veth, lambda ns: _configure(ns, veth))
+    await _inside(veth.netns, lambda ns: _configure(ns, veth))
 
 
 def _configure(ns: IPRoute, veth: Veth) -> None:
@@ -287,9 +287,19 @@ def _configure(ns: IPRoute, veth: Veth) -> None:
     except NetlinkError as err:
         raise failure(f"cannot bring {veth.ifname} up in {veth.netns}", err) from err
     if veth.default_route:
-        _tolerate_sync(errno.EEXIST,
-                       f"cannot add the default route via {veth.gateway} in {veth.netns}",
-                       lambda: ns.route("add", dst="0.0.0.0/0", gateway=veth.gateway))  # fmt: skip
+        _replace_default_route(ns, veth.netns, veth.gateway)
+
+
+def _replace_default_route(ns: IPRoute, netns: str, gateway: str) -> None:
+    try:
+        ns.route("replace", dst="0.0.0.0/0", gateway=gateway)
+    except NetlinkError as err:
+        raise failure(f"cannot set the default route via {gateway} in {netns}", err) from err
+
+
+async def route_default(netns: str, gateway: str) -> None:
+    """The default route of the namespace at `netns` via `gateway`, replacing any."""
+    await _inside(netns, lambda ns: _replace_default_route(ns, netns, gateway))
 
 
 def _tolerate_sync(code: int, what: str, request: Callable[[], object]) -> None:

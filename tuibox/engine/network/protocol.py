@@ -36,12 +36,18 @@ class NetworkDriver(Protocol):
         """The bridge and every rule of the network gone."""
         ...
 
-    async def plug(self, network: NetworkRecord, endpoint: EndpointRecord, netns: str) -> None:
+    async def plug(
+        self, network: NetworkRecord, endpoint: EndpointRecord, netns: str, *, gateway: bool
+    ) -> None:
         """A veth pair: the host end on the bridge (hairpin on), the other end moved into
         the namespace at path `netns` (`/proc/<pid>/ns/net`) as `endpoint.ifname` with its
-        MAC, address, MTU and, for the first endpoint, the default route via the gateway;
-        loopback up there too. "First" is by name: the endpoint whose ifname is `eth0` gets
-        the default route, `eth1`... only their on-link routes."""
+        MAC, address, MTU and, when `gateway`, the default route via the network's gateway
+        (replacing one already there); loopback up there too."""
+        ...
+
+    async def route_default(self, network: NetworkRecord, netns: str) -> None:
+        """The default route of the namespace at `netns` through `network`'s gateway
+        (replacing the one there): the gateway moved after its endpoint left."""
         ...
 
     async def unplug(self, endpoint: EndpointRecord) -> None:

@@ -24,7 +24,12 @@ class NetworkingUnavailable:
     async def remove_network(self, network: NetworkRecord) -> None:
         raise HostNotReady(NOT_AVAILABLE)
 
-    async def plug(self, network: NetworkRecord, endpoint: EndpointRecord, netns: str) -> None:
+    async def plug(
+        self, network: NetworkRecord, endpoint: EndpointRecord, netns: str, *, gateway: bool
+    ) -> None:
+        raise HostNotReady(NOT_AVAILABLE)
+
+    async def route_default(self, network: NetworkRecord, netns: str) -> None:
         raise HostNotReady(NOT_AVAILABLE)
 
     async def unplug(self, endpoint: EndpointRecord) -> None:

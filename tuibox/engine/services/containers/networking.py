@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 class EndpointLeaver(Protocol):
     async def leave(self, endpoint: EndpointRecord) -> None: ...
 
+    def gateway_of(self, container_id: str) -> EndpointRecord | None: ...
+
+    async def move_gateway(self, container_id: str, netns: str) -> None: ...
+
 
 class NetworkEvents(Protocol):
     def publish(self, action: str, network: NetworkRecord, container_id: str = "") -> None: ...
@@ -74,7 +78,8 @@ class NetworkSide(Protocol):
 
     @property
     def runs(self) -> EndpointLeaver:
-        """Takes one endpoint away (network disconnect of a running container)."""
+        """Takes one endpoint away (network disconnect of a running container) and moves
+        the default route when its endpoint left."""
         ...
 
     @property
@@ -307,7 +312,10 @@ class ContainerNetworking:
             return False
         if self.dns is not None and self.dns.serving(record.id):
             self.dns.disconnect(record.id, network.name)
+        was_gateway = self.networks.runs.gateway_of(record.id) == endpoint
         await self.networks.runs.leave(endpoint)
+        if was_gateway:  # Docker moves the default route to the next network with a gateway
+            await self.networks.runs.move_gateway(record.id, f"/proc/{record.state.pid}/ns/net")
         try:
             await asyncio.to_thread(_remove_host_lines, paths.hosts_file, endpoint.address)
         except OSError as err:

@@ -254,10 +254,31 @@ class NetworkRuns:
         if step.network.driver != "bridge":
             return
         step.plugged = True  # a plug that fails half-way may leave a veth: unplug it too
-        await self.state.driver.plug(step.network, step.endpoint, netns)
+        gateway = self.gateway_of(step.endpoint.container_id) == step.endpoint
+        await self.state.driver.plug(step.network, step.endpoint, netns, gateway=gateway)
         if step.endpoint.ports:
             step.published = True
             await self.state.driver.publish(step.network, step.endpoint)
+
+    def gateway_of(self, container_id: str) -> EndpointRecord | None:
+        """The endpoint the container's default route goes through: its first endpoint
+        (eth0 first) on a bridge network that is not internal, as Docker gives internal
+        networks no gateway; None when it has none."""
+        for endpoint in self.state.endpoints_of(container_id):
+            network = self.state.networks.get(endpoint.network_id)
+            if network is not None and network.driver == "bridge" and not network.internal:
+                return endpoint
+        return None
+
+    async def move_gateway(self, container_id: str, netns: str) -> None:
+        """After an endpoint left a running container: the default route through the
+        gateway endpoint now (the one it went through left with its veth). Never raises."""
+        endpoint = self.gateway_of(container_id)
+        network = self.state.networks.get(endpoint.network_id) if endpoint else None
+        if endpoint is None or network is None:
+            return
+        await _logged(self.state.driver.route_default(network, netns), "default route via",
+                      endpoint)  # fmt: skip
 
     async def end_run(self, container_id: str) -> None:
         """Take a container's run off every network: unpublish, unplug, release addresses,
