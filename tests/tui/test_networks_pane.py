@@ -66,10 +66,10 @@ async def test_enter_inspects_and_lists_the_attached_containers(run_app: RunApp)
         assert "No container is attached." in session.app.screen.text  # type: ignore[attr-defined]
 
 
-async def test_c_asks_a_name_then_an_optional_subnet(run_app: RunApp) -> None:
+async def test_n_asks_a_name_then_an_optional_subnet(run_app: RunApp) -> None:
     async with run_app() as session:
         await open_pane(session)
-        await session.press("c")
+        await session.press("n")
         assert isinstance(session.app.screen, TextPrompt)
         await answer(session, "shop")
         prompt = session.app.screen
@@ -83,11 +83,11 @@ async def test_c_asks_a_name_then_an_optional_subnet(run_app: RunApp) -> None:
         assert session.notifications[-1].message == "Created network shop."
         await session.settle()
         assert "shop" in [row[0] for row in rows(session)]
-        await session.press("c")
+        await session.press("n")
         await answer(session, "plain")
         await answer(session, "")  # empty: the engine picks the subnet
         assert session.fake.called("create_network")[-1] == ("plain", None, False, None)
-        await session.press("c")
+        await session.press("n")
         await answer(session, "plain")
         await answer(session, "")
         note = session.notifications[-1]
@@ -97,8 +97,8 @@ async def test_c_asks_a_name_then_an_optional_subnet(run_app: RunApp) -> None:
 async def test_esc_at_either_prompt_creates_nothing(run_app: RunApp) -> None:
     async with run_app() as session:
         await open_pane(session)
-        await session.press("c", "escape")
-        await session.press("c")
+        await session.press("n", "escape")
+        await session.press("n")
         await answer(session, "shop")
         await session.press("escape")
         assert isinstance(session.app.screen, MainScreen)
@@ -167,7 +167,7 @@ async def test_an_engine_refusal_of_the_prune_is_shown(run_app: RunApp) -> None:
 
 async def test_the_help_lists_the_network_keys(run_app: RunApp) -> None:
     entries = help_entries([])
-    for entry in [("Main", "5", "Networks"), ("Networks", "c", "Create"),
+    for entry in [("Main", "5", "Networks"), ("Networks", "n", "New network"),
                   ("Networks", "d", "Delete"), ("Networks", "P", "Prune"),
                   ("Networks", "Enter", "Details"), ("Container", "8", "Network tab")]:
         assert entry in entries

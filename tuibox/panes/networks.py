@@ -1,4 +1,4 @@
-"""Provides NetworksPane: the network list with its create, delete, prune and details keys."""
+"""Provides NetworksPane: the network list with its connect, create, delete and prune keys."""
 
 from __future__ import annotations
 
@@ -17,10 +17,19 @@ from tuibox.client.networks import NetworkSummary
 from tuibox.client.protocol import EngineClientProtocol
 from tuibox.messages import ActionFailed, EngineReached, PollFailed
 from tuibox.panes.engine_pane import EnginePane
+from tuibox.screens.choice import ChoiceModal
 from tuibox.screens.confirm import ConfirmModal
+from tuibox.screens.connect_dialog import ConnectDialog, ConnectOptions
 from tuibox.screens.details import DetailsModal
 from tuibox.screens.text_prompt import TextPrompt
 from tuibox.widgets.network_table import NetworkTable
+
+NO_CONNECT = {
+    "host": "container cannot be disconnected from host network or connected to host network",
+    "null": "container cannot be connected to multiple networks with one of the networks in "
+            "private (none) mode",
+}  # fmt: skip
+"""dockerd's refusals of a connect to the host and none networks, said before asking."""
 
 PRUNE_LISTED = 12
 """How many of the networks a prune would remove the question names one by one."""
@@ -79,7 +88,9 @@ class NetworksPane(EnginePane):
     """Networks: the predefined ones (bridge, host, none) and the user's, with their use."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "create_network", "Create"),
+        Binding("c", "connect_container", "Connect"),
+        Binding("x", "disconnect_container", "Disconnect"),
+        Binding("n", "create_network", "New network"),
         Binding("d", "delete_network", "Delete"),
         Binding("P", "prune_networks", "Prune"),
         Binding("enter", "show_network", "Details", key_display="Enter", show=False),
@@ -202,6 +213,75 @@ class NetworksPane(EnginePane):
             self.run_engine_action("network-prune", "Prune failed", prune)
 
         self.app.push_screen(ConfirmModal("Prune networks", question, "Prune"), on_answer)
+
+    def action_connect_container(self) -> None:
+        """Pick a container not on the selected network, ask for aliases and --ip, connect."""
+        if (network := self._require_selection()) is None:
+            return
+        if network.driver in NO_CONNECT:
+            self.notify(NO_CONNECT[network.driver], severity="warning", markup=False)
+            return
+        self.run_worker(self._pick_container(network), group="network-connect",
+                        exclusive=True, exit_on_error=False)  # fmt: skip
+
+    async def _pick_container(self, network: NetworkSummary) -> None:
+        try:
+            containers = await self.client.list_containers(all=True)
+        except EngineError as err:
+            self.post_message(ActionFailed("Connect failed", err))
+            return
+        attached = {endpoint.container_id for endpoint in network.containers}
+        choices = [(c.id, f"{c.name}  ({c.state}, {c.image})") for c in containers
+                   if c.id not in attached]  # fmt: skip
+        if not choices:
+            self.notify(f"Every container is already on {network.name}.", markup=False)
+            return
+        names = {c.id: c.name for c in containers}
+
+        def on_container(container_id: str | None) -> None:
+            if container_id is None:
+                return
+            subnet = next((p.subnet for p in network.pools if "." in p.subnet), "")
+            dialog = ConnectDialog(names[container_id], network.name, subnet)
+            self.app.push_screen(dialog, lambda options: on_options(container_id, options))
+
+        def on_options(container_id: str, options: ConnectOptions | None) -> None:
+            if options is None:
+                return
+
+            async def connect() -> str:
+                await self.client.connect_network(network.id, container_id,
+                                                  aliases=options.aliases, ipv4=options.ipv4)
+                return f"Connected {names[container_id]} to {network.name}."
+
+            self.run_engine_action(network.id, "Connect failed", connect)
+
+        self.app.push_screen(ChoiceModal(f"Connect which container to {network.name}?",
+                                         choices), on_container)  # fmt: skip
+
+    def action_disconnect_container(self) -> None:
+        """Pick one of the containers on the selected network and disconnect it."""
+        if (network := self._require_selection()) is None:
+            return
+        if not network.containers:
+            self.notify(f"No container is attached to {network.name}.", markup=False)
+            return
+        choices = [(e.container_id, f"{e.name}  ({'running' if e.running else 'stopped'})")
+                   for e in network.containers]  # fmt: skip
+        names = {e.container_id: e.name for e in network.containers}
+
+        def on_container(container_id: str | None) -> None:
+            if container_id is None:
+                return
+
+            async def disconnect() -> str:
+                await self.client.disconnect_network(network.id, container_id)
+                return f"Disconnected {names[container_id]} from {network.name}."
+
+            self.run_engine_action(network.id, "Disconnect failed", disconnect)
+
+        self.app.push_screen(ChoiceModal(f"Disconnect which container from {network.name}?",
+                                         choices), on_container)  # fmt: skip
 
     @on(DataTable.RowSelected, "#networks-table")
     def _on_row_selected(self, event: DataTable.RowSelected) -> None:
