@@ -30,8 +30,9 @@ PACKAGES=(crun conmon docker-registry busybox-static iproute2 tini)
 PACKAGES+=(iptables)  # container networks: NAT, forwarding, published ports (nf_tables)
 
 # The isolation tests build a static syscall probe (keyctl, ptrace) to run in containers.
+# The save/load tests load a docker-archive tar that skopeo (not tuibox) wrote.
 if [ "$WITH_DEV" -eq 1 ]; then
-    PACKAGES+=(gcc libc6-dev)
+    PACKAGES+=(gcc libc6-dev skopeo)
 fi
 
 # The tests drive a docker CLI, and the README has demo users type docker commands. Without

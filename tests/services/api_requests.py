@@ -120,6 +120,7 @@ FIXED_ROUTES = [
     ("GET", "/events", ["since", "until", "filters"]),
     ("GET", "/containers/json", ["all", "limit", "size", "filters"]),
     ("GET", "/images/json", ["all", "filters", "shared-size", "digests"]),
+    ("GET", "/images/get", ["names", "platform"]),
     ("GET", "/volumes", ["filters"]),
     ("POST", "/volumes/prune", ["filters"]),
     ("POST", "/containers/prune", ["filters"]),
@@ -158,6 +159,7 @@ ENDPOINT_CONFIGS: st.SearchStrategy[Any] = st.sampled_from([
 IMAGE_VERBS = [
     ("GET", "json", []),
     ("GET", "history", ["platform"]),
+    ("GET", "get", ["platform"]),
     ("POST", "tag", ["repo", "tag"]),
     ("DELETE", "", ["force", "noprune"]),
 ]
@@ -266,6 +268,9 @@ def api_requests(draw: st.DrawFn) -> ApiRequest:
         if draw(st.booleans()):
             query["path"] = draw(ARCHIVE_PATHS)
         return ApiRequest("GET", f"/tuibox/v1/images/{draw(NAMES)}/layers", query)
+    if kind == "load":
+        return ApiRequest("POST", prefix + "/images/load", draw(_query(["quiet", "platform"])),
+                          body=draw(BODIES))  # fmt: skip
     if kind == "pull":
         query = draw(_query(["fromImage", "tag", "platform"]))
         query.setdefault("fromImage", draw(NAMES))

@@ -24,9 +24,11 @@ from tuibox.engine.api.containers import ContainerRoutes
 from tuibox.engine.api.errors import error_middleware
 from tuibox.engine.api.execs import ExecRoutes
 from tuibox.engine.api.http_server import connection_limits, nofile_soft_limit, start_unix_site
+from tuibox.engine.api.image_archive import ImageArchiveRoutes
 from tuibox.engine.api.images import ImageRoutes
 from tuibox.engine.api.layer_tree import LayerTreeRoutes
 from tuibox.engine.api.networks import NetworkRoutes
+from tuibox.engine.api.push import PushRoutes
 from tuibox.engine.api.stats import StatsRoutes
 from tuibox.engine.api.system import SystemRoutes
 from tuibox.engine.api.versioning import common_headers, version_middleware, with_version_prefix
@@ -70,7 +72,9 @@ from tuibox.engine.services.containers.runs import Runs
 from tuibox.engine.services.containers.stdin import StdinHubs
 from tuibox.engine.services.containers.streams import ContainerStreams
 from tuibox.engine.services.containers.updates import ContainerUpdates
+from tuibox.engine.services.images.archive import ImageArchive
 from tuibox.engine.services.images.layer_tree import LayerExplorer
+from tuibox.engine.services.images.push import ImagePusher
 from tuibox.engine.services.images.service import ImageService
 from tuibox.engine.services.networks.service import NetworkService
 from tuibox.engine.services.networks.state import IpamSettings
@@ -236,7 +240,9 @@ def build_app(services: Services) -> web.Application:
         *ArchiveRoutes(services.containers.archive).routes(),
         *CommitRoutes(services.containers.commit).routes(),
         *ExecRoutes(services.containers.execs).routes(),
+        *ImageArchiveRoutes(ImageArchive(services.images)).routes(),
         *ImageRoutes(services.images).routes(),
+        *PushRoutes(ImagePusher(services.images)).routes(),
         *stats_routes.routes(),
         *VolumeRoutes(services.volumes).routes(),
         *NetworkRoutes(services.networks, services.containers.connections).routes(),

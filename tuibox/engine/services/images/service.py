@@ -74,9 +74,20 @@ class ImageService:
         """Publish image events (pull, import, tag, untag, delete) on the engine's bus."""
         self._events = events
 
-    def _publish(self, action: str, actor_id: str, name: str) -> None:
+    def publish(self, action: str, actor_id: str, name: str) -> None:
+        """An image event on the engine's bus (none before `set_event_bus`)."""
         if self._events is not None:
             self._events.publish(Event("image", action, actor_id, {"name": name}))
+
+    @property
+    def store_lock(self) -> asyncio.Lock:
+        """The lock every record, index, lease and prune change holds."""
+        return self._lock
+
+    @property
+    def retention(self) -> Retention:
+        """Leases and pruning rules, shared with the verbs built beside this service."""
+        return self._retention
 
     @classmethod
     def open(
@@ -216,7 +227,7 @@ class ImageService:
         async with aclosing(pulling) as messages:  # a cancelled pull cleans up at once
             async for message in messages:
                 yield message
-        self._publish("pull", reference.familiar, reference.familiar_name)
+        self.publish("pull", reference.familiar, reference.familiar_name)
 
     async def import_rootfs(
         self,
@@ -242,7 +253,7 @@ class ImageService:
         image_id = await self._importer.import_rootfs(
             body, target, section, message, target_platform
         )
-        self._publish("import", image_id, target.familiar if target else "")
+        self.publish("import", image_id, target.familiar if target else "")
         yield {"status": image_id}
 
     async def list_images(
@@ -329,7 +340,7 @@ class ImageService:
                 record, last_tag_time=timestamps.now()
             )
             await asyncio.to_thread(self.images.save, stamped.with_tags((), ()))
-        self._publish("tag", record.id, target.familiar)
+        self.publish("tag", record.id, target.familiar)
 
     async def remove(self, name: str, force: bool, noprune: bool) -> list[dict[str, str]]:
         """Untag and, when no reference remains, delete an image and its unused layers.
@@ -346,9 +357,9 @@ class ImageService:
             results = await asyncio.to_thread(self._remover.remove, request)
         for result in results:
             if "Untagged" in result:
-                self._publish("untag", record.id, result["Untagged"])
+                self.publish("untag", record.id, result["Untagged"])
             elif result.get("Deleted") == record.id:
-                self._publish("delete", record.id, name)
+                self.publish("delete", record.id, name)
         return results
 
 
