@@ -340,6 +340,11 @@ class Authorizer:
         self._challenge: Challenge | None = None
         self._token = ""
 
+    def add_scope(self, scope: str) -> None:
+        """Ask tokens for `scope` too (pull access to a repository to mount blobs from)."""
+        if scope not in self.scope.split(" "):
+            self.scope = f"{self.scope} {scope}"
+
     async def headers(self) -> dict[str, str]:
         """The Authorization header for the next request, from what was learned so far."""
         challenge = self._challenge

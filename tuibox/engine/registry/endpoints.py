@@ -1,4 +1,4 @@
-"""Which registry endpoints a pull tries, in order, and which hosts may use plain HTTP."""
+"""Registry endpoints: those a pull tries in order, the one a push uses, plain-HTTP hosts."""
 
 from __future__ import annotations
 
@@ -42,6 +42,14 @@ def pull_endpoints(
         return [*seen, Endpoint(DOCKER_HUB_API)]
     scheme = "http" if is_insecure_host(reference.domain, insecure) else "https"
     return [Endpoint(f"{scheme}://{reference.domain}")]
+
+
+def push_endpoint(reference: Reference, insecure: tuple[str, ...]) -> Endpoint:
+    """Where a push goes: the registry itself, never a mirror (mirrors are read-only)."""
+    if reference.is_docker_hub:
+        return Endpoint(DOCKER_HUB_API)
+    scheme = "http" if is_insecure_host(reference.domain, insecure) else "https"
+    return Endpoint(f"{scheme}://{reference.domain}")
 
 
 def is_insecure_host(domain: str, insecure: tuple[str, ...]) -> bool:

@@ -1,0 +1,107 @@
+"""docker push from the engine to Debian's docker-registry on loopback, through the real CLI
+and docker-py: pushed, already there, mounted from another repository, committed images."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import docker
+import pytest
+
+from tests.engine.conftest import EngineProcess
+
+pytestmark = [pytest.mark.engine, pytest.mark.dockercli]
+
+
+@pytest.fixture
+def repo(cli: EngineProcess, registry: str) -> Iterator[str]:
+    """A repository name of the test's own on the loopback registry; its local tags go."""
+    name = f"{registry.removeprefix('http://')}/push-{uuid.uuid4().hex[:8]}"
+    yield name
+    listed = cli.docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    for tagged in listed:
+        if tagged.startswith(name.rsplit("/", 1)[0] + "/push-"):
+            cli.docker("rmi", tagged)
+
+
+def push(cli: EngineProcess, name: str) -> str:
+    result = cli.docker("push", name)
+    assert result.returncode == 0, result.stderr + result.stdout
+    return result.stdout
+
+
+def test_push_then_pull_back_and_run(cli: EngineProcess, repo: str) -> None:
+    assert cli.docker("tag", "busybox", f"{repo}:v1").returncode == 0
+    out = push(cli, f"{repo}:v1")
+    assert f"The push refers to repository [{repo}]" in out
+    assert ": Pushed" in out
+    digest_line = next(line for line in out.splitlines() if line.startswith("v1: digest: "))
+    digest = digest_line.split()[2]
+    inspect = cli.docker("image", "inspect", "--format", "{{json .RepoDigests}}", f"{repo}:v1")
+    assert f"{repo}@{digest}" in inspect.stdout
+    assert cli.docker("rmi", f"{repo}:v1").returncode == 0
+    pulled = cli.docker("pull", f"{repo}:v1")
+    assert pulled.returncode == 0, pulled.stderr
+    assert f"Digest: {digest}" in pulled.stdout
+    ran = cli.docker("run", "--rm", f"{repo}:v1", "echo", "pushed and back")
+    assert ran.stdout.strip() == "pushed and back", ran.stderr
+
+
+def test_pushing_again_finds_the_layers_there(cli: EngineProcess, repo: str) -> None:
+    assert cli.docker("tag", "busybox", f"{repo}:again").returncode == 0
+    first = push(cli, f"{repo}:again")
+    second = push(cli, f"{repo}:again")
+    assert ": Layer already exists" in second and ": Pushed" not in second
+    assert first.splitlines()[-1] == second.splitlines()[-1]  # the same digest and size
+
+
+def test_a_second_repository_mounts_the_layers(cli: EngineProcess, repo: str) -> None:
+    assert cli.docker("tag", "busybox", f"{repo}:src").returncode == 0
+    push(cli, f"{repo}:src")
+    other = f"{repo}-copy"
+    assert cli.docker("tag", "busybox", f"{other}:v1").returncode == 0
+    out = push(cli, f"{other}:v1")
+    source = repo.split("/", 1)[1]
+    assert f": Mounted from {source}" in out, out
+
+
+def test_push_of_a_committed_image(cli: EngineProcess, repo: str) -> None:
+    name = f"commit-{uuid.uuid4().hex[:6]}"
+    made = cli.docker("run", "--name", name, "busybox", "sh", "-c",
+                      "echo committed > /data.txt && rm /bin/ls")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    try:
+        assert cli.docker("commit", name, f"{repo}:committed").returncode == 0
+    finally:
+        cli.docker("rm", name)
+    out = push(cli, f"{repo}:committed")
+    assert out.count(": Pushed") == 2, out  # busybox's layer (not pushed before) and the new
+    assert cli.docker("rmi", f"{repo}:committed").returncode == 0
+    assert cli.docker("pull", f"{repo}:committed").returncode == 0
+    ran = cli.docker("run", "--rm", f"{repo}:committed", "sh", "-c",
+                     "cat /data.txt; test -e /bin/ls || echo gone")  # fmt: skip
+    assert ran.stdout.split() == ["committed", "gone"], ran.stderr
+    again = push(cli, f"{repo}:committed")
+    assert again.count(": Layer already exists") == 2, again
+
+
+def test_pushing_what_does_not_exist_locally(cli: EngineProcess, repo: str) -> None:
+    result = cli.docker("push", f"{repo}:nothing")
+    assert result.returncode != 0
+    assert f"An image does not exist locally with the tag: {repo}" in result.stderr + result.stdout
+
+
+def test_docker_py_push_stream(cli: EngineProcess, repo: str) -> None:
+    assert cli.docker("tag", "busybox", f"{repo}:py").returncode == 0
+    client = docker.DockerClient(base_url=cli.host)
+    try:
+        messages = list(client.images.push(repo, tag="py", stream=True, decode=True))
+    finally:
+        client.close()
+    assert messages[0] == {"status": f"The push refers to repository [{repo}]"}
+    statuses = [m.get("status") for m in messages]
+    assert "Preparing" in statuses and "Pushed" in statuses
+    aux = messages[-1]["aux"]
+    assert aux["Tag"] == "py" and aux["Digest"].startswith("sha256:") and aux["Size"] > 0
+    assert messages[-2]["status"] == f"py: digest: {aux['Digest']} size: {aux['Size']}"
