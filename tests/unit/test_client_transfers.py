@@ -182,8 +182,8 @@ def test_progress_tracks_phases_bytes_and_rate_per_layer() -> None:
     progress.apply(ProgressEvent("Pull complete", first), 3.0)
     assert layer.done and layer.fraction == 1.0 and progress.complete_layers == 1
     progress.apply(ProgressEvent("Digest: sha256:" + "9a" * 32), 3.0)
-    assert progress.lines == ["latest: Pulling from library/busybox",
-                              "Digest: sha256:" + "9a" * 32]  # fmt: skip
+    assert progress.header == ["latest: Pulling from library/busybox"]
+    assert progress.footer == ["Digest: sha256:" + "9a" * 32]
     progress.apply(ProgressEvent(error="toomanyrequests"), 3.0)
     assert progress.error == "toomanyrequests"
 

@@ -122,8 +122,10 @@ class TransferProgress:
     draws it)."""
 
     layers: dict[str, LayerProgress] = field(default_factory=dict)
-    lines: list[str] = field(default_factory=list)
-    """The general status lines, in order ("Pulling from ...", "Digest: ...", ...)."""
+    header: list[str] = field(default_factory=list)
+    """The general status lines before the first layer's ("latest: Pulling from ...")."""
+    footer: list[str] = field(default_factory=list)
+    """Those after it ("Digest: ...", "Status: ...", "latest: digest: ... size: ...")."""
     error: str = ""
     aux: Mapping[str, Any] | None = None
     events: int = 0
@@ -142,7 +144,7 @@ class TransferProgress:
             layer.apply(event, now)
         elif event.status:
             text = f"{event.id}: {event.status}" if event.id else event.status
-            self.lines.append(text)
+            (self.footer if self.layers else self.header).append(text)
 
     @property
     def complete_layers(self) -> int:
