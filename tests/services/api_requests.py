@@ -161,6 +161,7 @@ IMAGE_VERBS = [
     ("GET", "history", ["platform"]),
     ("GET", "get", ["platform"]),
     ("POST", "tag", ["repo", "tag"]),
+    ("POST", "push", ["tag"]),
     ("DELETE", "", ["force", "noprune"]),
 ]
 
