@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from tuibox import partial_output
@@ -27,6 +27,8 @@ from tuibox.messages import (
 )
 from tuibox.screens.error import ErrorModal
 from tuibox.screens.main import MainScreen
+from tuibox.screens.pull_prompt import PullPrompt
+from tuibox.screens.transfer_dialog import pull_dialog
 from tuibox.stats_feed import StatsFeed
 from tuibox.supervisor import EngineState, EngineStatus, EngineSupervisor
 from tuibox.widgets.engine_header import Badge, EngineView
@@ -52,8 +54,10 @@ class TuiboxApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("e", "show_engine_problem", "Why the engine is not up", show=False),
+        Binding("P", "pull_image", "Pull an image"),
     ]
-    """Quit from anywhere (Ctrl+Q too); e shows the full reason the engine is down."""
+    """Quit from anywhere (Ctrl+Q too); e shows the full reason the engine is down; P pulls
+    (where a pane has no P of its own: Volumes and Networks prune with it)."""
 
     engine_view: reactive[EngineView] = reactive(EngineView, always_update=False)
     """What the header shows about the engine."""
@@ -282,6 +286,17 @@ class TuiboxApp(App[None]):
             return
         if not self.error_modal_open:
             self.push_screen(ErrorModal("Engine problem", headline, details))
+
+    def action_pull_image(self) -> None:
+        """Ask for an image (and platform), then pull it in the progress dialog."""
+        if isinstance(self.screen, ModalScreen):
+            return  # over a dialog, P is not for pulling
+
+        def on_answer(answer: tuple[str, str | None] | None) -> None:
+            if answer is not None:
+                self.push_screen(pull_dialog(self.client, *answer))
+
+        self.push_screen(PullPrompt(), on_answer)
 
     async def action_quit(self) -> None:
         """Stop the engine this app started, close the connection, and exit."""
