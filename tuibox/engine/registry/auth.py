@@ -135,7 +135,10 @@ async def fetch_token_reply(
             f"refusing to send credentials for {registry_url} to the plain-http token server "
             f"{realm}; the registry must use an https realm"
         )
-    scopes = [s for s in (*scope.split(" "), challenge.get("scope", "")) if s]
+    scopes = [s for s in scope.split(" ") if s]
+    for asked in challenge.get("scope", "").split(" "):
+        if asked and not scope_covers(scopes, asked):
+            scopes.append(asked)
     try:
         if credentials and credentials.identity_token:
             data = await _post_refresh_token(client, realm, challenge, scopes, credentials)
@@ -150,6 +153,20 @@ async def fetch_token_reply(
     except httpx.HTTPError as err:
         raise Unavailable(f"the registry's token server {realm} is unreachable: {err}") from None
     return _token_from(data)
+
+
+def scope_covers(scopes: list[str], wanted: str) -> bool:
+    """Whether `repository:x:pull` is within `["repository:x:pull,push"]` and the like."""
+    kind, _, rest = wanted.partition(":")
+    name, _, actions = rest.rpartition(":")
+    for scope in scopes:
+        own_kind, _, own_rest = scope.partition(":")
+        own_name, _, own_actions = own_rest.rpartition(":")
+        if (own_kind, own_name) == (kind, name) and (
+            set(actions.split(",")) <= set(own_actions.split(","))
+        ):
+            return True
+    return False
 
 
 def _token_from(data: bytes) -> TokenReply:
@@ -378,7 +395,7 @@ class Authorizer:
         if retried or challenge.error not in RETRYABLE_TOKEN_ERRORS:
             return False
         self.tokens.invalidate(challenge, self.scope, self.credentials, self._token)
-        extra = challenge.params.get("scope", "")
-        if extra and extra not in self.scope.split(" "):
-            self.scope = f"{self.scope} {extra}"
+        for extra in challenge.params.get("scope", "").split(" "):
+            if extra and not scope_covers(self.scope.split(" "), extra):
+                self.scope = f"{self.scope} {extra}"
         return True

@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.engine.registry_servers import (
-    ConfiguredRegistry,
-    bcrypt_htpasswd,
-    running,
-    seed_storage,
-)
-from tests.fakes.token_server import ISSUER, SERVICE, FakeTokenServer, make_signing_key
+from tests.engine.registries.conftest import USER, Clock
+from tests.engine.registries.servers import ConfiguredRegistry
+from tests.fakes.token_server import FakeTokenServer
 from tuibox.demo.images import BuiltImage
 from tuibox.demo.registry import REGISTRY_BINARY
 from tuibox.engine.domain.errors import NotFound, Unauthorized
@@ -32,51 +27,6 @@ pytestmark = [
         reason="needs docker-registry and busybox-static (scripts/install-deps.sh installs them)",
     ),
 ]
-USER = Credentials("alice", "wonderland")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(scope="module")
-def storage(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, BuiltImage]]:
-    state = tmp_path_factory.mktemp("auth-registry")
-    return state, seed_storage(state, {"team/box": "busybox", "library/hello-world": "hello-world"})
-
-
-@pytest.fixture(scope="module")
-def tokens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeTokenServer]:
-    key, cert = make_signing_key(tmp_path_factory.mktemp("token-key"))
-    server = FakeTokenServer(key, cert, users={USER.username: USER.password},
-                             refresh_tokens={"refresh-me": USER.username}).start()  # fmt: skip
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def token_registry(
-    storage: tuple[Path, dict[str, BuiltImage]], tokens: FakeTokenServer
-) -> Iterator[ConfiguredRegistry]:
-    auth = {"token": {"realm": tokens.realm, "service": SERVICE, "issuer": ISSUER,
-                      "rootcertbundle": str(tokens.cert)}}  # fmt: skip
-    with running(ConfiguredRegistry(storage[0], auth)) as registry:
-        yield registry
-
-
-@pytest.fixture
-def server(tokens: FakeTokenServer) -> Iterator[FakeTokenServer]:
-    """The module's token server, its log and settings reset for each test."""
-    tokens.requests.clear()
-    tokens.anonymous_pull, tokens.expires_in, tokens.expired_tokens = True, 300, 0
-    tokens.token_field = "token"
-    yield tokens
 
 
 async def test_anonymous_pull_gets_a_token_once_and_reuses_it(
@@ -180,17 +130,6 @@ async def test_a_token_the_registry_calls_invalid_is_fetched_again_once(
     finally:
         await client.aclose()
     assert len(server.requests) == 4  # one fetch, then one retry: no loop
-
-
-@pytest.fixture(scope="module")
-def basic_registry(
-    storage: tuple[Path, dict[str, BuiltImage]], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ConfiguredRegistry]:
-    htpasswd = bcrypt_htpasswd(tmp_path_factory.mktemp("htpasswd") / "htpasswd",
-                               {USER.username: USER.password})  # fmt: skip
-    auth = {"htpasswd": {"realm": "tuibox-basic", "path": str(htpasswd)}}
-    with running(ConfiguredRegistry(storage[0], auth)) as registry:
-        yield registry
 
 
 async def test_basic_only_registry_gets_basic_credentials(
