@@ -4,9 +4,11 @@ not serve (each refuses as an engine without the route would)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from tuibox.client.errors import NotImplementedByEngineError
 from tuibox.client.image_calls import PruneResult
+from tuibox.client.image_details import HistoryEntry, LayerReport
 from tuibox.client.progress import ProgressEvent
 from tuibox.client.registries import CatalogPage, RegistryState, TagPage
 
@@ -59,3 +61,12 @@ class RefusedRegistryCalls:
     async def registry_tags(self, host: str, repository: str, last: str | None = None,
                             n: int = 100) -> TagPage:  # fmt: skip
         raise _refused("browse registries")
+
+    async def inspect_image(self, name: str) -> dict[str, Any]:
+        raise _refused("inspect images")
+
+    async def image_history(self, name: str) -> list[HistoryEntry]:
+        raise _refused("show image history")
+
+    async def image_layers(self, name: str) -> LayerReport | None:
+        return None

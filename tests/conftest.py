@@ -12,6 +12,7 @@ import pytest
 import pytest_textual_snapshot
 from syrupy.location import PyTestLocation
 
+from tests.fake_image_details import FakeImageDetailCalls
 from tests.fake_registry import FakeRegistryCalls
 from tuibox.app import TuiboxApp
 from tuibox.client.details import ProcessList
@@ -287,7 +288,7 @@ class FakeBridge:
         self.runs.append((stdin_fd, stdout_fd))
 
 
-class FakeEngineClient(FakeRegistryCalls):
+class FakeEngineClient(FakeRegistryCalls, FakeImageDetailCalls):
     """An in-memory engine for TUI tests; records calls and raises scripted errors.
 
     It implements EngineClientProtocol structurally; make_app hands it to TuiboxApp as one,
@@ -332,6 +333,7 @@ class FakeEngineClient(FakeRegistryCalls):
         self.inspect_extra: dict[str, dict[str, Any]] = {}
         """Parts merged into a container's inspect document (one level deep)."""
         self.init_registry_calls()
+        self.init_image_detail_calls()
 
     async def _answer(self, method: str, *args: object) -> None:
         """Record the call, take the scripted time, then raise any scripted failure."""

@@ -20,6 +20,7 @@ from tuibox.client.errors import (
 )
 from tuibox.client.frames import FrameDemuxer, RawDecoder
 from tuibox.client.image_calls import ImageCalls
+from tuibox.client.image_detail_calls import ImageDetailCalls
 from tuibox.client.models import (
     ContainerStartResult,
     ContainerStopResult,
@@ -100,7 +101,7 @@ def _image_path(reference: str) -> str:
     return quote(reference, safe="/:@")
 
 
-class EngineClient(ImageCalls, NetworkCalls, RegistryCalls):
+class EngineClient(ImageCalls, ImageDetailCalls, NetworkCalls, RegistryCalls):
     """Talks to a Docker-compatible engine (tuibox, dockerd, podman) over its Unix socket.
 
     The API version is negotiated on the first call and again after the engine was lost.

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from tuibox.client.details import ProcessList
 from tuibox.client.image_calls import PruneResult
+from tuibox.client.image_details import HistoryEntry, LayerReport
 from tuibox.client.models import (
     ContainerStartResult,
     ContainerStopResult,
@@ -150,5 +151,11 @@ class EngineClientProtocol(Protocol):
     async def registry_tags(
         self, host: str, repository: str, last: str | None = None, n: int = 100
     ) -> TagPage: ...
+
+    async def inspect_image(self, name: str) -> dict[str, Any]: ...
+
+    async def image_history(self, name: str) -> list[HistoryEntry]: ...
+
+    async def image_layers(self, name: str) -> LayerReport | None: ...
 
     async def close(self) -> None: ...
