@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from rich.text import Text
 
@@ -26,11 +26,30 @@ class ImageRow:
         return self.image.id if self.reference == NO_TAG else self.reference
 
 
-def image_rows(images: Sequence[ImageSummary]) -> list[ImageRow]:
-    """Expand images into rows, one per tag (one "<none>:<none>" row when untagged), newest first.
+ImageOrder = Literal["newest", "oldest", "largest", "smallest"]
+ORDERS: tuple[ImageOrder, ...] = ("newest", "oldest", "largest", "smallest")
+"""The orders `s` cycles through, newest first being the default (as `docker images`)."""
+
+_SORT_KEYS: dict[ImageOrder, Callable[[ImageRow], tuple[float, str]]] = {
+    "newest": lambda row: (-row.image.created, row.reference),
+    "oldest": lambda row: (row.image.created, row.reference),
+    "largest": lambda row: (-row.image.size, row.reference),
+    "smallest": lambda row: (row.image.size, row.reference),
+}
+SORTED_COLUMN: dict[ImageOrder, tuple[str, str]] = {
+    "newest": ("created", "▼"), "oldest": ("created", "▲"),
+    "largest": ("size", "▼"), "smallest": ("size", "▲"),
+}  # fmt: skip
+"""The column each order sorts on, and the arrow its header gets (▼: biggest or newest first)."""
+
+
+def image_rows(images: Sequence[ImageSummary], order: ImageOrder = "newest") -> list[ImageRow]:
+    """Expand images into rows, one per tag (one "<none>:<none>" row when untagged), sorted.
 
     Args:
         images: The images as the engine listed them.
+        order: Newest or oldest first (by creation), largest or smallest first (by size);
+            rows that tie are in reference order.
 
     Returns:
         The rows in display order.
@@ -40,7 +59,7 @@ def image_rows(images: Sequence[ImageSummary]) -> list[ImageRow]:
         for image in images
         for tag in (image.tags or (NO_TAG,))
     ]
-    return sorted(rows, key=lambda row: (-row.image.created, row.reference))
+    return sorted(rows, key=_SORT_KEYS[order])
 
 
 class ImageTable(ResourceTable[ImageRow]):
@@ -53,12 +72,30 @@ class ImageTable(ResourceTable[ImageRow]):
         ("created", "CREATED"),
     )
 
+    order: ImageOrder = "newest"
+    """How the rows are sorted; the sorted column's header carries an arrow."""
+
+    def _add_columns(self) -> None:
+        column, arrow = SORTED_COLUMN[self.order]
+        for key, label in self.COLUMNS:
+            self.add_column(f"{label} {arrow}" if key == column else label, key=key)
+
+    def set_order(self, order: ImageOrder) -> None:
+        """Sort by `order` from the next show() on (the headers say it at once)."""
+        if order == self.order:
+            return
+        self.order = order
+        if self.is_mounted:
+            self.clear(columns=True)
+            self._add_columns()
+            self._cells = {}
+
     def show(self, images: Sequence[ImageSummary], now: float) -> None:
-        """Display `images`, with ages relative to `now` (Unix seconds)."""
+        """Display `images` in the table's order, with ages relative to `now` (Unix seconds)."""
         self.sync(
             [
                 (f"{row.image.id}|{row.reference}", row, self._cells_for(row, now))
-                for row in image_rows(images)
+                for row in image_rows(images, self.order)
             ]
         )
 
