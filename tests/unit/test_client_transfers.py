@@ -14,6 +14,7 @@ from tuibox.client import EngineClient
 from tuibox.client.errors import NotFoundError, UnauthorizedError
 from tuibox.client.progress import ProgressEvent, TransferProgress
 from tuibox.client.references import reference_problem, split_reference
+from tuibox.client.registries import RegistryState
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -121,6 +122,13 @@ async def test_login_posts_docker_s_auth_body_and_a_refusal_is_unauthorized() ->
                                            "serveraddress": "localhost:5000"}  # fmt: skip
     with pytest.raises(UnauthorizedError, match="incorrect username or password"):
         await client.login("localhost:5000", "alice", "wrong")
+    assert seen[0].url.path == "/v1.44/auth"
+
+
+async def test_logout_deletes_the_engine_s_login_outside_the_version_prefix() -> None:
+    client, seen = engine(lambda request: httpx.Response(204))
+    await client.logout("localhost:5000")
+    assert (seen[0].method, seen[0].url.path) == ("DELETE", "/tuibox/auth/localhost:5000")
 
 
 async def test_registries_read_either_shape_and_none_from_an_engine_without_them() -> None:
@@ -128,8 +136,10 @@ async def test_registries_read_either_shape_and_none_from_an_engine_without_them
         httpx.Response(200, json=[{"address": "docker.io", "logged_in": False},
                                   {"address": "localhost:5000", "logged_in": True,
                                    "username": "alice"}]),
-        httpx.Response(200, json={"Registries": [{"Address": "quay.io", "LoggedIn": True,
-                                                  "Username": "bob"}]}),
+        httpx.Response(200, json={"Registries": [{"address": "quay.io", "role": "login",
+                                                  "secure": True, "logged_in": True,
+                                                  "username": "bob",
+                                                  "login_source": "config.json"}]}),
         httpx.Response(404, json={"message": "page not found"}),
     ])  # fmt: skip
     client, seen = engine(lambda request: next(answers))
@@ -137,9 +147,10 @@ async def test_registries_read_either_shape_and_none_from_an_engine_without_them
     assert first is not None and [(r.address, r.logged_in, r.username) for r in first] == [
         ("docker.io", False, ""), ("localhost:5000", True, "alice")]
     second = await client.list_registries()
-    assert second is not None and second[0].username == "bob"
+    assert second is not None and second[0] == RegistryState(
+        "quay.io", "login", logged_in=True, username="bob", source="config.json")
     assert await client.list_registries() is None
-    assert seen[0].url.path == "/v1.44/tuibox/registries"
+    assert seen[0].url.path == "/tuibox/registries"  # an extension: no version prefix
 
 
 async def test_catalog_and_tags_pages() -> None:
@@ -153,10 +164,10 @@ async def test_catalog_and_tags_pages() -> None:
     client, seen = engine(answer)
     page = await client.registry_catalog("localhost:5000", last="a0", n=2)
     assert page.repositories == ("a", "b") and page.next == "b"
-    assert seen[0].url.path == "/v1.44/tuibox/registries/localhost:5000/catalog"
+    assert seen[0].url.path == "/tuibox/registries/localhost:5000/catalog"
     assert dict(seen[0].url.params) == {"n": "2", "last": "a0"}
     tags = await client.registry_tags("localhost:5000", "team/app")
-    assert seen[1].url.path == "/v1.44/tuibox/registries/localhost:5000/repositories/team/app/tags"
+    assert seen[1].url.path == "/tuibox/registries/localhost:5000/repositories/team/app/tags"
     assert tags.next is None and tags.tags[0].created == 1_750_000_000.0
     assert tags.tags[0].platforms == ("linux/amd64",)
 

@@ -31,6 +31,8 @@ class RegistryState:
     logged_in: bool = False
     username: str = ""
     secure: bool = True
+    source: str = ""
+    """Where the login comes from (the engine's own store, a Docker config.json), if any."""
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> RegistryState:
@@ -45,6 +47,7 @@ class RegistryState:
             logged_in=bool(_first(raw, "logged_in", "LoggedIn")),
             username=str(_first(raw, "username", "Username") or ""),
             secure=True if secure is None else bool(secure),
+            source=str(_first(raw, "login_source", "LoginSource") or ""),
         )
 
 
@@ -113,7 +116,8 @@ def _registry_list(body: Mapping[str, Any]) -> list[RegistryState]:
 
 
 class RegistryCalls(EngineCalls):
-    """Login, logout and browsing (a mixin of EngineClient)."""
+    """Login, logout and browsing (a mixin of EngineClient). POST /auth is Docker's (under
+    the version prefix); the others are tuibox's extensions, outside it."""
 
     async def login(self, server: str, username: str, password: str) -> str:
         """POST /auth (`docker login`): the engine checks the credentials with the registry
@@ -128,13 +132,13 @@ class RegistryCalls(EngineCalls):
 
     async def logout(self, server: str) -> None:
         """DELETE /tuibox/auth/{server}: the engine forgets the credentials it kept."""
-        await self._call("DELETE", f"/tuibox/auth/{quote(server, safe='')}")
+        await self._send("DELETE", f"/tuibox/auth/{quote(server, safe='')}")
 
     async def list_registries(self) -> list[RegistryState] | None:
         """GET /tuibox/registries: every registry known, with its login state; None from an
         engine without the endpoint (a real dockerd: /info is all there is)."""
         try:
-            response = await self._call("GET", "/tuibox/registries")
+            response = await self._send("GET", "/tuibox/registries")
         except NotFoundError:
             return None
         if response.text.lstrip().startswith("["):
@@ -145,7 +149,7 @@ class RegistryCalls(EngineCalls):
                                n: int = CATALOG_PAGE) -> CatalogPage:  # fmt: skip
         """GET /tuibox/registries/{host}/catalog?n=&last=: one page of its repositories."""
         params = {"n": str(n), **({"last": last} if last else {})}
-        response = await self._call("GET", f"/tuibox/registries/{quote(host, safe='')}/catalog",
+        response = await self._send("GET", f"/tuibox/registries/{quote(host, safe='')}/catalog",
                                     params=params)  # fmt: skip
         return parse_object(response, CatalogPage.from_json)
 
@@ -155,6 +159,6 @@ class RegistryCalls(EngineCalls):
         params = {"n": str(n), **({"last": last} if last else {})}
         path = (f"/tuibox/registries/{quote(host, safe='')}/repositories/"
                 f"{quote(repository, safe='/')}/tags")
-        response = await self._call("GET", path, params=params)
+        response = await self._send("GET", path, params=params)
         return parse_object(response, TagPage.from_json)
 
