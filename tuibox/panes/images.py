@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
 
 from tuibox.client.errors import EngineError
 from tuibox.client.models import ContainerSummary, ImageSummary
@@ -17,6 +19,7 @@ from tuibox.panes.engine_pane import EnginePane
 from tuibox.panes.image_questions import prune_candidates, prune_question, removal_question
 from tuibox.screens.choice import ChoiceModal
 from tuibox.screens.confirm import ConfirmModal
+from tuibox.screens.image_detail import ImageDetailScreen
 from tuibox.screens.run_dialog import RunDialog
 from tuibox.screens.text_prompt import TextPrompt
 from tuibox.screens.transfer_dialog import push_dialog
@@ -34,6 +37,7 @@ class ImagesPane(EnginePane):
         Binding("d", "delete_image", "Delete"),
         Binding("X", "prune_images", "Prune"),
         Binding("s", "cycle_sort", "Sort"),
+        Binding("enter", "open_image", "Details", key_display="Enter", show=False),
     ]
     """Actions on the selected image."""
 
@@ -200,3 +204,16 @@ class ImagesPane(EnginePane):
         table = self.query_one(ImageTable)
         table.set_order(ORDERS[(ORDERS.index(table.order) + 1) % len(ORDERS)])
         table.show(self._images, self.clock())
+
+    @on(DataTable.RowSelected, "#images-table")
+    def _on_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter (or a click on the selected row) opens the image's detail screen."""
+        event.stop()
+        self.action_open_image()
+
+    def action_open_image(self) -> None:
+        """Open the selected image's detail screen: history, config, layers, inspect."""
+        if (row := self._require_selection()) is None:
+            return
+        self.app.push_screen(ImageDetailScreen(self.client, row.image, row.target,
+                                               clock=self.clock))  # fmt: skip
