@@ -55,14 +55,16 @@ class ImageDetailScreen(Screen[None]):
     ]
     """Esc back; Tab, Shift+Tab and 1 to 4 switch tabs; c toggles changes only (Layers)."""
 
-    DEFAULT_CSS = """
-    #image-title { height: 1; background: $panel; }
+    CSS = """
+    #image-title { height: 1; background: $panel; text-style: bold; }
+    #image-tabs, #image-tabs > ContentSwitcher, #image-tabs TabPane { height: 1fr; }
     #layers-side { width: 45%; }
     #layers-list { height: 1fr; }
     #layers-wasted-summary { height: auto; padding: 0 1; background: $panel; }
     #layers-wasted { height: 9; }
     #layers-status { height: auto; padding: 0 1; background: $panel; }
     """
+    """Screen CSS (not DEFAULT_CSS) so the app's `ResourceTable { height: 1fr }` yields to it."""
 
     def __init__(
         self,
