@@ -13,8 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from tuibox.screens.container import ContainerScreen
+from tuibox.screens.image_detail import ImageDetailScreen
 from tuibox.widgets.detail_tables import EnvTable
 from tuibox.widgets.inspect_tree import InspectTree
+from tuibox.widgets.layer_file_tree import LayerFileTree
 from tuibox.widgets.log_view import LogView
 from tuibox.widgets.search_bar import SearchBar
 
@@ -60,6 +62,12 @@ CONTAINER_ENTRIES: tuple[HelpEntry, ...] = (
     *binding_entries("Search bar", SearchBar.BINDINGS),
 )
 """The container screen's keys, its tabs' own keys and the search bar's, for the help."""
+
+IMAGE_DETAIL_ENTRIES: tuple[HelpEntry, ...] = (
+    *binding_entries("Image", ImageDetailScreen.BINDINGS),
+    *binding_entries("Layers tab", LayerFileTree.BINDINGS),
+)
+"""The image detail screen's keys and its file tree's, for the help."""
 
 
 class HelpScreen(ModalScreen[None]):
