@@ -11,6 +11,7 @@ from textual.widgets.tree import TreeNode
 from tests.fake_image_details import BUSYBOX_ID
 from tests.tui.conftest import RunApp, Session
 from tuibox.client.errors import ServerError
+from tuibox.screens.help import IMAGE_DETAIL_ENTRIES
 from tuibox.screens.image_detail import NO_EXPLORER, ImageDetailScreen
 from tuibox.screens.main import MainScreen
 from tuibox.widgets.image_tables import ConfigTable, HistoryTable, LayerTable, WastedTable
@@ -181,3 +182,9 @@ async def test_the_inspect_tab_shows_the_raw_document(run_app: RunApp) -> None:
         top = [str(node.label).split(":")[0] for node in tree.root.children]
         assert top[:2] == ["Id", "RepoTags [2]"]
         assert session.fake.image_inspects[BUSYBOX_ID]["Id"] == BUSYBOX_ID
+
+
+def test_the_screen_s_keys_are_in_the_help() -> None:
+    keys = {(where, what) for where, _, what in IMAGE_DETAIL_ENTRIES}
+    assert {("Image", "Back"), ("Image", "Changes only/all files"),
+            ("Layers tab", "Filter")} <= keys  # fmt: skip

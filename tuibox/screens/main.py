@@ -21,6 +21,7 @@ from tuibox.panes.volumes import VolumesPane
 from tuibox.screens.confirm import ConfirmModal
 from tuibox.screens.help import (
     CONTAINER_ENTRIES,
+    IMAGE_DETAIL_ENTRIES,
     MOVEMENT_ENTRIES,
     HelpEntry,
     HelpScreen,
@@ -205,6 +206,7 @@ def help_entries(app_bindings: list[BindingType]) -> list[HelpEntry]:
         *binding_entries("Networks", NetworksPane.BINDINGS),
         *binding_entries("Overview", OverviewScreen.BINDINGS),
         *CONTAINER_ENTRIES,
+        *IMAGE_DETAIL_ENTRIES,
         *binding_entries("Confirm", ConfirmModal.BINDINGS),
         ("Confirm", "Tab  Enter", "Move to the action button; press the focused one"),
     ]
