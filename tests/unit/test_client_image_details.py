@@ -44,7 +44,8 @@ async def test_the_layer_report_is_read_from_tuibox_s_own_path() -> None:
                     {"/tuibox/v1/images/team/app:1/layers": (200, REPORT)}, seen)  # fmt: skip
     report = await engine.image_layers("team/app:1")
     assert report is not None
-    assert (report.size, report.wasted_bytes, report.efficiency) == (30, 10, pytest.approx(2 / 3))
+    assert (report.size, report.wasted_bytes) == (30, 10)
+    assert report.efficiency == pytest.approx(2 / 3)
     assert report.wasted_files[0].copies == 2
     (layer,) = report.layers
     entry = layer.entries[0]
