@@ -54,7 +54,7 @@ class TuiboxApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("e", "show_engine_problem", "Why the engine is not up", show=False),
-        Binding("P", "pull_image", "Pull an image"),
+        Binding("P", "pull_image", "Pull an image", show=False),
     ]
     """Quit from anywhere (Ctrl+Q too); e shows the full reason the engine is down; P pulls
     (where a pane has no P of its own: Volumes and Networks prune with it)."""
