@@ -56,6 +56,18 @@ def scripted_push(reference: str) -> list[ProgressEvent]:
     ]  # fmt: skip
 
 
+def tuibox_registries() -> list[RegistryState]:
+    """Docker Hub, its mirror, an insecure registry logged into, one logged into by config."""
+    return [
+        RegistryState("docker.io", "hub"),
+        RegistryState("127.0.0.1:5000", "mirror", secure=False),
+        RegistryState("registry.local:5000", "insecure", logged_in=True, username="ci",
+                      secure=False, source="engine"),
+        RegistryState("quay.example", "login", logged_in=True, username="bob",
+                      source="config.json"),
+    ]  # fmt: skip
+
+
 class FakeRegistryCalls:
     """Scripted streams: `pull_script(reference)` gives what a pull yields; with `hold_stream`
     set the stream then waits for `stream_release` (a long pull, for Esc); `closed_streams`
@@ -72,12 +84,9 @@ class FakeRegistryCalls:
         self.hold_stream = False
         self.stream_release = asyncio.Event()
         self.closed_streams: list[str] = []
-        self.registries: list[RegistryState] | None = [
-            RegistryState("docker.io", "Docker Hub (default registry)"),
-            RegistryState("127.0.0.1:5000", "Docker Hub mirror", secure=False),
-            RegistryState("registry.local:5000", "registry", logged_in=True, username="ci",
-                          secure=False),
-        ]  # fmt: skip
+        self.registries: list[RegistryState] | None = None
+        """What GET /tuibox/registries answers: None as a dockerd (the pane reads /info);
+        tuibox_registries() gives what a tuibox engine lists."""
         self.passwords: dict[str, tuple[str, str]] = {"127.0.0.1:5000": ("alice", "s3cret")}
         """The credentials each registry takes."""
         self.catalogs: dict[str, list[str]] = {

@@ -76,6 +76,8 @@ class TagInfo:
     platforms: tuple[str, ...]
     created: float | None
     """Unix seconds from the image config's `created` (the first platform's); None unknown."""
+    error: str = ""
+    """Why the engine could not read the tag (a schema1 manifest, a broken config), if so."""
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> TagInfo:
@@ -83,7 +85,7 @@ class TagInfo:
         created = raw.get("Created")
         return cls(str(raw["Tag"]), str(raw.get("Digest") or ""), int(raw.get("Size") or 0),
                    tuple(str(p) for p in raw.get("Platforms") or []),
-                   _seconds(created))
+                   _seconds(created), str(raw.get("Error") or ""))
 
 
 @dataclass(frozen=True)
