@@ -14,6 +14,9 @@ from textual.widgets import DataTable, Static
 
 from tuibox.screens.container import ContainerScreen
 from tuibox.screens.image_detail import ImageDetailScreen
+from tuibox.screens.registry_browser import CatalogScreen
+from tuibox.screens.registry_tags import RepositoryTagsScreen
+from tuibox.screens.transfer_dialog import TransferDialog
 from tuibox.widgets.detail_tables import EnvTable
 from tuibox.widgets.inspect_tree import InspectTree
 from tuibox.widgets.layer_file_tree import LayerFileTree
@@ -68,6 +71,14 @@ IMAGE_DETAIL_ENTRIES: tuple[HelpEntry, ...] = (
     *binding_entries("Layers tab", LayerFileTree.BINDINGS),
 )
 """The image detail screen's keys and its file tree's, for the help."""
+
+
+REGISTRY_BROWSER_ENTRIES: tuple[HelpEntry, ...] = (
+    *binding_entries("Registry catalog", CatalogScreen.BINDINGS),
+    *binding_entries("Registry tags", RepositoryTagsScreen.BINDINGS),
+    *binding_entries("Pull/push dialog", TransferDialog.BINDINGS),
+)
+"""The registry browser's keys and the pull/push dialog's, for the help."""
 
 
 class HelpScreen(ModalScreen[None]):
