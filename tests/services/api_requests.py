@@ -128,7 +128,10 @@ FIXED_ROUTES = [
     ("POST", "/networks/prune", ["filters"]),
 ]
 KINDS = ["fixed", "container", "image", "create", "pull", "import", "update", "volume", "exec",
-         "archive", "commit", "network", "layers"]  # fmt: skip
+         "archive", "commit", "network", "layers", "browse"]  # fmt: skip
+REGISTRY_HOSTS = st.sampled_from(["mirror:5000", "bad host", "a/b", "[zz", ":5000", "%2e%2e"])
+REPOSITORIES = st.sampled_from(["library/busybox", "busybox", "busybox:latest", "UPPER", "..",
+                                "a" * 300, "x/../y", "library/busybox@sha256:" + "0" * 64])
 ARCHIVE_PATHS = st.sampled_from(["/", "/etc", "/etc/.", "/etc/passwd", "/bin/", "/nope", "",
                                  "../../..", "/a\x00b", "a" * 5000, "/proc/self"])  # fmt: skip
 EXEC_KEYS = ["Cmd", "Tty", "AttachStdin", "AttachStdout", "Env", "User", "WorkingDir",
@@ -264,6 +267,13 @@ def api_requests(draw: st.DrawFn) -> ApiRequest:
         if draw(st.booleans()):
             return ApiRequest("POST", prefix + "/commit", query, body=draw(BODIES))
         return ApiRequest("POST", prefix + "/commit", query, json_body=draw(JSON_VALUES))
+    if kind == "browse":  # tuibox's own routes: never under a version prefix
+        host = draw(REGISTRY_HOSTS)  # an unreachable registry is a fair 503: none is drawn
+        query = draw(_query(["n", "last"]))
+        if draw(st.booleans()):
+            return ApiRequest("GET", f"/tuibox/registries/{host}/catalog", query)
+        return ApiRequest("GET", f"/tuibox/registries/{host}/repositories/"
+                                 f"{draw(REPOSITORIES)}/tags", query)  # fmt: skip
     if kind == "layers":  # tuibox's own route: never under a version prefix
         query = draw(_query(["limit", "path"]))
         if draw(st.booleans()):

@@ -19,6 +19,7 @@ from aiohttp import web
 
 import tuibox
 from tuibox.engine.api.archive import ArchiveRoutes
+from tuibox.engine.api.browse import BrowseRoutes
 from tuibox.engine.api.commit import CommitRoutes
 from tuibox.engine.api.containers import ContainerRoutes
 from tuibox.engine.api.errors import error_middleware
@@ -49,6 +50,7 @@ from tuibox.engine.network.protocol import NetworkDriver
 from tuibox.engine.network.unavailable import NetworkingUnavailable
 from tuibox.engine.runtime.conmon import ConmonRuntime
 from tuibox.engine.runtime.protocol import Runtime
+from tuibox.engine.services.browse.catalog import RegistryBrowser
 from tuibox.engine.services.containers import ContainerService
 from tuibox.engine.services.containers.archive import ContainerArchive
 from tuibox.engine.services.containers.bundle import BundleWriter, RunSettings
@@ -250,6 +252,7 @@ def build_app(services: Services) -> web.Application:
     app.add_routes(with_version_prefix(routes))
     app.add_routes(stats_routes.own_routes())
     app.add_routes(LayerTreeRoutes(LayerExplorer(services.images)).routes())
+    app.add_routes(BrowseRoutes(RegistryBrowser(services.images.registry)).routes())
     headers = common_headers(tuibox.__version__)
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
