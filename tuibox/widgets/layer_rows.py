@@ -69,9 +69,9 @@ def layer_rows(report: LayerReport, index: int, *, changes_only: bool = False,
     if not changes_only:
         for path, entry in _stacked(report.layers[i].entries for i in range(index)).items():
             rows[path] = FileRow(path, entry.kind, entry.size, entry.mode, None)
+        _drop_under(rows, {path for path, entry in own.items()
+                           if entry.change == "removed" and entry.kind == "dir"})  # fmt: skip
     for path, entry in own.items():
-        if entry.change == "removed":
-            _drop_below(rows, path)
         rows[path] = FileRow(path, entry.kind, entry.size, entry.mode, entry.change)
     if query:
         rows = _matching(rows, query)
@@ -79,24 +79,40 @@ def layer_rows(report: LayerReport, index: int, *, changes_only: bool = False,
 
 
 def _stacked(layers: Iterable[tuple[LayerEntry, ...]]) -> dict[str, LayerEntry]:
-    """What the layers leave, applied bottom first: removals take their subtrees away."""
+    """What the layers leave, applied bottom first: a directory removed, or replaced by a
+    file, takes what was in it away (a layer never adds below a path it removes)."""
     present: dict[str, LayerEntry] = {}
     for entries in layers:
+        gone_dirs: set[str] = set()
         for entry in entries:
+            below = present.get(entry.path)
+            if below is not None and below.kind == "dir" and (
+                entry.change == "removed" or entry.kind != "dir"
+            ):
+                gone_dirs.add(entry.path)
             if entry.change == "removed":
-                _drop_below(present, entry.path)
                 present.pop(entry.path, None)
             else:
-                if entry.kind != "dir":
-                    _drop_below(present, entry.path)  # a file replacing a directory
                 present[entry.path] = entry
+        _drop_under(present, gone_dirs)
     return present
 
 
-def _drop_below(rows: dict[str, RowT], path: str) -> None:
-    prefix = path + "/"
-    for below in [p for p in rows if p.startswith(prefix)]:
-        del rows[below]
+def _drop_under(rows: dict[str, RowT], directories: set[str]) -> None:
+    """Remove every path below one of `directories`, in one pass over `rows`."""
+    if not directories:
+        return
+    for path in [p for p in rows if _is_under(p, directories)]:
+        del rows[path]
+
+
+def _is_under(path: str, directories: set[str]) -> bool:
+    parent = path.rsplit("/", 1)[0]
+    while parent:
+        if parent in directories:
+            return True
+        parent = parent.rsplit("/", 1)[0]
+    return False
 
 
 def _matching(rows: dict[str, FileRow], query: str) -> dict[str, FileRow]:

@@ -50,7 +50,7 @@ class LayerSource:
     directory: Path
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tally:
     copies: int = 0
     total: int = 0
@@ -65,8 +65,14 @@ class _Stack:
     tallies: dict[str, _Tally] = field(default_factory=dict)
     wasted: int = 0
 
+    def tally(self, path: str) -> _Tally:
+        found = self.tallies.get(path)
+        if found is None:  # not setdefault: that builds a _Tally for every call
+            found = self.tallies[path] = _Tally()
+        return found
+
     def add_file(self, path: str, stored: int) -> None:
-        tally = self.tallies.setdefault(path, _Tally())
+        tally = self.tally(path)
         tally.copies += 1
         tally.total += stored
 
@@ -76,7 +82,7 @@ class _Stack:
         while pending:
             current, current_path = pending.pop()
             if current.stored:
-                self.tallies.setdefault(current_path, _Tally()).wasted += current.stored
+                self.tally(current_path).wasted += current.stored
                 self.wasted += current.stored
             for name, child in (current.children or {}).items():
                 pending.append((child, f"{current_path}/{name}"))
