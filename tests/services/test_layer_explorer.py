@@ -71,6 +71,10 @@ async def test_limit_and_path_narrow_the_entries_and_say_so(api: Client) -> None
     (layer,) = (await layers(api, "busybox", limit="1", path="/etc/"))["layers"]
     assert [e["path"] for e in layer["entries"]] == ["/etc"]
     assert (layer["entry_count"], layer["truncated"]) == (3, True)
+    (everything,) = (await layers(api, "busybox", path="/"))["layers"]
+    assert (everything["entry_count"], everything["truncated"]) == (5, False)
+    (normalized,) = (await layers(api, "busybox", path="//bin/./"))["layers"]
+    assert [e["path"] for e in normalized["entries"]] == ["/bin", "/bin/busybox"]
 
 
 @pytest.mark.parametrize(
