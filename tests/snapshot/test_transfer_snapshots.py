@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from textual.pilot import Pilot
 
@@ -12,7 +11,7 @@ from tests.conftest import FakeEngineClient, MakeApp
 from tests.fake_registry import MB
 from tests.snapshot.test_snapshots import settle
 from tuibox.client.progress import ProgressEvent
-from tuibox.screens.transfer_dialog import TransferDialog
+from tuibox.screens.transfer_dialog import StreamFactory, TransferDialog
 
 TERMINAL_SIZE = (110, 30)
 IDS = ("3f4ca1d2e0b7", "9b1e22c0a4d8", "c0ffee123456", "77aa00bb11cc")
@@ -50,10 +49,14 @@ def opened(fake: FakeEngineClient, dialog: Callable[[], TransferDialog],
     return run_before
 
 
-def ticking() -> Callable[[], float]:
-    """A clock that moves 0.5 s a call: every line is drawn, at a rate of its own."""
-    counter = itertools.count()
-    return lambda: next(counter) * 0.5
+def transfer_dialog(verb: Literal["Pull", "Push"], reference: str,
+                    start: StreamFactory) -> TransferDialog:  # fmt: skip
+    """A dialog whose clock moves half a second with each line it reads (whatever the timer
+    does), so every line is drawn and the rates are the same on every run."""
+    made: list[TransferDialog] = []
+    made.append(TransferDialog(verb, reference, start,
+                               clock=lambda: made[0].progress.events * 0.5))  # fmt: skip
+    return made[0]
 
 
 def test_pull_dialog_mid_way(snap_compare: Callable[..., bool], make_app: MakeApp,
@@ -62,8 +65,7 @@ def test_pull_dialog_mid_way(snap_compare: Callable[..., bool], make_app: MakeAp
     reference = "localhost:5000/team/app:v2"
 
     def dialog() -> TransferDialog:
-        return TransferDialog("Pull", reference, lambda: fake_client.pull_image(reference),
-                              clock=ticking())  # fmt: skip
+        return transfer_dialog("Pull", reference, lambda: fake_client.pull_image(reference))
 
     fake_client.pull_script = mid_pull
     run_before = opened(fake_client, dialog, len(mid_pull(reference)))
@@ -75,8 +77,7 @@ def test_push_dialog_done(snap_compare: Callable[..., bool], make_app: MakeApp,
     reference = "busybox:latest"
 
     def dialog() -> TransferDialog:
-        return TransferDialog("Push", reference, lambda: fake_client.push_image(reference),
-                              clock=ticking())  # fmt: skip
+        return transfer_dialog("Push", reference, lambda: fake_client.push_image(reference))
 
     run_before = opened(fake_client, dialog, len(fake_client.push_script(reference)))
     assert snap_compare(make_app(), run_before=run_before, terminal_size=TERMINAL_SIZE)

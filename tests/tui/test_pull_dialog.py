@@ -123,6 +123,25 @@ async def test_a_pull_the_engine_refuses_shows_its_words(run_app: RunApp) -> Non
                                                          "nope, repository does not exist")
 
 
+async def test_lines_between_two_quarter_seconds_are_not_drawn(run_app: RunApp) -> None:
+    """With the dialog's clock standing still no quarter second ever passes: of 300 lines
+    (and however many timer ticks) only the first is drawn, then the end."""
+    async with run_app() as session:
+        def chatty(reference: str) -> list[ProgressEvent]:
+            return [ProgressEvent("Downloading", LAYERS[0], i * 1000, 300_000)
+                    for i in range(1, 301)]  # fmt: skip
+
+        session.fake.pull_script = chatty
+        dialog = TransferDialog("Pull", "busybox", lambda: session.fake.pull_image("busybox"),
+                                clock=lambda: 100.0)  # fmt: skip
+        await session.app.push_screen(dialog)
+        await session.wait_until(lambda: dialog.state != "running")
+        assert dialog.progress.events == 300
+        assert dialog.redraws == 2
+        layers = dialog.query_one("#transfer-layers", Static).content
+        assert "300kB / 300kB" in str(layers)  # the end is drawn with the last line
+
+
 def test_the_throttle_allows_one_redraw_a_quarter_second() -> None:
     throttle = RedrawThrottle()
     times = [0.0, 0.1, 0.2, 0.25, 0.3, 0.49, 0.5, 2.0]

@@ -110,7 +110,9 @@ class TransferDialog(ModalScreen[bool]):
         self._finish("failed" if self.progress.error else "done")
 
     def _flush(self) -> None:
-        if self._dirty:
+        """The timer's draw of what the throttle held back (through the throttle too, so
+        the two never add up to more than its rate)."""
+        if self._dirty and self._throttle.due(self.clock()):
             self._draw()
 
     def _draw(self) -> None:
