@@ -51,6 +51,11 @@ def letters(tree: LayerFileTree) -> dict[str, str]:
     return {path: label.plain[0] for path, label in labels(tree).items()}
 
 
+def focused(session: Session) -> object:
+    """The focused widget (a call, so mypy does not narrow it across key presses)."""
+    return session.app.focused
+
+
 def status(screen: ImageDetailScreen) -> str:
     return str(screen.query_one("#layers-status", Static).content)
 
@@ -138,11 +143,26 @@ async def test_c_shows_only_the_layer_s_changes_and_back(run_app: RunApp) -> Non
         assert "all files as of this layer" in status(screen)
 
 
+async def test_f_and_enter_move_between_the_layers_and_the_files(run_app: RunApp) -> None:
+    async with run_app() as session:
+        screen = await open_image(session)
+        await session.press("3")
+        assert focused(session) is screen.query_one(LayerTable)
+        await session.press("down", "enter")
+        assert focused(session) is screen.file_tree
+        assert screen.file_tree.layer_index == 1
+        await session.press("f")
+        assert focused(session) is screen.query_one(LayerTable)
+        await session.press("f")
+        assert focused(session) is screen.file_tree
+        await session.press("1", "f")
+        assert screen.active_tab == "history", "f does nothing off the Layers tab"
+
+
 async def test_slash_filters_the_tree_by_path(run_app: RunApp) -> None:
     async with run_app() as session:
         screen = await open_image(session)
         await session.press("3")
-        screen.file_tree.focus()
         await session.press("slash")
         bar = screen.query_one("#layers-files SearchBar", SearchBar)
         assert bar.has_class("-open")

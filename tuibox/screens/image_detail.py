@@ -52,8 +52,12 @@ class ImageDetailScreen(Screen[None]):
         Binding("3", "show_tab('layers')", "Layers tab", show=False),
         Binding("4", "show_tab('inspect')", "Inspect tab", show=False),
         Binding("c", "toggle_changes", "Changes only/all files"),
+        Binding("f", "switch_focus", "Layers/files"),
+        Binding("slash", "filter_files", "Filter files", key_display="/", show=False),
     ]
-    """Esc back; Tab, Shift+Tab and 1 to 4 switch tabs; c toggles changes only (Layers)."""
+    """Esc back; Tab, Shift+Tab and 1 to 4 switch tabs. On Layers: c toggles changes only,
+    f moves between the layer list and the file tree (Enter on a layer goes to its files),
+    / filters the files from either."""
 
     CSS = """
     #image-title { height: 1; background: $panel; text-style: bold; }
@@ -203,6 +207,10 @@ class ImageDetailScreen(Screen[None]):
         if self.report is not None and event.row_key.value is not None:
             self._show_layer(int(event.row_key.value))
 
+    @on(DataTable.RowSelected, "#layers-list")
+    def _on_layer_selected(self) -> None:
+        self.file_tree.focus()
+
     @on(LayerFileTree.Filtered)
     def _on_filter_changed(self) -> None:
         self._update_status()
@@ -233,8 +241,8 @@ class ImageDetailScreen(Screen[None]):
         self.action_show_tab(TAB_IDS[(TAB_IDS.index(self.active_tab) - 1) % len(TAB_IDS)])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Toggle changes only where the layers show."""
-        if action == "toggle_changes":
+        """The Layers keys only where the layers show."""
+        if action in ("toggle_changes", "switch_focus", "filter_files"):
             return self.active_tab == "layers" and self.report is not None
         return True
 
@@ -243,6 +251,17 @@ class ImageDetailScreen(Screen[None]):
         tree = self.file_tree
         tree.set_changes_only(not tree.changes_only)
         self._update_status()
+
+    def action_switch_focus(self) -> None:
+        """Move between the layer list and the file tree."""
+        if self.file_tree.has_focus:
+            self.query_one(LayerTable).focus()
+        else:
+            self.file_tree.focus()
+
+    def action_filter_files(self) -> None:
+        """Open the file tree's filter (from the layer list too)."""
+        self.file_tree.action_search()
 
     @on(Worker.StateChanged)
     def _forward_worker_failure(self, event: Worker.StateChanged) -> None:
