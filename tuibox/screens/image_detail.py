@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
@@ -58,6 +59,18 @@ class ImageDetailScreen(Screen[None]):
     """Esc back; Tab, Shift+Tab and 1 to 4 switch tabs. On Layers: c toggles changes only,
     f moves between the layer list and the file tree (Enter on a layer goes to its files),
     / filters the files from either."""
+
+    class LayerChosen(Message):
+        """The cursor is on another layer. Coalesced: moving over several layers quickly
+        rebuilds the file tree (up to a second for 30,000 files) once, for the last."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+        def can_replace(self, message: Message) -> bool:
+            """A newer choice makes a waiting one moot."""
+            return isinstance(message, ImageDetailScreen.LayerChosen)
 
     CSS = """
     #image-title { height: 1; background: $panel; text-style: bold; }
@@ -205,7 +218,11 @@ class ImageDetailScreen(Screen[None]):
     @on(DataTable.RowHighlighted, "#layers-list")
     def _on_layer_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if self.report is not None and event.row_key.value is not None:
-            self._show_layer(int(event.row_key.value))
+            self.post_message(self.LayerChosen(int(event.row_key.value)))
+
+    @on(LayerChosen)
+    def _on_layer_chosen(self, message: LayerChosen) -> None:
+        self._show_layer(message.index)
 
     @on(DataTable.RowSelected, "#layers-list")
     def _on_layer_selected(self) -> None:
