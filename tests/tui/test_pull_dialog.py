@@ -154,5 +154,5 @@ def test_a_layer_line_shows_phase_bytes_and_rate() -> None:
     layer.apply(ProgressEvent("Downloading", LAYERS[0], 1_000_000, 4_000_000), 10.0)
     layer.apply(ProgressEvent("Downloading", LAYERS[0], 2_500_000, 4_000_000), 11.0)
     line = layer_line(layer).plain
-    assert line == (f"{LAYERS[0]}  Downloading          ━━━━━━━━━━━━━━━╌╌╌╌╌╌╌╌╌"
+    assert line == (f"{LAYERS[0]}  Downloading                  ━━━━━━━━━━━━━━━╌╌╌╌╌╌╌╌╌"
                     "    2.5MB / 4MB      1.5MB/s")

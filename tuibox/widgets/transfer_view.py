@@ -8,7 +8,8 @@ from tuibox.client.progress import LayerProgress, TransferProgress
 from tuibox.widgets.format import human_size
 
 BAR_WIDTH = 24
-PHASE_WIDTH = 20
+PHASE_WIDTH = 28
+"""Wide enough for "Mounted from library/busybox" and most such names."""
 REDRAW_INTERVAL = 0.25
 """At most 4 redraws a second: a pull sends ~10 lines a second per layer."""
 
