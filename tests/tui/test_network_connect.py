@@ -11,6 +11,7 @@ from tuibox.client.errors import ConflictError
 from tuibox.screens import MainScreen
 from tuibox.screens.choice import ChoiceModal
 from tuibox.screens.connect_dialog import ConnectDialog, ipv4_problem
+from tuibox.screens.network_details import NetworkDetailsModal
 
 
 def choices(session: Session) -> list[str]:
@@ -125,3 +126,20 @@ def test_ipv4_problems() -> None:
                                            "(--ip6 is not offered here)")  # fmt: skip
     assert ipv4_problem("10.5.0.7", "") is None
     assert ipv4_problem("10.5.0.7", "10.5.0.0/24") is None
+
+
+async def test_d_in_a_network_s_details_disconnects_one_of_its_containers(
+    run_app: RunApp,
+) -> None:
+    async with run_app() as session:
+        await open_pane(session)
+        await select(session, "front")
+        await session.press("enter")
+        assert isinstance(session.app.screen, NetworkDetailsModal)
+        await session.press("d")
+        modal = session.app.screen
+        assert isinstance(modal, ChoiceModal)
+        assert modal.title_text == "Disconnect which container from front?"
+        await pick(session, "web")
+        assert session.fake.called("disconnect_network") == [(FRONT_ID, "a1" * 32, False)]
+        assert isinstance(session.app.screen, MainScreen)

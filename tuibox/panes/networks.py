@@ -20,7 +20,7 @@ from tuibox.panes.engine_pane import EnginePane
 from tuibox.screens.choice import ChoiceModal
 from tuibox.screens.confirm import ConfirmModal
 from tuibox.screens.connect_dialog import ConnectDialog, ConnectOptions
-from tuibox.screens.details import DetailsModal
+from tuibox.screens.network_details import NetworkDetailsModal
 from tuibox.screens.text_prompt import TextPrompt
 from tuibox.widgets.network_table import NetworkTable
 
@@ -263,6 +263,9 @@ class NetworksPane(EnginePane):
         """Pick one of the containers on the selected network and disconnect it."""
         if (network := self._require_selection()) is None:
             return
+        self._disconnect_from(network)
+
+    def _disconnect_from(self, network: NetworkSummary) -> None:
         if not network.containers:
             self.notify(f"No container is attached to {network.name}.", markup=False)
             return
@@ -308,4 +311,6 @@ class NetworksPane(EnginePane):
         if stopped:
             network = replace(network, containers=tuple(sorted(
                 network.containers + stopped, key=lambda endpoint: endpoint.name)))  # fmt: skip
-        self.app.push_screen(DetailsModal(f"Network {network.name}", network_details(network)))
+        self.app.push_screen(NetworkDetailsModal(f"Network {network.name}",
+                                                 network_details(network),
+                                                 lambda: self._disconnect_from(network)))
