@@ -11,12 +11,14 @@ from textual.widgets.tree import TreeNode
 from tests.fake_image_details import BUSYBOX_ID
 from tests.tui.conftest import RunApp, Session
 from tuibox.client.errors import ServerError
+from tuibox.client.image_details import LayerReport
 from tuibox.screens.help import IMAGE_DETAIL_ENTRIES
 from tuibox.screens.image_detail import NO_EXPLORER, ImageDetailScreen
 from tuibox.screens.main import MainScreen
 from tuibox.widgets.image_tables import ConfigTable, HistoryTable, LayerTable, WastedTable
 from tuibox.widgets.inspect_tree import InspectTree
 from tuibox.widgets.layer_file_tree import LayerFileTree
+from tuibox.widgets.layer_rows import CHANGE_LETTERS
 from tuibox.widgets.search_bar import SearchBar
 
 
@@ -48,6 +50,12 @@ def labels(tree: LayerFileTree) -> dict[str, Text]:
 
 
 def letters(tree: LayerFileTree) -> dict[str, str]:
+    """The letter of each row the tree holds (shown, or inside a closed directory)."""
+    return {row.path: CHANGE_LETTERS[row.change] for row in tree.rows}
+
+
+def shown_letters(tree: LayerFileTree) -> dict[str, str]:
+    """The letter each node in the tree reads (closed directories' rows are not nodes yet)."""
     return {path: label.plain[0] for path, label in labels(tree).items()}
 
 
@@ -108,6 +116,10 @@ async def test_the_layers_tab_shows_each_layer_s_tree_with_its_changes(run_app: 
             "/data": "M", "/data/big": "R", "/etc": "M", "/etc/group": "R", "/etc/passwd": " ",
             "/tmp": " ",
         }  # fmt: skip
+        assert shown_letters(tree) == {
+            "/app": "A", "/app/run.sh": "A", "/bin": " ", "/data": "M", "/data/big": "R",
+            "/etc": "M", "/etc/group": "R", "/etc/passwd": " ", "/tmp": " ",
+        }, "a directory holding no change stays closed"  # fmt: skip
         assert labels(tree)["/etc/passwd"].plain.split() == ["520B", "-rw-r--r--", "passwd"]
         summary = str(screen.query_one("#layers-wasted-summary", Static).content)
         assert summary == "Wasted 3MB of 4.1MB (3 files) · efficiency 26.8 %"
@@ -120,7 +132,7 @@ async def test_a_change_shows_by_letter_and_by_colour(run_app: RunApp) -> None:
         await session.press("3", "down", "down")
         removed = labels(screen.file_tree)["/data/big"]
         added = labels(screen.file_tree)["/app/run.sh"]
-        kept = labels(screen.file_tree)["/bin/busybox"]
+        kept = labels(screen.file_tree)["/etc/passwd"]
         assert (removed.plain[0], added.plain[0], kept.plain[0]) == ("R", "A", " ")
         name_style = removed.spans[-1].style
         assert not isinstance(name_style, str) and name_style.strike and name_style.color
@@ -208,3 +220,32 @@ def test_the_screen_s_keys_are_in_the_help() -> None:
     keys = {(where, what) for where, _, what in IMAGE_DETAIL_ENTRIES}
     assert {("Image", "Back"), ("Image", "Changes only/all files"),
             ("Layers tab", "Filter")} <= keys  # fmt: skip
+
+
+async def test_a_closed_directory_s_files_are_added_when_it_opens(run_app: RunApp) -> None:
+    async with run_app() as session:
+        screen = await open_image(session)
+        await session.press("3", "down", "down", "enter")
+        tree = screen.file_tree
+        assert "/bin/busybox" not in labels(tree)
+        (bin_node,) = [n for n in tree.root.children if n.data and n.data.path == "/bin"]
+        tree.move_cursor(bin_node)
+        await session.press("space")
+        assert shown_letters(tree)["/bin/busybox"] == " "
+        assert labels(tree)["/bin/sh"].plain.split() == ["7B", "lrwxrwxrwx", "sh"]
+
+
+async def test_a_layer_adding_thousands_of_files_opens_only_its_top_directories(
+    run_app: RunApp,
+) -> None:
+    entries: list[dict[str, Any]] = [{"path": "/usr", "kind": "dir", "change": "added"},
+                                     {"path": "/usr/lib", "kind": "dir", "change": "added"}]
+    entries += [{"path": f"/usr/lib/f{i:04}", "kind": "file", "size": 1, "change": "added"}
+                for i in range(3000)]  # fmt: skip
+    async with run_app() as session:
+        session.fake.layer_reports[BUSYBOX_ID] = LayerReport.from_json(
+            {"layers": [{"index": 0, "entries": entries}]})  # fmt: skip
+        screen = await open_image(session)
+        await session.press("3")
+        assert len(screen.file_tree.rows) == 3002
+        assert shown_letters(screen.file_tree) == {"/usr": "A", "/usr/lib": "A"}

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual import on
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Tree
@@ -16,6 +17,10 @@ from tuibox.client.image_details import LayerReport
 from tuibox.widgets.format import human_size, terminal_safe
 from tuibox.widgets.layer_rows import CHANGE_LETTERS, FileRow, layer_rows
 from tuibox.widgets.search_bar import SearchBar
+
+OPEN_ROWS = 2000
+"""More rows than this under the directories to open, and only the top ones open (or
+none, if they still hold more): a tree is read, not scrolled through 30,000 lines."""
 
 
 class LayerFileTree(Tree[FileRow]):
@@ -55,7 +60,11 @@ class LayerFileTree(Tree[FileRow]):
         self.search_query = ""
         """The filter in force ("" for none)."""
         self.rows: list[FileRow] = []
-        """What is shown, in tree order."""
+        """What the tree holds, in tree order (a closed directory's rows are added to the
+        tree when it is first opened: a tree of 30,000 files is built in milliseconds)."""
+        self._children: dict[str, list[FileRow]] = {}
+        """The rows not yet in the tree, by the path of their directory ("" for the top)."""
+        self._open: set[str] = set()
 
     def show_layer(self, report: LayerReport, index: int) -> None:
         """Show layer `index` of `report` (the filter and the toggle stay)."""
@@ -79,25 +88,49 @@ class LayerFileTree(Tree[FileRow]):
 
     def _rebuild(self) -> None:
         self.clear()
+        self._children = {}
+        self._open = set()
         if self.report is None:
             self.rows = []
             return
         self.rows = layer_rows(self.report, self.layer_index, changes_only=self.changes_only,
                                query=self.search_query)  # fmt: skip
-        open_all = self.changes_only or bool(self.search_query)
-        holding_changes = {parent for row in self.rows if row.change
-                           for parent in _parents(row.path)}  # fmt: skip
-        nodes: dict[str, TreeNode[FileRow]] = {}
+        listed = {row.path for row in self.rows}
         for row in self.rows:
-            parent_path = row.path.rsplit("/", 1)[0]
-            parent = nodes.get(parent_path, self.root)
-            label = self._label(row, parent_path in nodes or not parent_path)
-            if row.kind == "dir":
-                expand = open_all or row.path in holding_changes
-                nodes[row.path] = parent.add(label, data=row, expand=expand)
-            else:
-                parent.add_leaf(label, data=row)
+            parent = row.path.rsplit("/", 1)[0]
+            self._children.setdefault(parent if parent in listed else "", []).append(row)
+        if self.changes_only or self.search_query:
+            self._open = {row.path for row in self.rows if row.kind == "dir"}
+        else:
+            self._open = {parent for row in self.rows if row.change
+                          for parent in _parents(row.path)}  # fmt: skip
+        shown = sum(1 for row in self.rows if row.path.rsplit("/", 1)[0] in self._open)
+        if shown > OPEN_ROWS:  # a layer that adds a whole distribution: open the top only
+            self._open = {path for path in self._open if path.count("/") == 1}
+            shown = sum(1 for row in self.rows if row.path.rsplit("/", 1)[0] in self._open)
+            if shown > OPEN_ROWS:
+                self._open = set()
+        self._fill(self.root, "")
         self.root.expand()
+
+    def _fill(self, node: TreeNode[FileRow], path: str) -> None:
+        """Add the rows under `path` to `node`; directories stay empty until opened, except
+        those to show open (holding a change, or everything when filtered)."""
+        for row in self._children.pop(path, []):
+            label = self._label(row, under_parent=bool(path) or row.depth == 0)
+            if row.kind != "dir":
+                node.add_leaf(label, data=row)
+                continue
+            child = node.add(label, data=row)
+            if row.path in self._open:
+                self._fill(child, row.path)
+                child.expand()
+
+    @on(Tree.NodeExpanded)
+    def _fill_opened(self, event: Tree.NodeExpanded[FileRow]) -> None:
+        row = event.node.data
+        if row is not None and row.path in self._children:
+            self._fill(event.node, row.path)
 
     def _label(self, row: FileRow, under_parent: bool) -> Text:
         """The row's text; a path whose directory is not listed (a cut layer) shows whole."""
