@@ -126,6 +126,9 @@ FIXED_ROUTES = [
     ("POST", "/containers/prune", ["filters"]),
     ("GET", "/networks", ["filters"]),
     ("POST", "/networks/prune", ["filters"]),
+    ("GET", "/tuibox/registries", []),
+    ("DELETE", "/tuibox/auth/127.0.0.1:5000", []),
+    ("POST", "/auth", []),
 ]
 KINDS = ["fixed", "container", "image", "create", "pull", "import", "update", "volume", "exec",
          "archive", "commit", "network", "layers", "browse"]  # fmt: skip

@@ -19,6 +19,7 @@ from aiohttp import web
 
 import tuibox
 from tuibox.engine.api.archive import ArchiveRoutes
+from tuibox.engine.api.auth import AuthRoutes
 from tuibox.engine.api.browse import BrowseRoutes
 from tuibox.engine.api.commit import CommitRoutes
 from tuibox.engine.api.containers import ContainerRoutes
@@ -80,6 +81,7 @@ from tuibox.engine.services.images.push import ImagePusher
 from tuibox.engine.services.images.service import ImageService
 from tuibox.engine.services.networks.service import NetworkService
 from tuibox.engine.services.networks.state import IpamSettings
+from tuibox.engine.services.registries.service import RegistryService
 from tuibox.engine.services.stats.sampler import StatsSampler
 from tuibox.engine.services.stats.service import StatsService
 from tuibox.engine.services.stats.source import MetricsSource, NoMetrics
@@ -124,6 +126,7 @@ class Services:
     stats: StatsService
     volumes: VolumeService
     networks: NetworkService
+    registries: RegistryService
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,9 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
     networks.set_name_lookup(
         lambda cid: context.records[cid].name if cid in context.records else ""
     )
-    return Services(images, containers, system, EventFeed(bus), stats, volumes, networks)
+    registries = RegistryService.open(config, images.registry)
+    return Services(images, containers, system, EventFeed(bus), stats, volumes, networks,
+                    registries)  # fmt: skip
 
 
 def build_app(services: Services) -> web.Application:
@@ -245,12 +250,14 @@ def build_app(services: Services) -> web.Application:
         *ImageArchiveRoutes(ImageArchive(services.images)).routes(),
         *ImageRoutes(services.images).routes(),
         *PushRoutes(ImagePusher(services.images)).routes(),
+        *AuthRoutes(services.registries).routes(),
         *stats_routes.routes(),
         *VolumeRoutes(services.volumes).routes(),
         *NetworkRoutes(services.networks, services.containers.connections).routes(),
     ]
     app.add_routes(with_version_prefix(routes))
     app.add_routes(stats_routes.own_routes())
+    app.add_routes(AuthRoutes(services.registries).own_routes())
     app.add_routes(LayerTreeRoutes(LayerExplorer(services.images)).routes())
     app.add_routes(BrowseRoutes(RegistryBrowser(services.images.registry)).routes())
     headers = common_headers(tuibox.__version__)

@@ -58,6 +58,10 @@ DOCKER_KEYS = frozenset({
 })  # fmt: skip
 """Every key dockerd's daemon.json accepts on Linux (releases 20.10 to 29)."""
 
+TUIBOX_KEYS = frozenset({"tuibox-docker-config"})
+"""The engine's own keys, which dockerd does not have: `tuibox-docker-config` names a docker
+CLI config.json whose `auths` the engine logs into registries with."""
+
 
 @dataclass(frozen=True)
 class EngineConfig:
@@ -76,6 +80,10 @@ class EngineConfig:
     """The default bridge's own address and prefix (`192.168.1.1/24`); empty = from the pools."""
     host_gateway_ip: str = ""
     """What `--add-host NAME:host-gateway` maps to; empty = the default bridge's gateway."""
+    config_dir: Path = DEFAULT_CONFIG_FILE.parent
+    """Where the config file is: the stored logins and certs.d/<host:port>/ live beside it."""
+    docker_config: Path | None = None
+    """A docker CLI config.json whose `auths` are used when a client sends no credentials."""
 
 
 def load_config(
@@ -134,6 +142,8 @@ def load_config(
         default_address_pools=_address_pools(raw.get("default-address-pools"), path),
         bip=_bip(raw.get("bip"), path),
         host_gateway_ip=_host_gateway_ip(raw.get("host-gateway-ip"), path),
+        config_dir=path.parent,
+        docker_config=_docker_config(raw.get("tuibox-docker-config"), path),
     )
 
 
@@ -211,13 +221,13 @@ def check_keys(raw: dict[str, object], path: Path) -> None:
         InvalidArgument: with dockerd's wording for unknown keys, and a list of the
             known but unsupported ones otherwise.
     """
-    unknown = sorted(key for key in raw if key not in DOCKER_KEYS)
+    unknown = sorted(key for key in raw if key not in DOCKER_KEYS | TUIBOX_KEYS)
     if unknown:
         raise InvalidArgument(
             f"engine config {path}: the following directives don't match any configuration "
             f"option: {', '.join(unknown)}"
         )
-    unsupported = sorted(key for key in raw if key not in SUPPORTED_KEYS)
+    unsupported = sorted(key for key in raw if key not in SUPPORTED_KEYS | TUIBOX_KEYS)
     unsupported += sorted(
         f"{key}={json.dumps(raw[key])}"
         for key, allowed in ONLY_VALUES.items()
@@ -281,3 +291,15 @@ def _host_gateway_ip(value: object, path: Path) -> str:
         f"engine config {path}: host-gateway-ip {value!r} is not an IP address, "
         "such as 192.168.1.1"
     )
+
+
+def _docker_config(value: object, path: Path) -> Path | None:
+    """`tuibox-docker-config`: an absolute path to a docker CLI config.json, or unset."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise InvalidArgument(
+            f"engine config {path}: tuibox-docker-config must be an absolute path to a docker "
+            "config.json, such as /root/.docker/config.json"
+        )
+    return Path(value)

@@ -206,8 +206,11 @@ async def _post_refresh_token(
 
 
 def _refusal(where: str, status: int, body: bytes) -> str:
-    """The token server's own words when it sent Docker's error JSON, else its status."""
+    """The token server's own words when it sent Docker's error JSON, else its status; a
+    401's bare `details` read as distribution's client reads them (`unauthorized: ...`)."""
     detail = registry_error_text(body)
+    if detail and status == 401 and not detail.startswith(("unauthorized", "denied")):
+        return f"unauthorized: {detail}"
     if detail:
         return detail
     host = httpx.URL(where).host if "://" in where else where

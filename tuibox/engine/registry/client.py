@@ -236,6 +236,9 @@ class RegistryClient:
         self.insecure = insecure
         self.http = httpx.AsyncClient(transport=transport, timeout=_TIMEOUT, follow_redirects=True)
         self.tokens = TokenCache()
+        self.credential_lookup: Callable[[str], Credentials | None] = lambda _domain: None
+        """The stored login for a registry (`docker.io`, `host:port`): used when a client
+        sends no credentials of its own; the engine's login service installs it."""
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -251,6 +254,7 @@ class RegistryClient:
             InvalidArgument: a document failed verification on the last endpoint.
         """
         errors: list[EngineError] = []
+        credentials = credentials or self.credential_lookup(reference.domain)
         for endpoint in pull_endpoints(reference, self.mirrors, self.insecure):
             session = RepositorySession(self.http, endpoint, reference, credentials, self.tokens)
             try:

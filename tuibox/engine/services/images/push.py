@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import json
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -26,8 +26,6 @@ from tuibox.engine.services.images.service import ImageService
 from tuibox.engine.store.images import ImageStore
 
 Message = dict[str, Any]
-CredentialLookup = Callable[[str], Credentials | None]
-"""The stored login for a registry host (docker.io for Docker Hub), or None."""
 MAX_CONCURRENT_UPLOADS = 5
 """dockerd's default max-concurrent-uploads."""
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
@@ -51,14 +49,8 @@ class ImagePusher:
     """Pushes run concurrently with everything else; a push leases what it reads, so no
     rmi or failed pull removes a layer or blob meanwhile. It never uses mirrors."""
 
-    def __init__(
-        self,
-        images: ImageService,
-        credentials_for: CredentialLookup | None = None,
-        chunk_size: int = CHUNK_SIZE,
-    ) -> None:
+    def __init__(self, images: ImageService, chunk_size: int = CHUNK_SIZE) -> None:
         self.images = images
-        self.credentials_for = credentials_for or (lambda _host: None)
         self.chunk_size = chunk_size
 
     async def push(
@@ -77,8 +69,8 @@ class ImagePusher:
         if tag:
             repository = repository.with_tag(validate_tag(tag))
         yield {"status": f"The push refers to repository [{repository.name}]"}
-        credentials = decode_registry_auth(auth_header) or self.credentials_for(
-            repository.domain
+        credentials = decode_registry_auth(auth_header) or (
+            self.images.registry.credential_lookup(repository.domain)
         )
         for reference, record in self._targets(repository):
             async for message in self._push_tag(reference, record, credentials):

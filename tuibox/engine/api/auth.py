@@ -1,0 +1,46 @@
+"""Routes for logins: POST /auth (docker login), and tuibox's DELETE /tuibox/auth/{server}
+(the TUI's logout) and GET /tuibox/registries (registries known, with their login state)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from tuibox.engine.api.common import json_response, read_json_body
+from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.services.registries.service import RegistryService
+
+
+class AuthRoutes:
+    """Thin handlers over RegistryService."""
+
+    def __init__(self, registries: RegistryService) -> None:
+        self.registries = registries
+
+    def routes(self) -> list[web.RouteDef]:
+        """Docker's route (under the version prefix)."""
+        return [web.post("/auth", self.login)]
+
+    def own_routes(self) -> list[web.RouteDef]:
+        """tuibox's extensions, never under a Docker version prefix."""
+        return [
+            web.delete("/tuibox/auth/{server:.+}", self.logout),
+            web.get("/tuibox/registries", self.list_registries),
+        ]
+
+    async def login(self, request: web.Request) -> web.Response:
+        _refuse_query(request, "POST /auth")
+        return json_response(await self.registries.login(await read_json_body(request)))
+
+    async def logout(self, request: web.Request) -> web.Response:
+        _refuse_query(request, "DELETE /tuibox/auth/{server}")
+        await self.registries.logout(request.match_info["server"])
+        return web.Response(status=204)
+
+    async def list_registries(self, request: web.Request) -> web.Response:
+        _refuse_query(request, "GET /tuibox/registries")
+        return json_response({"Registries": self.registries.registries()})
+
+
+def _refuse_query(request: web.Request, route: str) -> None:
+    if request.query:
+        raise InvalidArgument(f"unknown query parameter for {route}: {sorted(request.query)[0]}")

@@ -1,0 +1,1 @@
+"""Registry logins (docker login through the engine) and the registries the engine knows."""
