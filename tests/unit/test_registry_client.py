@@ -58,7 +58,8 @@ async def test_mirrors_are_not_used_for_other_registries() -> None:
     network = Network({"127.0.0.1:5000": local, "mirror:1": FakeRegistry()})
     client = client_for(network, ("http://mirror:1",))
     _, resolved = await client.resolve(parse_reference("127.0.0.1:5000/team/app:v1"))
-    assert resolved.endpoint.base_url == "http://127.0.0.1:5000"
+    # loopback is insecure: HTTPS without checks comes first (the fake answers both schemes)
+    assert resolved.endpoint.base_url == "https://127.0.0.1:5000"
     assert all("mirror" not in url for url in network.seen)
 
 
@@ -180,7 +181,7 @@ async def test_bearer_token_challenge_is_answered() -> None:
     client = client_for(network)
     session, resolved = await client.resolve(parse_reference("127.0.0.1:5000/x"))
     assert resolved.digest == IMAGE.digest
-    assert "http://127.0.0.1:5000/token" in network.seen
+    assert "https://127.0.0.1:5000/token" in network.seen
     assert await session.fetch_blob(resolved.manifest.config) == IMAGE.config
 
 
@@ -236,4 +237,30 @@ async def test_token_redirect_from_https_to_http_is_refused() -> None:
     with pytest.raises(Unauthorized, match="redirected from https to plain http"):
         await fetch_token(client, {"realm": "https://auth/token"}, "s", user, "https://reg")
     assert all(url.startswith("https://") for url in seen)
+    await client.aclose()
+
+
+def test_insecure_registries_try_https_unchecked_then_plain_http() -> None:
+    endpoints = pull_endpoints(parse_reference("127.0.0.1:5000/x"), (), ())
+    assert [(e.base_url, e.tls_verify) for e in endpoints] == [
+        ("https://127.0.0.1:5000", False), ("http://127.0.0.1:5000", True),
+    ]
+    listed = pull_endpoints(parse_reference("10.1.2.3:5000/x"), (), ("10.0.0.0/8",))
+    assert [e.base_url for e in listed] == ["https://10.1.2.3:5000", "http://10.1.2.3:5000"]
+    assert [(e.base_url, e.tls_verify) for e in pull_endpoints(
+        parse_reference("quay.io/x/y"), (), ())] == [("https://quay.io", True)]  # fmt: skip
+
+
+async def test_a_refused_https_attempt_falls_back_to_plain_http() -> None:
+    registry = FakeRegistry()
+    registry.add("x", "latest", IMAGE)
+
+    def plain_only(request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "https":
+            raise httpx.ConnectError("[SSL: WRONG_VERSION_NUMBER] wrong version number")
+        return registry.handle(request)
+
+    client = RegistryClient(transport=httpx.MockTransport(plain_only))
+    _, resolved = await client.resolve(parse_reference("127.0.0.1:5000/x"))
+    assert resolved.endpoint.base_url == "http://127.0.0.1:5000"
     await client.aclose()

@@ -1,5 +1,6 @@
 """Module fixtures for the registry tests: Debian's docker-registry seeded with demo images,
-behind the fake token server (token auth) or an htpasswd file (Basic auth)."""
+behind the fake token server (token auth), an htpasswd file (Basic auth), or TLS with a
+client certificate required."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 
 from tests.engine.registries.servers import (
     ConfiguredRegistry,
+    TlsFiles,
     bcrypt_htpasswd,
+    make_tls_files,
     running,
     seed_storage,
 )
@@ -76,3 +79,17 @@ def basic_registry(
         yield registry
 
 
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def tls_registry(
+    storage: tuple[Path, dict[str, BuiltImage]], tls_files: TlsFiles
+) -> Iterator[ConfiguredRegistry]:
+    """The seeded storage served over TLS only, a client certificate from the CA required."""
+    with running(ConfiguredRegistry(storage[0], tls=tls_files, client_certs=True)) as registry:
+        yield registry

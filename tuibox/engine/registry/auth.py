@@ -7,6 +7,7 @@ import base64
 import binascii
 import hashlib
 import re
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -150,7 +151,7 @@ async def fetch_token_reply(
                 params.append(("account", credentials.username))
             auth = (credentials.username, credentials.password) if credentials else None
             data = await _get_capped(client, httpx.URL(realm, params=params), auth)
-    except httpx.HTTPError as err:
+    except (httpx.HTTPError, ssl.SSLError) as err:
         raise Unavailable(f"the registry's token server {realm} is unreachable: {err}") from None
     return _token_from(data)
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import ssl
 from collections.abc import AsyncGenerator, AsyncIterable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -23,6 +25,7 @@ from tuibox.engine.registry.manifests import (
     parse_image_manifest,
     select_platform,
 )
+from tuibox.engine.registry.tls import certs_signature, tls_context
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,11 @@ class ResolvedImage:
 
 
 class RepositorySession:
-    """Requests to one repository on one endpoint, authorized as its registry asks."""
+    """Requests to one repository on one endpoint, authorized as its registry asks.
+
+    ssl.SSLError is caught beside httpx's errors: a client certificate the registry rejects
+    is only told after the handshake (TLS 1.3), at the first read, where httpx passes it on.
+    """
 
     def __init__(
         self,
@@ -111,7 +118,7 @@ class RepositorySession:
             )
             try:
                 response = await self.http.send(request, stream=True)
-            except httpx.HTTPError as err:
+            except (httpx.HTTPError, ssl.SSLError) as err:
                 raise Unavailable(
                     f"registry {self.endpoint.host} is unreachable: {err or type(err).__name__}"
                 ) from None
@@ -174,7 +181,7 @@ class RepositorySession:
                         f"{descriptor.size} bytes"
                     )
                 yield chunk
-        except httpx.HTTPError as err:
+        except (httpx.HTTPError, ssl.SSLError) as err:
             raise Unavailable(f"download of {descriptor.digest} was interrupted: {err}") from None
         finally:
             await response.aclose()
@@ -234,7 +241,12 @@ class RegistryClient:
     ) -> None:
         self.mirrors = mirrors
         self.insecure = insecure
+        self.transport = transport
         self.http = httpx.AsyncClient(transport=transport, timeout=_TIMEOUT, follow_redirects=True)
+        """Plain HTTP and HTTPS with the system CAs only (for callers without an endpoint)."""
+        self.certs_dir: Path | None = None
+        """certs.d beside the engine config: per-registry CAs and client certificates."""
+        self._tls_clients: dict[tuple[str, bool], tuple[object, httpx.AsyncClient]] = {}
         self.tokens = TokenCache()
         self.credential_lookup: Callable[[str], Credentials | None] = lambda _domain: None
         """The stored login for a registry (`docker.io`, `host:port`): used when a client
@@ -242,6 +254,47 @@ class RegistryClient:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        for _signature, client in self._tls_clients.values():
+            await client.aclose()
+
+    def client_for(self, endpoint: Endpoint) -> httpx.AsyncClient:
+        """The HTTP client for an endpoint: its certs.d CAs and client certificate, and no
+        certificate check for an insecure registry's HTTPS attempt.
+
+        Raises:
+            InvalidArgument: the host's certs.d folder is unusable.
+        """
+        if self.transport is not None or not endpoint.base_url.startswith("https://"):
+            return self.http
+        host = endpoint.host
+        signature = certs_signature(self.certs_dir, host)
+        key = (host, endpoint.tls_verify)
+        cached = self._tls_clients.get(key)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        context = tls_context(self.certs_dir, host, endpoint.tls_verify)
+        client = httpx.AsyncClient(verify=context, timeout=_TIMEOUT, follow_redirects=True)
+        self._tls_clients[key] = (signature, client)
+        return client  # a replaced client is left to the garbage collector: sessions may hold it
+
+    async def first_answering(self, endpoints: list[Endpoint]) -> Endpoint:
+        """The first endpoint whose GET /v2/ gets an HTTP answer (of any status), as
+        dockerd pings before a push or a login; a refused TLS handshake moves on at once.
+
+        Raises:
+            Unavailable: none answered (the last one's error).
+        """
+        failure = ""
+        for endpoint in endpoints:
+            try:
+                response = await self.client_for(endpoint).get(f"{endpoint.base_url}/v2/")
+            except (httpx.HTTPError, ssl.SSLError) as err:
+                failure = f"registry {endpoint.host} is unreachable: {err or type(err).__name__}"
+                log.info("%s over %s", failure, endpoint.base_url.split(":", 1)[0])
+                continue
+            await response.aclose()
+            return endpoint
+        raise Unavailable(failure or "no registry endpoint to try")
 
     async def resolve(
         self, reference: Reference, credentials: Credentials | None = None
@@ -256,7 +309,8 @@ class RegistryClient:
         errors: list[EngineError] = []
         credentials = credentials or self.credential_lookup(reference.domain)
         for endpoint in pull_endpoints(reference, self.mirrors, self.insecure):
-            session = RepositorySession(self.http, endpoint, reference, credentials, self.tokens)
+            session = RepositorySession(self.client_for(endpoint), endpoint, reference,
+                                        credentials, self.tokens)  # fmt: skip
             try:
                 return session, await self._resolve_on(session)
             except EngineError as err:

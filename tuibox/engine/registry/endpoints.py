@@ -17,6 +17,8 @@ class Endpoint:
 
     base_url: str
     is_mirror: bool = False
+    tls_verify: bool = True
+    """False for an insecure registry's HTTPS attempt: no certificate check."""
 
     @property
     def host(self) -> str:
@@ -36,16 +38,32 @@ def pull_endpoints(
     if reference.is_docker_hub:
         seen: list[Endpoint] = []
         for mirror in mirrors:
-            endpoint = Endpoint(mirror.rstrip("/").removesuffix("/v2"), is_mirror=True)
+            base = mirror.rstrip("/").removesuffix("/v2")
+            verify = not is_insecure_host(base.split("://", 1)[-1], insecure)
+            endpoint = Endpoint(base, is_mirror=True, tls_verify=verify)
             if endpoint not in seen:
                 seen.append(endpoint)
         return [*seen, Endpoint(DOCKER_HUB_API)]
-    scheme = "http" if is_insecure_host(reference.domain, insecure) else "https"
-    return [Endpoint(f"{scheme}://{reference.domain}")]
+    return registry_endpoints(reference.domain, insecure)
+
+
+def registry_endpoints(domain: str, insecure: tuple[str, ...]) -> list[Endpoint]:
+    """A registry's own endpoints, in dockerd's order: HTTPS, and for an insecure registry
+    HTTPS without certificate checks, then plain HTTP."""
+    if not is_insecure_host(domain, insecure):
+        return [Endpoint(f"https://{domain}")]
+    return [Endpoint(f"https://{domain}", tls_verify=False), Endpoint(f"http://{domain}")]
+
+
+def push_endpoints(reference: Reference, insecure: tuple[str, ...]) -> list[Endpoint]:
+    """Where a push may go, in order: the registry itself, never a mirror (read-only)."""
+    if reference.is_docker_hub:
+        return [Endpoint(DOCKER_HUB_API)]
+    return registry_endpoints(reference.domain, insecure)
 
 
 def push_endpoint(reference: Reference, insecure: tuple[str, ...]) -> Endpoint:
-    """Where a push goes: the registry itself, never a mirror (mirrors are read-only)."""
+    """The plain-HTTP-for-insecure endpoint alone (callers that ping no endpoint)."""
     if reference.is_docker_hub:
         return Endpoint(DOCKER_HUB_API)
     scheme = "http" if is_insecure_host(reference.domain, insecure) else "https"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
 
 from tuibox.engine.domain.errors import Unauthorized, Unavailable
@@ -26,7 +28,7 @@ async def verify_login(http: httpx.AsyncClient, base_url: str, credentials: Cred
         sent = await auth.headers()
         try:
             response = await http.get(url, headers=sent)
-        except httpx.HTTPError as err:
+        except (httpx.HTTPError, ssl.SSLError) as err:  # see RepositorySession
             raise Unavailable(f"registry {base_url} is unreachable: {err or type(err).__name__}"
                               ) from None  # fmt: skip
         if response.status_code == 200:

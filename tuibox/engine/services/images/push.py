@@ -16,7 +16,7 @@ from tuibox.engine.domain.image import ImageRecord
 from tuibox.engine.domain.reference import Reference, parse_reference, validate_tag
 from tuibox.engine.registry.auth import Credentials, decode_registry_auth
 from tuibox.engine.registry.client import RepositorySession
-from tuibox.engine.registry.endpoints import push_endpoint
+from tuibox.engine.registry.endpoints import push_endpoints
 from tuibox.engine.registry.manifests import DOCKER_MANIFEST
 from tuibox.engine.registry.upload import CHUNK_SIZE, BlobUploader
 from tuibox.engine.services.images.layer_source import layer_tar_source
@@ -96,9 +96,9 @@ class ImagePusher:
         self, reference: Reference, record: ImageRecord, credentials: Credentials | None
     ) -> AsyncGenerator[Message, None]:
         registry = self.images.registry
-        endpoint = push_endpoint(reference, registry.insecure)
-        session = RepositorySession(registry.http, endpoint, reference, credentials,
-                                    registry.tokens, actions="pull,push")  # fmt: skip
+        endpoint = await registry.first_answering(push_endpoints(reference, registry.insecure))
+        session = RepositorySession(registry.client_for(endpoint), endpoint, reference,
+                                    credentials, registry.tokens, actions="pull,push")  # fmt: skip
         known = KnownBlobs.of(self.images.images.all(), self.images.images.refs_of)
         for source in known.sources_for(record, reference):
             session.auth.add_scope(f"repository:{source}:pull")

@@ -14,13 +14,20 @@ from tuibox.engine.domain.reference import DOCKER_HUB
 from tuibox.engine.domain.registry_address import split_server_address
 from tuibox.engine.registry.auth import Credentials
 from tuibox.engine.registry.client import RegistryClient
-from tuibox.engine.registry.endpoints import DOCKER_HUB_API, is_insecure_host
+from tuibox.engine.registry.endpoints import (
+    DOCKER_HUB_API,
+    Endpoint,
+    is_insecure_host,
+    registry_endpoints,
+)
 from tuibox.engine.registry.login import verify_login
 from tuibox.engine.store.credentials import LOGINS_FILE, CredentialStore
 
 LOGIN_FIELDS = frozenset({"username", "password", "email", "serveraddress", "identitytoken",
                           "registrytoken", "auth"})  # fmt: skip
 """The AuthConfig fields the docker CLI and docker-py send to POST /auth."""
+CERTS_DIR = "certs.d"
+"""Beside the engine config: <host:port>/ca.crt, client.cert, client.key (Docker's layout)."""
 
 
 class RegistryService:
@@ -34,6 +41,7 @@ class RegistryService:
         self.store = store
         self._lock = asyncio.Lock()
         registry.credential_lookup = self.credentials_for
+        registry.certs_dir = config.config_dir / CERTS_DIR
 
     @classmethod
     def open(cls, config: EngineConfig, registry: RegistryClient) -> RegistryService:
@@ -57,7 +65,8 @@ class RegistryService:
         """
         credentials, server = _login_request(body)
         key, scheme = split_server_address(server)
-        await verify_login(self.registry.http, self._base_url(key, scheme), credentials)
+        endpoint = await self.registry.first_answering(self._endpoints(key, scheme))
+        await verify_login(self.registry.client_for(endpoint), endpoint.base_url, credentials)
         async with self._lock:
             await asyncio.to_thread(self.store.save, key, credentials.username,
                                     credentials.password, credentials.identity_token)  # fmt: skip
@@ -100,13 +109,14 @@ class RegistryService:
             add(address, "login", not is_insecure_host(address, self.config.insecure_registries))
         return list(entries.values())
 
-    def _base_url(self, key: str, scheme: str | None) -> str:
+    def _endpoints(self, key: str, scheme: str | None) -> list[Endpoint]:
+        """Docker Hub's API; a scheme the address named; else dockerd's order."""
         if key == DOCKER_HUB:
-            return DOCKER_HUB_API
-        if scheme is None:
-            insecure = is_insecure_host(key, self.config.insecure_registries)
-            scheme = "http" if insecure else "https"
-        return f"{scheme}://{key}"
+            return [Endpoint(DOCKER_HUB_API)]
+        insecure = is_insecure_host(key, self.config.insecure_registries)
+        if scheme is not None:
+            return [Endpoint(f"{scheme}://{key}", tls_verify=not insecure)]
+        return registry_endpoints(key, self.config.insecure_registries)
 
 
 def _login_request(body: dict[str, Any]) -> tuple[Credentials, str]:
