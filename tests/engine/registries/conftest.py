@@ -93,3 +93,16 @@ def tls_registry(
     """The seeded storage served over TLS only, a client certificate from the CA required."""
     with running(ConfiguredRegistry(storage[0], tls=tls_files, client_certs=True)) as registry:
         yield registry
+
+
+@pytest.fixture(scope="module")
+def basic_tls_registry(
+    storage: tuple[Path, dict[str, BuiltImage]], tls_files: TlsFiles,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ConfiguredRegistry]:  # fmt: skip
+    """htpasswd Basic auth over TLS (no client certificate asked), as the issue has it."""
+    htpasswd = bcrypt_htpasswd(tmp_path_factory.mktemp("htpasswd-tls") / "htpasswd",
+                               {USER.username: USER.password})  # fmt: skip
+    auth = {"htpasswd": {"realm": "tuibox-basic-tls", "path": str(htpasswd)}}
+    with running(ConfiguredRegistry(storage[0], auth, tls=tls_files)) as registry:
+        yield registry

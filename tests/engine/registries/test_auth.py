@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.engine.registries.conftest import USER, Clock
-from tests.engine.registries.servers import ConfiguredRegistry
+from tests.engine.registries.servers import ConfiguredRegistry, TlsFiles
 from tests.fakes.token_server import FakeTokenServer
 from tuibox.demo.images import BuiltImage
 from tuibox.demo.registry import REGISTRY_BINARY
@@ -18,6 +19,7 @@ from tuibox.engine.domain.errors import NotFound, Unauthorized
 from tuibox.engine.domain.reference import parse_reference
 from tuibox.engine.registry.auth import Credentials, TokenCache
 from tuibox.engine.registry.client import RegistryClient
+from tuibox.engine.registry.endpoints import Endpoint
 
 pytestmark = [
     pytest.mark.registry,
@@ -144,5 +146,26 @@ async def test_basic_only_registry_gets_basic_credentials(
             await client.resolve(reference)
         with pytest.raises(NotFound, match="pull access denied"):
             await client.resolve(reference, Credentials("alice", "wrong"))
+    finally:
+        await client.aclose()
+
+
+async def test_basic_auth_over_tls_with_the_ca_of_certs_d(
+    basic_tls_registry: ConfiguredRegistry, tls_files: TlsFiles, tmp_path: Path
+) -> None:
+    folder = tmp_path / "certs.d" / basic_tls_registry.host
+    folder.mkdir(parents=True)
+    shutil.copy(tls_files.ca_cert, folder / "ca.crt")
+    client = RegistryClient(insecure=())
+    client.certs_dir = tmp_path / "certs.d"
+    reference = parse_reference(f"{basic_tls_registry.host}/team/box")
+    try:
+        session, resolved = await client.resolve(reference, USER)
+        assert session.endpoint.base_url.startswith("https://")
+        assert await session.fetch_blob(resolved.manifest.config)
+        verified = client.client_for(Endpoint(basic_tls_registry.url))  # checked against ca.crt
+        assert (await verified.get(f"{basic_tls_registry.url}/v2/")).status_code == 401
+        with pytest.raises(NotFound, match="pull access denied"):
+            await client.resolve(reference)
     finally:
         await client.aclose()
