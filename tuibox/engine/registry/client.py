@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import ssl
@@ -25,6 +26,7 @@ from tuibox.engine.registry.manifests import (
     parse_image_manifest,
     select_platform,
 )
+from tuibox.engine.registry.retries import MAX_RESUMES, resumed_at, retry_delay
 from tuibox.engine.registry.tls import certs_signature, tls_context
 
 log = logging.getLogger(__name__)
@@ -111,6 +113,7 @@ class RepositorySession:
             Unauthorized: the token server refused.
         """
         retried = False
+        retries = 0
         while True:
             sent = {**(headers or {}), **await self.auth.headers()}
             request = self.http.build_request(
@@ -122,6 +125,14 @@ class RepositorySession:
                 raise Unavailable(
                     f"registry {self.endpoint.host} is unreachable: {err or type(err).__name__}"
                 ) from None
+            delay = retry_delay(response, retries)
+            if delay is not None:
+                log.info("registry %s answered %s %s: HTTP %d; again in %.1f s",
+                         self.endpoint.host, method, url, response.status_code, delay)
+                await response.aclose()
+                retries += 1
+                await asyncio.sleep(delay)
+                continue
             if not self.auth.retry_after(response, sent, retried):
                 return response
             retried = retried or "Authorization" in sent
@@ -164,27 +175,47 @@ class RepositorySession:
         return data
 
     async def stream_blob(self, descriptor: Descriptor) -> AsyncGenerator[bytes, None]:
-        """Yield a blob's bytes; more than the descriptor's size aborts (digest: caller)."""
-        response = await self.send(self._url("blobs", descriptor.digest))
-        try:
-            if response.status_code != 200:
-                raise Unavailable(
-                    f"fetching blob {descriptor.digest} from {self.endpoint.host} failed: "
-                    f"HTTP {response.status_code}"
-                )
-            received = 0
-            async for chunk in response.aiter_bytes():
-                received += len(chunk)
-                if received > descriptor.size:
-                    raise InvalidArgument(
-                        f"blob {descriptor.digest} is larger than its announced "
-                        f"{descriptor.size} bytes"
-                    )
-                yield chunk
-        except (httpx.HTTPError, ssl.SSLError) as err:
-            raise Unavailable(f"download of {descriptor.digest} was interrupted: {err}") from None
-        finally:
-            await response.aclose()
+        """Yield a blob's bytes; more than the descriptor's size aborts (digest: caller).
+
+        A download that drops part-way resumes from where it stopped with a Range request,
+        a few times; a registry that answers the Range with the whole blob is refused.
+        """
+        url = self._url("blobs", descriptor.digest)
+        received = 0
+        for resumes in range(MAX_RESUMES + 1):
+            headers = {"Range": f"bytes={received}-"} if received else {}
+            response = await self.request("GET", url, headers)
+            try:
+                self._check_blob_answer(response, descriptor, received)
+                async for chunk in response.aiter_bytes():
+                    received += len(chunk)
+                    if received > descriptor.size:
+                        raise InvalidArgument(
+                            f"blob {descriptor.digest} is larger than its announced "
+                            f"{descriptor.size} bytes"
+                        )
+                    yield chunk
+                return
+            except (httpx.HTTPError, ssl.SSLError) as err:
+                if resumes == MAX_RESUMES or received >= descriptor.size:
+                    raise Unavailable(
+                        f"download of {descriptor.digest} was interrupted: {err}"
+                    ) from None
+                log.info("download of %s dropped at %d bytes (%s); resuming", descriptor.digest,
+                         received, err)  # fmt: skip
+            finally:
+                await response.aclose()
+
+    def _check_blob_answer(self, response: httpx.Response, descriptor: Descriptor,
+                           received: int) -> None:  # fmt: skip
+        """200 for a whole blob; 206 starting where the download stopped for a resume."""
+        if received == 0 and response.status_code == 200:
+            return
+        if received and resumed_at(response) == received:
+            return
+        what = f"resuming blob {descriptor.digest} at byte {received}" if received else (
+            f"fetching blob {descriptor.digest}")  # fmt: skip
+        raise Unavailable(f"{what} from {self.endpoint.host} failed: HTTP {response.status_code}")
 
     async def _error_for(self, response: httpx.Response) -> EngineError:
         body = (await _read_capped(response, 64 * 1024, "error")).decode(errors="replace")
