@@ -30,7 +30,11 @@ class BlobUploader:
         self._base = f"{session.endpoint.base_url}/v2/{session.reference.repository}"
 
     async def exists(self, digest: str) -> bool:
-        """HEAD the blob: True when the repository already has it.
+        """HEAD the blob: True when the repository already has it."""
+        return await self.size_of(digest) is not None
+
+    async def size_of(self, digest: str) -> int | None:
+        """HEAD the blob: its size when the repository has it, else None.
 
         Raises:
             Unauthorized, Unavailable: the registry refused or failed.
@@ -39,7 +43,12 @@ class BlobUploader:
         if response.status_code not in (200, 404):
             raise await _failure(response, f"checking blob {digest}")
         await response.aclose()
-        return response.status_code == 200
+        if response.status_code == 404:
+            return None
+        length = response.headers.get("content-length", "")
+        if not length.isdigit():
+            raise InvalidArgument(f"the registry answered HEAD {digest} without a size")
+        return int(length)
 
     async def mount(self, digest: str, source: str) -> bool:
         """Ask for a cross-repository mount from `source`; True when the registry did it.

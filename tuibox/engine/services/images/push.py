@@ -21,7 +21,13 @@ from tuibox.engine.registry.manifests import DOCKER_MANIFEST
 from tuibox.engine.registry.upload import CHUNK_SIZE, BlobUploader
 from tuibox.engine.services.images.layer_source import layer_tar_source
 from tuibox.engine.services.images.pull import layer_message
-from tuibox.engine.services.images.push_layers import KnownBlobs, LayerBlob, gzip_layer, is_gzip
+from tuibox.engine.services.images.push_layers import (
+    PUSHED_LAYERS,
+    KnownBlobs,
+    LayerBlob,
+    gzip_layer,
+    is_gzip,
+)
 from tuibox.engine.services.images.service import ImageService
 from tuibox.engine.store.images import ImageStore
 
@@ -122,16 +128,16 @@ class ImagePusher:
         yield {"progressDetail": {}, "aux": {"Tag": tag, "Digest": digest, "Size": size}}
 
     async def _remember(self, pushed: Reference, record: ImageRecord, job: _PushJob) -> None:
-        """The repo digest, as dockerd adds it; a record without layer digests (committed,
-        imported) gets those pushed, so a later push elsewhere can mount them."""
+        """The repo digest, as dockerd adds it, and the layer blobs pushed, so a later push
+        finds them or mounts them from here without compressing the layers again."""
         digests = tuple(job.blobs[i].digest for i in range(len(record.diff_ids)))
         store = self.images.images
         async with self.images.store_lock:
             await asyncio.to_thread(store.set_ref, pushed, record.id)
             current = store.get(record.id)
-            if current is not None and not current.layer_digests and digests:
-                saved = replace(current, layer_digests=digests).with_tags((), ())
-                await asyncio.to_thread(store.save, saved)
+            if current is not None and current.extra.get(PUSHED_LAYERS) != list(digests):
+                extra = {**current.extra, PUSHED_LAYERS: list(digests)}
+                await asyncio.to_thread(store.save, replace(current, extra=extra).with_tags((), ()))
 
     async def _push_layers(self, job: _PushJob) -> AsyncGenerator[Message, None]:
         """Every layer at once (up to dockerd's upload limit), messages as they come."""
@@ -157,7 +163,7 @@ class ImagePusher:
                 with contextlib.suppress(BaseException):
                     await task
             for blob in job.blobs.values():
-                if blob.temporary:
+                if blob.temporary and blob.path is not None:
                     blob.path.unlink(missing_ok=True)
 
     async def _layer(self, job: _PushJob, index: int, slots: asyncio.Semaphore) -> None:
@@ -166,11 +172,34 @@ class ImagePusher:
             if slots.locked():
                 job.messages.put_nowait(layer_message("Waiting", layer_id))
             async with slots:
+                known = await self._known_remotely(job, index, layer_id)
+                if known is not None:
+                    job.blobs[index] = known
+                    return
                 blob = await asyncio.to_thread(self._blob_for, job, index)
                 job.blobs[index] = blob
                 await self._send_layer(job, blob, layer_id)
         finally:
             job.messages.put_nowait(None)
+
+    async def _known_remotely(self, job: _PushJob, index: int, layer_id: str) -> LayerBlob | None:
+        """A blob known to stand for the layer that the repository has or can mount, found
+        before any layer is read or compressed (as dockerd checks its v2 metadata first)."""
+        diff_id = job.record.diff_ids[index]
+        candidates = job.known.blobs.get(diff_id, [])
+        for digest in candidates:
+            size = await job.uploader.size_of(digest)
+            if size is not None:
+                job.messages.put_nowait(layer_message("Layer already exists", layer_id))
+                return LayerBlob(diff_id, digest, size, None, temporary=False)
+        for digest in candidates:
+            for source in job.known.mount_sources(digest, job.reference):
+                if await job.uploader.mount(digest, source):
+                    size = await job.uploader.size_of(digest)
+                    if size is not None:
+                        job.messages.put_nowait(layer_message(f"Mounted from {source}", layer_id))
+                        return LayerBlob(diff_id, digest, size, None, temporary=False)
+        return None
 
     async def _send_layer(self, job: _PushJob, blob: LayerBlob, layer_id: str) -> None:
         uploader, put = job.uploader, job.messages.put_nowait
@@ -190,6 +219,7 @@ class ImagePusher:
                 last = now
                 put(layer_message("Pushing", layer_id, sent, blob.size))
 
+        assert blob.path is not None
         await uploader.upload(blob.path, blob.digest, progress)
         put(layer_message("Pushing", layer_id, blob.size, blob.size))
         put(layer_message("Pushed", layer_id))

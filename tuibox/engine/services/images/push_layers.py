@@ -18,6 +18,9 @@ from tuibox.engine.services.images.layer_source import Readable
 GZIP_LEVEL = 6
 """Go's gzip.DefaultCompression, what dockerd compresses pushed layers with."""
 GZIP_MAGIC = b"\x1f\x8b"
+PUSHED_LAYERS = "pushed_layers"
+"""Record extra: the layer blob digests last pushed (DiffID order), as dockerd's v2 metadata
+remembers which compressed blob stands for a layer, so a later push checks them first."""
 _READ_SIZE = 1024 * 1024
 
 
@@ -28,7 +31,8 @@ class LayerBlob:
     diff_id: str
     digest: str
     size: int
-    path: Path
+    path: Path | None
+    """The file to upload; None for a blob the registry turned out to have already."""
     temporary: bool
     """The file was made for this push (under the ingest dir) and goes afterwards."""
 
@@ -48,14 +52,18 @@ class KnownBlobs:
         blobs: dict[str, list[str]] = {}
         repositories: dict[str, set[str]] = {}
         for record in records:
-            if len(record.layer_digests) != len(record.diff_ids):
-                continue
             names = {ref.name for ref in refs_of(record.id) if ref.digest is not None}
-            for diff_id, blob in zip(record.diff_ids, record.layer_digests, strict=True):
-                blobs.setdefault(diff_id, [])
-                if blob not in blobs[diff_id]:
-                    blobs[diff_id].append(blob)
-                repositories.setdefault(blob, set()).update(names)
+            pushed = record.extra.get(PUSHED_LAYERS)
+            for digests in (record.layer_digests, pushed if isinstance(pushed, list) else []):
+                if len(digests) != len(record.diff_ids):
+                    continue
+                for diff_id, blob in zip(record.diff_ids, digests, strict=True):
+                    if blob == diff_id:
+                        continue  # an uncompressed tar: not a schema2 layer blob
+                    blobs.setdefault(diff_id, [])
+                    if blob not in blobs[diff_id]:
+                        blobs[diff_id].append(blob)
+                    repositories.setdefault(blob, set()).update(names)
         return cls(blobs, repositories)
 
     def sources_for(self, record: ImageRecord, target: Reference) -> list[str]:
