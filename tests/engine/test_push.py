@@ -102,6 +102,10 @@ def test_docker_py_push_stream(cli: EngineProcess, repo: str) -> None:
     assert messages[0] == {"status": f"The push refers to repository [{repo}]"}
     statuses = [m.get("status") for m in messages]
     assert "Preparing" in statuses and "Pushed" in statuses
+    pushing = [m for m in messages if m.get("status") == "Pushing"]
+    assert pushing and all(0 < m["progressDetail"]["current"] <= m["progressDetail"]["total"]
+                           for m in pushing)  # fmt: skip
+    assert pushing[-1]["progressDetail"]["current"] == pushing[-1]["progressDetail"]["total"]
     aux = messages[-1]["aux"]
     assert aux["Tag"] == "py" and aux["Digest"].startswith("sha256:") and aux["Size"] > 0
     assert messages[-2]["status"] == f"py: digest: {aux['Digest']} size: {aux['Size']}"
