@@ -338,6 +338,7 @@ class RegistryClient:
             InvalidArgument: a document failed verification on the last endpoint.
         """
         errors: list[EngineError] = []
+        tried: list[Endpoint] = []
         credentials = credentials or self.credential_lookup(reference.domain)
         for endpoint in pull_endpoints(reference, self.mirrors, self.insecure):
             session = RepositorySession(self.client_for(endpoint), endpoint, reference,
@@ -347,8 +348,15 @@ class RegistryClient:
             except EngineError as err:
                 log.info("pull of %s from %s failed: %s", reference, endpoint.base_url, err)
                 errors.append(err)
+                tried.append(endpoint)
         not_found = [e for e in errors if isinstance(e, NotFound)]
-        raise not_found[-1] if not_found else errors[-1]
+        if not_found:
+            raise not_found[-1]
+        own = [(e, err) for e, err in zip(tried, errors, strict=True) if not e.is_mirror]
+        if len(own) > 1 and all(isinstance(err, Unavailable) for _e, err in own):
+            # an insecure registry's HTTPS and HTTP attempts: both reasons, the TLS one first
+            raise Unavailable("; ".join(f"{e.base_url.split(':', 1)[0]}: {err}" for e, err in own))
+        raise errors[-1]
 
     async def _resolve_on(self, session: RepositorySession) -> ResolvedImage:
         reference = session.reference
