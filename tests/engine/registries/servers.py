@@ -122,7 +122,11 @@ class ConfiguredRegistry:
                 [str(REGISTRY_BINARY), "serve", str(path)], stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()  # a registry that never answered must not outlive the test
+            raise
         return self
 
     def _wait_ready(self) -> None:
