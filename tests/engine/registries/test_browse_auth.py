@@ -42,9 +42,12 @@ async def test_the_catalog_behind_a_token_server_needs_the_login(
                                                r"unauthorized \(HTTP 401\); log in"):
             await RegistryBrowser(client).catalog(token_registry.host, 10, None)
         page = await RegistryBrowser(client, logged_in).catalog(token_registry.host, 10, None)
+        browser = RegistryBrowser(client)  # by default: the logins the client pulls with,
+        client.credential_lookup = logged_in  # as the login service installs them later
+        again = await browser.catalog(token_registry.host, 10, None)
     finally:
         await client.aclose()
-    assert page == {"Repositories": ["library/hello-world", "team/box"], "Next": None}
+    assert page == again == {"Repositories": ["library/hello-world", "team/box"], "Next": None}
     asked = [request for request in server.requests if request.user == USER.username]
     assert asked and asked[-1].scopes == ("registry:catalog:*",)
 

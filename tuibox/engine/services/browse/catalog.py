@@ -16,7 +16,6 @@ from tuibox.engine.services.browse.target import (
     CredentialLookup,
     authorized_get,
     next_last,
-    no_credentials,
 )
 
 MAX_PAGE = 1000
@@ -31,12 +30,14 @@ class RegistryBrowser:
     logins stored), never a mirror: a catalog is the registry's own."""
 
     def __init__(self, registry: RegistryClient,
-                 credentials: CredentialLookup = no_credentials) -> None:  # fmt: skip
+                 credentials: CredentialLookup | None = None) -> None:  # fmt: skip
+        """`credentials` finds the login for a registry; by default the one the registry
+        client uses for pulls (the engine's stored logins), read at each request."""
         self.registry = registry
-        self.credentials = credentials
+        self.credentials = credentials or (lambda host: registry.credential_lookup(host))
 
-    def _target(self, host: str) -> BrowseTarget:
-        return BrowseTarget.of(host, self.registry.insecure)
+    async def _target(self, host: str) -> BrowseTarget:
+        return await BrowseTarget.reach(self.registry, host)
 
     async def catalog(self, host: str, n: int, last: str | None) -> dict[str, Any]:
         """{"Repositories": [...], "Next": the `last` of the next page or None}.
@@ -46,7 +47,7 @@ class RegistryBrowser:
                 wants a login; Unavailable: it cannot be reached or answered an error.
         """
         _check_page(n)
-        target = self._target(host)
+        target = await self._target(host)
         query = urlencode({"n": n, **({"last": last} if last else {})})
         response, body = await authorized_get(self.registry, target,
                                               f"{target.base_url}/v2/_catalog?{query}",
@@ -70,7 +71,7 @@ class RegistryBrowser:
             InvalidArgument, NotFound, Unauthorized, Unavailable: as catalog.
         """
         _check_page(n)
-        target = self._target(host)
+        target = await self._target(host)
         reference = parse_reference(f"{target.host}/{repository}", default_tag=False) \
             if target.host != "docker.io" else parse_reference(repository, default_tag=False)
         if reference.tag or reference.digest:

@@ -11,7 +11,6 @@ from tuibox.engine.domain.platform import go_arch
 from tuibox.engine.domain.reference import Reference
 from tuibox.engine.registry.auth import Credentials
 from tuibox.engine.registry.client import RegistryClient, RepositorySession
-from tuibox.engine.registry.endpoints import Endpoint
 from tuibox.engine.registry.manifests import (
     INDEX_TYPES,
     MAX_CONFIG_BYTES,
@@ -38,8 +37,8 @@ async def describe_tag(registry: RegistryClient, target: BrowseTarget, reference
     is not in the index), as a pull would fetch; Created is that platform's config's.
     """
     entry = unreadable_tag(reference.tag or "latest")
-    session = RepositorySession(registry.http, Endpoint(target.base_url), reference,
-                                credentials, registry.tokens)
+    session = RepositorySession(registry.client_for(target.endpoint), target.endpoint,
+                                reference, credentials, registry.tokens)
     try:
         body, content_type, digest = await session.fetch_manifest(reference.tag or "latest")
         entry["Digest"] = digest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
@@ -13,7 +14,7 @@ from tuibox.engine.domain.errors import InvalidArgument, Unavailable
 from tuibox.engine.domain.reference import DOCKER_HUB
 from tuibox.engine.registry.auth import Authorizer, Credentials
 from tuibox.engine.registry.client import RegistryClient
-from tuibox.engine.registry.endpoints import DOCKER_HUB_API, is_insecure_host
+from tuibox.engine.registry.endpoints import DOCKER_HUB_API, Endpoint, registry_endpoints
 
 HUB_NAMES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 _HOST_PORT = re.compile(
@@ -23,37 +24,36 @@ MAX_LISTING_BYTES = 4 * 1024 * 1024
 """A catalog or tag list page larger than this is refused (a page of n <= 1000 names is far
 smaller)."""
 
-
-@dataclass(frozen=True)
-class BrowseTarget:
-    """One registry to browse: its key (docker.io or host[:port]) and base URL."""
-
-    host: str
-    base_url: str
-
-    @classmethod
-    def of(cls, host: str, insecure: tuple[str, ...]) -> BrowseTarget:
-        """The target for `host`; plain HTTP where the engine allows it (loopback, listed
-        insecure registries), as pulls reach it.
-
-        Raises:
-            InvalidArgument: not host[:port].
-        """
-        if host.lower() in HUB_NAMES:
-            return cls(DOCKER_HUB, DOCKER_HUB_API)
-        if not _HOST_PORT.fullmatch(host):
-            raise InvalidArgument(f"invalid registry address {host[:128]!r}: expected host[:port]")
-        scheme = "http" if is_insecure_host(host, insecure) else "https"
-        return cls(host, f"{scheme}://{host}")
-
-
 CredentialLookup = Callable[[str], Credentials | None]
 """The login stored for a registry key (docker.io or host[:port]), None without one."""
 
 
-def no_credentials(host: str) -> Credentials | None:
-    """The lookup of an engine that stores no logins."""
-    return None
+@dataclass(frozen=True)
+class BrowseTarget:
+    """One registry to browse: its key (docker.io or host[:port]) and the endpoint that
+    answered (HTTPS, or for an insecure registry HTTPS unchecked then plain HTTP, as pulls)."""
+
+    host: str
+    endpoint: Endpoint
+
+    @property
+    def base_url(self) -> str:
+        """The endpoint's URL, without /v2."""
+        return self.endpoint.base_url
+
+    @classmethod
+    async def reach(cls, registry: RegistryClient, host: str) -> BrowseTarget:
+        """The target for `host`, on the first of its endpoints that answers.
+
+        Raises:
+            InvalidArgument: not host[:port]; Unavailable: no endpoint answers.
+        """
+        if host.lower() in HUB_NAMES:
+            return cls(DOCKER_HUB, Endpoint(DOCKER_HUB_API))
+        if not _HOST_PORT.fullmatch(host):
+            raise InvalidArgument(f"invalid registry address {host[:128]!r}: expected host[:port]")
+        endpoints = registry_endpoints(host, registry.insecure)
+        return cls(host, await registry.first_answering(endpoints))
 
 
 async def authorized_get(
@@ -66,14 +66,15 @@ async def authorized_get(
     Raises:
         Unavailable: the registry cannot be reached; InvalidArgument: the body is too large.
     """
-    auth = Authorizer(registry.http, registry.tokens, target.base_url, credentials, scope)
+    http = registry.client_for(target.endpoint)
+    auth = Authorizer(http, registry.tokens, target.base_url, credentials, scope)
     retried = False
     while True:
         sent = await auth.headers()
         try:
-            async with registry.http.stream("GET", url, headers=sent) as response:
+            async with http.stream("GET", url, headers=sent) as response:
                 body = await _capped(response)
-        except httpx.HTTPError as err:
+        except (httpx.HTTPError, ssl.SSLError) as err:
             raise Unavailable(f"registry {target.host} is unreachable: "
                               f"{err or type(err).__name__}") from None  # fmt: skip
         if not auth.retry_after(response, sent, retried):
