@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -400,3 +401,32 @@ async def test_tag_with_a_newline_is_refused(service: tuple[ImageService, FakeRe
         with pytest.raises(InvalidArgument, match="invalid tag format"):
             await images.tag("busybox", "mine", tag)
     assert images.resolve("busybox").repo_tags == ("busybox:latest",)
+
+
+async def test_concurrent_pulls_of_one_image_fetch_each_layer_once(tmp_path: Path) -> None:
+    layers = [{f"data/{n}.txt": f"layer {n}\n".encode() * 5000} for n in range(5)]
+    image = build_image(layers, cmd=["sh"])
+    registry = FakeRegistry()
+    registry.add("library/wide", "latest", image)
+    network = Network({"mirror:5000": registry})
+    config = EngineConfig(data_root=tmp_path / "data", registry_mirrors=(MIRROR,))
+    images = ImageService.open(config, transport=network.transport())
+    try:
+        first, second = await asyncio.gather(collect(images.pull("wide", None, None)),
+                                             collect(images.pull("wide", None, None)))  # fmt: skip
+        layer_blobs = [d for d in image.blobs if d != sha(image.config)]
+        fetched = [url for url in network.seen if "/blobs/" in url]
+        for digest in layer_blobs:
+            assert sum(url.endswith(digest) for url in fetched) == 1, digest
+        statuses = {first[-1]["status"], second[-1]["status"]}  # the later one may be up to date
+        assert "Status: Downloaded newer image for wide:latest" in statuses
+        assert statuses <= {"Status: Downloaded newer image for wide:latest",
+                            "Status: Image is up to date for wide:latest"}  # fmt: skip
+        assert images.image_count() == 1
+        layer_dirs = [p for p in (tmp_path / "data/layers").iterdir()]
+        assert len(layer_dirs) == 5
+        assert all((p / "tar-split.z").is_file() for p in layer_dirs)
+        blobs = {p.name for p in (tmp_path / "data/content/sha256").iterdir()}
+        assert not blobs & {d.removeprefix("sha256:") for d in layer_blobs}  # none kept
+    finally:
+        await images.aclose()

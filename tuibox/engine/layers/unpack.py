@@ -23,15 +23,13 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.layers.rooted import RootedDir, clear_for, lstat_at, write_all
-from tuibox.engine.layers.tar_stream import (
-    READ_CHUNK,
-    HashingReader,
-    open_decompressed,
-    open_tar_stream,
-)
+from tuibox.engine.layers.tar_stream import HashingReader, open_decompressed, open_tar_stream
+from tuibox.engine.layers.tarsplit.reader import TarReader
+from tuibox.engine.layers.tarsplit.record import SplitWriter
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_WHITEOUT = ".wh..wh..opq"
@@ -78,13 +76,37 @@ class _Walk:
     """Mutable state of one unpack."""
 
     root: RootedDir
-    tar: tarfile.TarFile
+    tar: TarReader
     limits: UnpackLimits
     rules: UnpackRules = field(default_factory=UnpackRules)
+    split: SplitWriter | None = None
     as_root: bool = field(default_factory=lambda: os.geteuid() == 0)
     size: int = 0
     entries: int = 0
     dir_times: list[tuple[list[str], int]] = field(default_factory=list)
+    parent: tuple[tuple[str, ...], int] | None = None
+    """The last parent directory opened, kept for the next entry in the same directory."""
+
+    def parent_fd(self, parts: list[str], entry: str) -> int:
+        """The directory fd of `parts` (created as needed); owned by the walk: not closed
+        by the caller."""
+        key = tuple(parts)
+        if self.parent is not None and self.parent[0] == key:
+            return self.parent[1]
+        self.forget_parent()
+        fd = self.root.open_dir(parts, create=True, entry=entry)
+        self.parent = (key, fd)
+        return fd
+
+    def forget_parent(self, below: list[str] | None = None) -> None:
+        """Close the kept directory fd (all, or only when it lies at or below `below`:
+        that path is about to be removed or replaced, so the fd would be stale)."""
+        if self.parent is None:
+            return
+        if below is not None and tuple(below) != self.parent[0][: len(below)]:
+            return
+        os.close(self.parent[1])
+        self.parent = None
 
 
 def unpack_layer(
@@ -93,6 +115,7 @@ def unpack_layer(
     *,
     expected_diff_id: str | None = None,
     limits: UnpackLimits | None = None,
+    split_dir: Path | None = None,
 ) -> UnpackResult:
     """Unpack a gzip or plain tar layer into the empty directory `dest`.
 
@@ -101,6 +124,7 @@ def unpack_layer(
         dest: an empty directory; on error it holds a partial tree the caller discards.
         expected_diff_id: the config's rootfs.diff_ids entry; checked after the stream ends.
         limits: caps on total uncompressed bytes, entry count and path length.
+        split_dir: where to write the layer's tar-split file (record.py), if anywhere.
 
     Returns:
         The diff ID, the bytes of regular file content and the number of entries.
@@ -111,19 +135,43 @@ def unpack_layer(
     """
     limits = limits or UnpackLimits()
     with blob.open("rb") as raw:
-        source = open_decompressed(raw)
-        reader = HashingReader(source, limits.max_bytes)
-        try:
-            with RootedDir(str(dest)) as root:
-                result = _walk_tar(reader, root, limits, UnpackRules())
-            reader.drain()
-        except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
-            raise InvalidArgument(f"layer is not a valid tar stream: {err}") from None
-    diff_id = "sha256:" + reader.hash.hexdigest()
-    if expected_diff_id is not None and diff_id != expected_diff_id:
-        raise InvalidArgument(
-            f"wrong diff id: layer unpacks to {diff_id}, the image config says {expected_diff_id}"
-        )
+        return unpack_stream(open_decompressed(raw), dest, expected_diff_id=expected_diff_id,
+                             limits=limits, split_dir=split_dir)  # fmt: skip
+
+
+def unpack_stream(
+    source: BinaryIO,
+    dest: Path,
+    *,
+    expected_diff_id: str | None,
+    limits: UnpackLimits,
+    split_dir: Path | None = None,
+) -> UnpackResult:
+    """unpack_layer on an uncompressed tar stream (read to its end), e.g. one that is
+    still being downloaded and decompressed.
+
+    Raises:
+        InvalidArgument: as unpack_layer.
+    """
+    reader = HashingReader(source, limits.max_bytes)
+    split = SplitWriter(split_dir) if split_dir is not None else None
+    try:
+        with RootedDir(str(dest)) as root:
+            result = _walk_tar(reader, root, limits, UnpackRules(), split)
+        reader.drain()
+        diff_id = "sha256:" + reader.hash.hexdigest()
+        if expected_diff_id is not None and diff_id != expected_diff_id:
+            raise InvalidArgument(
+                f"wrong diff id: layer unpacks to {diff_id}, the image config says "
+                f"{expected_diff_id}"
+            )
+        if split is not None:
+            split.close()
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise InvalidArgument(f"layer is not a valid tar stream: {err}") from None
+    finally:
+        if split is not None:
+            split.abandon()
     return UnpackResult(diff_id=diff_id, size=result.size, entries=result.entries)
 
 
@@ -207,16 +255,23 @@ def _check_member(member: tarfile.TarInfo, limits: UnpackLimits, rules: UnpackRu
 
 
 def _walk_tar(
-    reader: HashingReader, root: RootedDir, limits: UnpackLimits, rules: UnpackRules
-) -> _Walk:
-    with open_tar_stream(reader) as tar:
-        walk = _Walk(root=root, tar=tar, limits=limits, rules=rules)
-        for member in tar:
+    reader: HashingReader, root: RootedDir, limits: UnpackLimits, rules: UnpackRules,
+    split: SplitWriter | None = None,
+) -> _Walk:  # fmt: skip
+    tar = TarReader(reader, split)  # type: ignore[arg-type]
+    walk = _Walk(root=root, tar=tar, limits=limits, rules=rules, split=split)
+    try:
+        while (member := tar.next()) is not None:
             walk.entries += 1
             if walk.entries > limits.max_entries:
                 raise InvalidArgument(f"layer refused: more than {limits.max_entries} entries")
             _apply_member(walk, member)
-        _restore_dir_times(walk)
+            if tar.pending:
+                tar.skip_payload()  # a whiteout's or a refused kind's data: kept raw
+        tar.finish()
+    finally:
+        walk.forget_parent()
+    _restore_dir_times(walk)
     return walk
 
 
@@ -245,34 +300,54 @@ def _apply_member(walk: _Walk, member: tarfile.TarInfo) -> None:
         return
     if member.ischr() or member.isblk():
         raise InvalidArgument(f"layer entry {member.name!r} refused: device nodes are not allowed")
-    parent_fd = walk.root.open_dir(parts[:-1], create=True, entry=member.name)
-    try:
-        name = parts[-1]
-        if not walk.rules.replace_dirs:
-            _check_kind_kept(parent_fd, name, member)
-        if member.isdir():
-            clear_for(parent_fd, name, keep_dir=True)
-            _make_dir(walk, parent_fd, name, member, parts)
-        elif member.isreg():
-            _check_file_size(walk, member)
-            clear_for(parent_fd, name, keep_dir=False)
-            _make_file(walk, parent_fd, name, member)
-        elif member.issym():
-            _check_symlink(member)
-            clear_for(parent_fd, name, keep_dir=False)
-            _make_symlink(walk, parent_fd, name, member)
-        elif member.islnk():
-            _make_hardlink(walk, parent_fd, name, member)
-        elif member.isfifo():
-            clear_for(parent_fd, name, keep_dir=False)
-            os.mkfifo(name, 0o600, dir_fd=parent_fd)
-            _set_owner_mode_at(walk, parent_fd, name, member)
-        else:
-            raise InvalidArgument(
-                f"layer entry {member.name!r} refused: unsupported tar entry type {member.type!r}"
-            )
-    finally:
-        os.close(parent_fd)
+    if not member.isdir():
+        walk.forget_parent(below=parts)  # the entry may replace a directory the fd is in
+    parent_fd = walk.parent_fd(parts[:-1], member.name)
+    name = parts[-1]
+    if not walk.rules.replace_dirs:
+        _check_kind_kept(parent_fd, name, member)
+    if member.isdir():
+        _make_dir(walk, parent_fd, name, member, parts)
+    elif member.isreg():
+        _check_file_size(walk, member)
+        _make_file(walk, parent_fd, name, member, parts)
+    elif member.issym():
+        _check_symlink(member)
+        _clear(walk, parent_fd, parts, keep_dir=False)
+        _make_symlink(walk, parent_fd, name, member)
+    elif member.islnk():
+        _make_hardlink(walk, parent_fd, name, member, parts)
+    elif member.isfifo():
+        _clear(walk, parent_fd, parts, keep_dir=False)
+        os.mkfifo(name, 0o600, dir_fd=parent_fd)
+        _set_owner_mode_at(walk, parent_fd, name, member)
+    else:
+        raise InvalidArgument(
+            f"layer entry {member.name!r} refused: unsupported tar entry type {member.type!r}"
+        )
+
+
+def _clear(walk: _Walk, parent_fd: int, parts: list[str], *, keep_dir: bool) -> None:
+    """clear_for, first moving aside the files recorded in the tar-split (see record.py)
+    that the removal would take, so the stream can still be rebuilt."""
+    if walk.split is not None:
+        existing = lstat_at(parent_fd, parts[-1])
+        if existing is not None and not (keep_dir and stat.S_ISDIR(existing.st_mode)):
+            _rescue_recorded(walk, "/".join(parts))
+    clear_for(parent_fd, parts[-1], keep_dir=keep_dir)
+
+
+def _rescue_recorded(walk: _Walk, path: str) -> None:
+    assert walk.split is not None
+    for recorded in walk.split.recorded_under(path):
+        recorded_parts = recorded.split("/")
+        parent = walk.root.open_dir(recorded_parts[:-1], create=False, entry=recorded)
+        try:
+            orphan = walk.split.orphan_path()
+            os.rename(recorded_parts[-1], orphan, src_dir_fd=parent)
+        finally:
+            os.close(parent)
+        walk.split.moved(recorded, orphan)
 
 
 def _check_kind_kept(parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
@@ -292,27 +367,30 @@ def _check_kind_kept(parent_fd: int, name: str, member: tarfile.TarInfo) -> None
 
 def _apply_whiteout(walk: _Walk, member: tarfile.TarInfo, parts: list[str]) -> None:
     name = parts[-1]
-    parent_fd = walk.root.open_dir(parts[:-1], create=True, entry=member.name)
-    try:
-        if name == OPAQUE_WHITEOUT:
-            os.setxattr(parent_fd, OPAQUE_XATTR, b"y")
-            return
-        if name.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
-            return  # aufs metadata (.wh..wh.plnk and friends): never materialised
-        hidden = name[len(WHITEOUT_PREFIX) :]
+    hidden = name[len(WHITEOUT_PREFIX) :]
+    if name != OPAQUE_WHITEOUT and not name.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
         if hidden in ("", ".", ".."):
             raise InvalidArgument(f"layer entry {member.name!r} refused: invalid whiteout name")
-        clear_for(parent_fd, hidden, keep_dir=False)
-        os.mknod(hidden, stat.S_IFCHR, os.makedev(0, 0), dir_fd=parent_fd)
-    finally:
-        os.close(parent_fd)
+        walk.forget_parent(below=[*parts[:-1], hidden])
+    parent_fd = walk.parent_fd(parts[:-1], member.name)
+    if name == OPAQUE_WHITEOUT:
+        os.setxattr(parent_fd, OPAQUE_XATTR, b"y")
+        return
+    if name.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
+        return  # aufs metadata (.wh..wh.plnk and friends): never materialised
+    _clear(walk, parent_fd, [*parts[:-1], hidden], keep_dir=False)
+    os.mknod(hidden, stat.S_IFCHR, os.makedev(0, 0), dir_fd=parent_fd)
 
 
 def _make_dir(
     walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo, parts: list[str]
 ) -> None:
-    with contextlib.suppress(FileExistsError):
+    try:
         os.mkdir(name, 0o700, dir_fd=parent_fd)
+    except FileExistsError:
+        _clear(walk, parent_fd, parts, keep_dir=True)  # a directory over a file replaces it
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(name, 0o700, dir_fd=parent_fd)
     fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
     try:
         _set_attributes(walk, fd, member, set_time=False)
@@ -321,12 +399,17 @@ def _make_dir(
     walk.dir_times.append((parts, int(member.mtime)))
 
 
-def _make_file(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
-    source = walk.tar.extractfile(member)
-    fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=parent_fd)
+def _make_file(
+    walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo, parts: list[str]
+) -> None:
+    try:  # most entries are new: try before looking
+        fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=parent_fd)
+    except FileExistsError:
+        _clear(walk, parent_fd, parts, keep_dir=False)
+        fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=parent_fd)
     try:
-        if source is not None:
-            while chunk := source.read(READ_CHUNK):
+        if walk.tar.pending:
+            for chunk in walk.tar.payload("/".join(parts)):
                 write_all(fd, chunk)
         _set_attributes(walk, fd, member, set_time=True)
     finally:
@@ -371,11 +454,13 @@ def _hardlink_parts(member: tarfile.TarInfo) -> list[str]:
     return entry_parts(target)
 
 
-def _make_hardlink(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
+def _make_hardlink(
+    walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo, parts: list[str]
+) -> None:
     target_parts = _hardlink_parts(member)
     source_fd = walk.root.open_dir(target_parts[:-1], create=False, entry=member.name)
     try:
-        clear_for(parent_fd, name, keep_dir=False)
+        _clear(walk, parent_fd, parts, keep_dir=False)
         os.link(
             target_parts[-1], name, src_dir_fd=source_fd, dst_dir_fd=parent_fd,
             follow_symlinks=False,

@@ -1,9 +1,10 @@
 """The uncompressed tar of one image layer, whose sha256 is its DiffID: what save and push send.
 
-One function, `layer_tar_source`, decides where the bytes come from, so the way pulled
-layers are kept can change behind it. Today: the layer blob kept in the content store (a
-pulled layer's compressed blob, or the tar a `docker load` brought), decompressed on the
-fly; any image holding the same DiffID may lend its blob. Without one, the tar is written
+One function, `layer_tar_source`, decides where the bytes come from. First a layer blob
+kept in the content store (what older pulls kept, or the tar a `docker load` brought),
+decompressed on the fly; any image holding the same DiffID may lend its blob. Then the
+layer's tar-split (layers/tarsplit: what a pull keeps instead of the blob), which rebuilds
+the pulled tar byte for byte from its headers and the unpacked files. Else the tar is written
 again from the unpacked layer dir by the writer `docker commit` made it with
 (layers/tree_tar.write_layer: sorted walk, numeric owners, whole-second mtimes, overlay
 whiteouts back to `.wh.` entries), so a committed layer comes out byte for byte. An
@@ -23,6 +24,8 @@ from tuibox.engine.domain.errors import InvalidArgument, NotFound
 from tuibox.engine.domain.image import ImageRecord
 from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.tar_stream import open_decompressed
+from tuibox.engine.layers.tarsplit.rebuild import layer_tar_chunks
+from tuibox.engine.layers.tarsplit.record import has_split
 from tuibox.engine.layers.tree_tar import write_layer
 from tuibox.engine.store.content import ContentStore
 from tuibox.engine.store.images import ImageStore
@@ -102,6 +105,14 @@ def layer_tar_source(stores: Stores, record: ImageRecord, index: int) -> Iterato
     chain_id = record.chain_ids[index]
     if not layers.has(chain_id):
         raise NotFound(f"layer {diff_id} of image {record.id} is missing from the layer store")
+    layer_dir = layers.layer_path(chain_id)
+    if has_split(layer_dir):
+        chunks = layer_tar_chunks(layer_dir)
+        try:
+            yield VerifiedLayer(_ChunkReader(chunks), diff_id, "rebuilt from its tar-split")
+        finally:
+            chunks.close()
+        return
     with _regenerated(layers, chain_id) as stream:
         yield VerifiedLayer(stream, diff_id, "written again from its unpacked files")
 
@@ -129,6 +140,31 @@ def _regenerated(layers: LayerStore, chain_id: str) -> Iterator[Readable]:
     finally:
         reader.close()
         thread.join()
+
+
+class _ChunkReader:
+    """read() over an iterator of byte chunks: `size` bytes exactly unless the end comes
+    first (tarfile's copy calls a short read the end of the data)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._left = b""
+
+    def read(self, size: int = -1) -> bytes:
+        parts = [self._left]
+        have = len(self._left)
+        while size < 0 or have < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            parts.append(chunk)
+            have += len(chunk)
+        data = b"".join(parts)
+        if 0 <= size < len(data):
+            data, self._left = data[:size], data[size:]
+        else:
+            self._left = b""
+        return data
 
 
 class _FailingReader:

@@ -9,7 +9,6 @@ import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from tuibox import timestamps
@@ -17,8 +16,9 @@ from tuibox.engine.domain.errors import InvalidArgument, RuntimeFailure
 from tuibox.engine.domain.image import ImageRecord, chain_ids
 from tuibox.engine.domain.json_input import parse_json
 from tuibox.engine.domain.reference import Reference
+from tuibox.engine.layers.ingest import ChunkFeed, ingest_layer
 from tuibox.engine.layers.store import LayerStore
-from tuibox.engine.layers.unpack import UnpackLimits, unpack_layer
+from tuibox.engine.layers.unpack import UnpackLimits
 from tuibox.engine.registry.auth import Credentials
 from tuibox.engine.registry.client import RegistryClient, RepositorySession, ResolvedImage
 from tuibox.engine.registry.manifests import MAX_CONFIG_BYTES, Descriptor
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 _PROGRESS_INTERVAL = 0.1
+PARALLEL_LAYERS = 3
+"""Layers fetched and unpacked at once per pull (dockerd's max-concurrent-downloads)."""
 _BAR_WIDTH = 50
 
 
@@ -51,6 +53,13 @@ def layer_message(status: str, layer_id: str, current: int | None = None,
         return {"status": status, "progressDetail": {}, "id": layer_id}
     return {"status": status, "progressDetail": {"current": current, "total": total},
             "progress": progress_bar(current, total), "id": layer_id}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _LayerDone:
+    """A layer task has ended; `error` when it failed."""
+
+    error: BaseException | None
 
 
 @dataclass
@@ -87,6 +96,8 @@ class ImagePuller:
         self.store_lock = store_lock
         self.retention = retention
         self.limits = limits or UnpackLimits()
+        self._in_flight: dict[str, asyncio.Future[None]] = {}
+        """Chain ID -> done when the pull fetching that layer now has finished with it."""
 
     async def pull(
         self, reference: Reference, credentials: Credentials | None
@@ -144,6 +155,9 @@ class ImagePuller:
     async def _pull_layers(
         self, session: RepositorySession, job: _PullJob
     ) -> AsyncGenerator[Message, None]:
+        """Fetch the missing layers, up to PARALLEL_LAYERS at once, each unpacked while it
+        downloads (layers/ingest.py); their messages interleave as Docker's do. The first
+        failure cancels the others, whose staging dirs go with them."""
         layers = job.resolved.manifest.layers
         chains = chain_ids(job.diff_ids)
         async with self.store_lock:
@@ -152,51 +166,101 @@ class ImagePuller:
         for index, layer in enumerate(layers):
             status = "Already exists" if present[index] else "Pulling fs layer"
             yield layer_message(status, _short(layer))
-        for index, layer in enumerate(layers):
-            if present[index]:
-                continue
-            async with aclosing(self._download(session, layer, job)) as messages:
-                async for message in messages:
-                    yield message
-            yield layer_message("Extracting", _short(layer), 0, layer.size)
-            blob = self.content.path(layer.digest)
-            if await asyncio.to_thread(self._unpack, blob, job.diff_ids[index], chains[index]):
-                job.created.append(chains[index])
-            yield layer_message("Extracting", _short(layer), layer.size, layer.size)
-            yield layer_message("Pull complete", _short(layer))
-
-    async def _download(
-        self, session: RepositorySession, layer: Descriptor, job: _PullJob
-    ) -> AsyncGenerator[Message, None]:
-        layer_id = _short(layer)
-        if not self.content.has(layer.digest):
-            writer = await asyncio.to_thread(self.content.writer, layer.size)
-            with writer:
-                last = 0.0
-                async with aclosing(session.stream_blob(layer)) as chunks:
-                    async for chunk in chunks:
-                        await asyncio.to_thread(writer.write, chunk)
-                        now = time.monotonic()
-                        if now - last >= _PROGRESS_INTERVAL:
-                            last = now
-                            yield layer_message("Downloading", layer_id, writer.size, layer.size)
-                yield layer_message("Verifying Checksum", layer_id)
-                await asyncio.to_thread(writer.commit, layer.digest, layer.size)
-                job.downloaded.append(layer.digest)
-        else:
-            yield layer_message("Verifying Checksum", layer_id)
-        yield layer_message("Download complete", layer_id)
-
-    def _unpack(self, blob: Path, diff_id: str, chain_id: str) -> bool:
-        staging = self.layers.staging_dir()
+        todo = [index for index in range(len(layers)) if not present[index]]
+        if not todo:
+            return
+        out: asyncio.Queue[Message | _LayerDone] = asyncio.Queue()
+        slots = asyncio.Semaphore(PARALLEL_LAYERS)
+        tasks = [asyncio.create_task(self._layer(session, job, index, chains[index], slots, out))
+                 for index in todo]  # fmt: skip
         try:
-            result = unpack_layer(
-                blob, staging / "diff", expected_diff_id=diff_id, limits=self.limits
-            )
-            return self.layers.commit(staging, chain_id, diff_id, result.size)
-        except BaseException:
-            self.layers.discard(staging)
+            running = len(tasks)
+            while running:
+                item = await out.get()
+                if isinstance(item, _LayerDone):
+                    running -= 1
+                    if item.error is not None:
+                        raise item.error
+                    continue
+                yield item
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _layer(
+        self, session: RepositorySession, job: _PullJob, index: int, chain_id: str,
+        slots: asyncio.Semaphore, out: asyncio.Queue[Message | _LayerDone],
+    ) -> None:  # fmt: skip
+        """One layer: fetched once even when several pulls want it at the same time."""
+        layer = job.resolved.manifest.layers[index]
+        error: BaseException | None = None
+        try:
+            while (other := self._in_flight.get(chain_id)) is not None:
+                out.put_nowait(layer_message("Waiting", _short(layer)))
+                await asyncio.shield(other)
+            if self.layers.has(chain_id):
+                out.put_nowait(layer_message("Already exists", _short(layer)))
+                return
+            mine = asyncio.get_running_loop().create_future()
+            self._in_flight[chain_id] = mine
+            try:
+                async with slots:
+                    await self._ingest(session, layer, job.diff_ids[index], chain_id, job, out)
+            finally:
+                del self._in_flight[chain_id]
+                mine.set_result(None)  # waiters look at the store again
+        except asyncio.CancelledError:
             raise
+        except Exception as err:  # reported through the queue, raised by the generator
+            error = err
+        finally:
+            out.put_nowait(_LayerDone(error))
+
+    async def _ingest(
+        self, session: RepositorySession, layer: Descriptor, diff_id: str, chain_id: str,
+        job: _PullJob, out: asyncio.Queue[Message | _LayerDone],
+    ) -> None:  # fmt: skip
+        layer_id = _short(layer)
+        staging = await asyncio.to_thread(self.layers.staging_dir)
+        feed = ChunkFeed()
+
+        def unpack_and_commit() -> bool:
+            result = ingest_layer(feed, staging, digest=layer.digest, size=layer.size,
+                                  diff_id=diff_id, limits=self.limits)  # fmt: skip
+            return self.layers.commit(staging, chain_id, diff_id, result.unpacked.size)
+
+        worker = asyncio.ensure_future(asyncio.to_thread(unpack_and_commit))
+        try:
+            received, last = 0, 0.0
+            async with aclosing(session.stream_blob(layer)) as chunks:
+                async for chunk in chunks:
+                    if worker.done():
+                        break  # it stopped early; its error says why
+                    await feed.put(chunk)
+                    received += len(chunk)
+                    now = time.monotonic()
+                    if now - last >= _PROGRESS_INTERVAL:
+                        last = now
+                        out.put_nowait(layer_message("Downloading", layer_id, received,
+                                                     layer.size))  # fmt: skip
+            await feed.end()
+            out.put_nowait(layer_message("Verifying Checksum", layer_id))
+            out.put_nowait(layer_message("Download complete", layer_id))
+            out.put_nowait(layer_message("Extracting", layer_id, received, layer.size))
+            await asyncio.shield(worker)
+        except BaseException:
+            feed.abort()
+            await asyncio.gather(asyncio.shield(worker), return_exceptions=True)
+            if worker.done() and not worker.cancelled() and worker.exception() is None:
+                if worker.result():  # committed as the cancel came: the cleanup must know
+                    job.created.append(chain_id)
+            else:
+                await asyncio.to_thread(self.layers.discard, staging)
+            raise
+        if worker.result():
+            job.created.append(chain_id)
+        out.put_nowait(layer_message("Pull complete", layer_id))
 
     async def _record(self, reference: Reference, job: _PullJob) -> str:
         resolved = job.resolved

@@ -1,0 +1,1 @@
+"""The exact tar stream of an unpacked layer, kept as headers plus references to its files."""
