@@ -68,6 +68,11 @@ def test_save_piped_into_load_after_rmi(fresh_engine: EngineProcess) -> None:
     assert loaded.stdout.decode().strip().splitlines()[-1] == "Loaded image: busybox:latest"
     assert _image_id(engine, "busybox") == image_id
     assert _ok(engine.docker("run", "--rm", "busybox", "echo", "round trip")) == "round trip\n"
+    _ok(engine.docker("rmi", "busybox"))
+    unzipped = subprocess.run(["docker", "load"], input=gzip.compress(saved), env=env,
+                              capture_output=True, timeout=120, check=False)  # fmt: skip
+    assert unzipped.returncode == 0, unzipped.stderr  # docker save | gzip | docker load
+    assert _image_id(engine, "busybox") == image_id
 
 
 def test_images_sharing_a_layer_save_to_one_tar_and_load_back(

@@ -121,6 +121,8 @@ FIXED_ROUTES = [
     ("GET", "/containers/json", ["all", "limit", "size", "filters"]),
     ("GET", "/images/json", ["all", "filters", "shared-size", "digests"]),
     ("GET", "/images/get", ["names", "platform"]),
+    ("POST", "/images/prune", ["filters"]),
+    ("GET", "/system/df", ["type"]),
     ("GET", "/volumes", ["filters"]),
     ("POST", "/volumes/prune", ["filters"]),
     ("POST", "/containers/prune", ["filters"]),
@@ -131,7 +133,8 @@ FIXED_ROUTES = [
     ("POST", "/auth", []),
 ]
 KINDS = ["fixed", "container", "image", "create", "pull", "import", "update", "volume", "exec",
-         "archive", "commit", "network", "layers", "browse"]  # fmt: skip
+         "archive", "commit", "network", "layers", "browse", "load", "distribution",
+         "search"]  # fmt: skip
 REGISTRY_HOSTS = st.sampled_from(["mirror:5000", "bad host", "a/b", "[zz", ":5000", "%2e%2e"])
 REPOSITORIES = st.sampled_from(["library/busybox", "busybox", "busybox:latest", "UPPER", "..",
                                 "a" * 300, "x/../y", "library/busybox@sha256:" + "0" * 64])
@@ -282,6 +285,12 @@ def api_requests(draw: st.DrawFn) -> ApiRequest:
         if draw(st.booleans()):
             query["path"] = draw(ARCHIVE_PATHS)
         return ApiRequest("GET", f"/tuibox/v1/images/{draw(NAMES)}/layers", query)
+    if kind == "search":  # on the fake registry: Docker Hub is out of reach here (a 503)
+        query = draw(_query(["limit", "filters"]))
+        query["term"] = "mirror:5000/" + draw(st.sampled_from(["busybox", "", "a" * 300, "x/y"]))
+        return ApiRequest("GET", prefix + "/images/search", query)
+    if kind == "distribution":
+        return ApiRequest("GET", f"{prefix}/distribution/{draw(NAMES)}/json", draw(_query([])))
     if kind == "load":
         return ApiRequest("POST", prefix + "/images/load", draw(_query(["quiet", "platform"])),
                           body=draw(BODIES))  # fmt: skip

@@ -85,6 +85,7 @@ from tuibox.engine.services.registries.service import RegistryService
 from tuibox.engine.services.stats.sampler import StatsSampler
 from tuibox.engine.services.stats.service import StatsService
 from tuibox.engine.services.stats.source import MetricsSource, NoMetrics
+from tuibox.engine.services.system.disk_usage import DiskUsage
 from tuibox.engine.services.system.events import EventFeed
 from tuibox.engine.services.system.info import SystemService
 from tuibox.engine.services.volumes.service import VolumeService
@@ -241,8 +242,10 @@ def build_app(services: Services) -> web.Application:
         client_max_size=16 * 1024 * 1024,  # JSON bodies; tar uploads are streamed
     )
     stats_routes = StatsRoutes(services.stats)
+    disk_usage = DiskUsage(services.images, services.containers.queries, services.volumes,
+                           services.containers.context.users_of_volume)
     routes = [
-        *SystemRoutes(services.system, services.events).routes(),
+        *SystemRoutes(services.system, services.events, disk_usage).routes(),
         *ContainerRoutes(services.containers).routes(),
         *ArchiveRoutes(services.containers.archive).routes(),
         *CommitRoutes(services.containers.commit).routes(),

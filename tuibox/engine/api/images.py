@@ -1,4 +1,5 @@
-"""Routes for /images: pull and import (create), list, inspect, history, tag, remove."""
+"""Routes for /images: pull and import (create), list, inspect, history, tag, remove, prune,
+search, and /distribution/{name}/json."""
 
 from __future__ import annotations
 
@@ -8,12 +9,23 @@ from typing import Any
 
 from aiohttp import web
 
-from tuibox.engine.api.common import json_response, query_bool, query_filters, stream_json
+from tuibox.engine.api.common import (
+    json_response,
+    query_bool,
+    query_filters,
+    query_int,
+    stream_json,
+)
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.images.service import ImageService
 
 _BODY_CHUNK = 256 * 1024
 HISTORY_QUERY = frozenset({"platform"})
+KNOWN_QUERY = {
+    "POST /images/prune": frozenset({"filters"}),
+    "GET /images/search": frozenset({"term", "limit", "filters"}),
+    "GET /distribution/{name}/json": frozenset(),
+}
 
 
 class ImageRoutes:
@@ -27,6 +39,9 @@ class ImageRoutes:
         return [
             web.get("/images/json", self.list_images),
             web.post("/images/create", self.create),
+            web.post("/images/prune", self.prune),
+            web.get("/images/search", self.search),
+            web.get("/distribution/{name:.+}/json", self.distribution),
             web.get("/images/{name:.+}/json", self.inspect),
             web.get("/images/{name:.+}/history", self.history),
             web.post("/images/{name:.+}/tag", self.tag),
@@ -97,6 +112,30 @@ class ImageRoutes:
             noprune=query_bool(request, "noprune"),
         )
         return json_response(result)
+
+    async def prune(self, request: web.Request) -> web.Response:
+        _refuse_unknown_query(request, "POST /images/prune")
+        return json_response(await self.images.prune(query_filters(request)))
+
+    async def search(self, request: web.Request) -> web.Response:
+        _refuse_unknown_query(request, "GET /images/search")
+        result = await self.images.search(
+            request.query.get("term", ""), query_int(request, "limit"), query_filters(request)
+        )
+        return json_response(result)
+
+    async def distribution(self, request: web.Request) -> web.Response:
+        _refuse_unknown_query(request, "GET /distribution/{name}/json")
+        info = await self.images.distribution(
+            request.match_info["name"], request.headers.get("X-Registry-Auth")
+        )
+        return json_response(info)
+
+
+def _refuse_unknown_query(request: web.Request, route: str) -> None:
+    unknown = sorted(set(request.query) - KNOWN_QUERY[route])
+    if unknown:
+        raise InvalidArgument(f"unknown query parameter for {route}: {unknown[0][:64]}")
 
 
 async def _body_chunks(request: web.Request) -> AsyncIterator[bytes]:

@@ -1,4 +1,4 @@
-"""Routes for /_ping, /version, /info and /events."""
+"""Routes for /_ping, /version, /info, /events and /system/df."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 from aiohttp import web
 
 from tuibox.engine.api.common import json_response, query_filters, query_unix_ns
+from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.services.system.disk_usage import DiskUsage
 from tuibox.engine.services.system.events import EventFeed
 from tuibox.engine.services.system.info import SystemService
 
@@ -21,9 +23,10 @@ PING_HEADERS = {
 class SystemRoutes:
     """Handlers for the system endpoints; each calls one service method."""
 
-    def __init__(self, system: SystemService, events: EventFeed) -> None:
+    def __init__(self, system: SystemService, events: EventFeed, disk_usage: DiskUsage) -> None:
         self.system = system
         self.events = events
+        self.disk_usage = disk_usage
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -32,6 +35,7 @@ class SystemRoutes:
             web.get("/version", self.version),
             web.get("/info", self.info),
             web.get("/events", self.stream_events),
+            web.get("/system/df", self.df),
         ]
 
     async def ping(self, request: web.Request) -> web.Response:
@@ -43,6 +47,12 @@ class SystemRoutes:
 
     async def info(self, request: web.Request) -> web.Response:
         return json_response(self.system.info())
+
+    async def df(self, request: web.Request) -> web.Response:
+        unknown = sorted(set(request.query) - {"type"})
+        if unknown:
+            raise InvalidArgument(f"unknown query parameter for GET /system/df: {unknown[0][:64]}")
+        return json_response(await self.disk_usage.report(request.query.getall("type", [])))
 
     async def stream_events(self, request: web.Request) -> web.StreamResponse:
         """Stream events as they happen, after replaying those since `since`."""

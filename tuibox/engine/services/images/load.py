@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,21 +227,43 @@ class ImageLoader:
 
 
 async def _receive(body: AsyncIterator[bytes], root: Path) -> SpooledArchive:
-    """Feed the body through a pipe to spool_archive, which runs in a worker thread."""
+    """Feed the body through a pipe to spool_archive, run by a thread of its own.
+
+    A thread of its own, not `asyncio.to_thread`: the reader blocks on the pipe until the
+    loop writes, so it must never wait for a slot in an executor the loop also feeds.
+    """
     root.mkdir()
     read_fd, write_fd = os.pipe()
-    reading = asyncio.ensure_future(asyncio.to_thread(_spool_from_fd, read_fd, root))
-    try:
-        with os.fdopen(write_fd, "wb", buffering=0) as pipe:
-            async for chunk in body:
-                if reading.done():
-                    break  # the reader stopped (an error, or the tar ended): stop feeding
-                with contextlib.suppress(BrokenPipeError):
-                    await asyncio.to_thread(_write_all, pipe, chunk)
-    finally:  # the write end is closed: the reader meets the end of its stream
-        with contextlib.suppress(BaseException):
-            await asyncio.shield(reading)
-    return reading.result()
+    loop = asyncio.get_running_loop()
+    spooled: asyncio.Future[SpooledArchive] = loop.create_future()
+
+    def run() -> None:
+        try:
+            outcome: SpooledArchive | BaseException = _spool_from_fd(read_fd, root)
+        except BaseException as err:
+            outcome = err
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits
+            loop.call_soon_threadsafe(_settle, spooled, outcome)
+
+    threading.Thread(target=run, name="load-spool", daemon=True).start()
+    with os.fdopen(write_fd, "wb", buffering=0) as pipe:
+        async for chunk in body:
+            if spooled.done():
+                break  # the reader stopped (an error, or the tar ended): stop feeding
+            with contextlib.suppress(BrokenPipeError):
+                await asyncio.to_thread(_write_all, pipe, chunk)
+    return await spooled  # the write end is closed: the reader meets the end of its stream
+
+
+def _settle(
+    future: asyncio.Future[SpooledArchive], outcome: SpooledArchive | BaseException
+) -> None:
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)
 
 
 def _spool_from_fd(read_fd: int, root: Path) -> SpooledArchive:

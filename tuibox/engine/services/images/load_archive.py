@@ -94,10 +94,11 @@ class _PeekReader:
         return self._head
 
     def read(self, size: int = -1) -> bytes:
-        if self._head:
-            data, self._head = self._head, b""
-            return data
-        return self._source.read(size)
+        if not self._head:
+            return self._source.read(size)
+        cut = len(self._head) if size is None or size < 0 else size
+        data, self._head = self._head[:cut], self._head[cut:]
+        return data
 
 
 def spool_archive(stream: BinaryIO, root: Path) -> SpooledArchive:

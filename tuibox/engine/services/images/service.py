@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
@@ -24,9 +25,10 @@ from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.unpack import UnpackLimits
 from tuibox.engine.registry.auth import decode_registry_auth
 from tuibox.engine.registry.client import RegistryClient
-from tuibox.engine.services.images import history, views
+from tuibox.engine.services.images import history, registry_queries, views
 from tuibox.engine.services.images.committer import ImageCommitter
 from tuibox.engine.services.images.importer import ImageImporter, parse_changes
+from tuibox.engine.services.images.prune import prune_selection, remove_all
 from tuibox.engine.services.images.pull import ImagePuller
 from tuibox.engine.services.images.removal import ImageRemover, RemoveRequest
 from tuibox.engine.services.images.retention import Collected, Retention
@@ -361,6 +363,45 @@ class ImageService:
             elif result.get("Deleted") == record.id:
                 self.publish("delete", record.id, name)
         return results
+
+    async def prune(self, filters: dict[str, list[str]]) -> dict[str, Any]:
+        """POST /images/prune: delete unused images (untagged only unless dangling=false).
+
+        An image any container uses, running or not, stays. SpaceReclaimed counts the
+        unpacked bytes of the layers actually removed.
+
+        Raises:
+            InvalidArgument: an unknown filter, a bad dangling value or until time.
+        """
+        selection = prune_selection(filters, time.time())
+        async with self._lock:
+            doomed = [r for r in self.images.all()
+                      if selection.takes(r) and not self._usage(r.id)]  # fmt: skip
+            deleted, reclaimed = await asyncio.to_thread(
+                remove_all, self._remover, self.layers, doomed, self._retention.keep()
+            )
+        for image_id, result in deleted:
+            if "Untagged" in result:
+                self.publish("untag", image_id, result["Untagged"])
+            elif result.get("Deleted") == image_id:
+                self.publish("delete", image_id, image_id)
+        if self._events is not None:
+            self._events.publish(Event("image", "prune", "", {"reclaimed": str(reclaimed)}))
+        return {"ImagesDeleted": [r for _, r in deleted] or None, "SpaceReclaimed": reclaimed}
+
+    async def distribution(self, name: str, auth_header: str | None) -> dict[str, Any]:
+        """GET /distribution/{name}/json: the remote descriptor and platforms (nothing stored).
+
+        Raises:
+            InvalidArgument, NotFound, Unauthorized, Unavailable: as a pull would.
+        """
+        return await registry_queries.distribution_info(self.registry, name, auth_header)
+
+    async def search(
+        self, term: str, limit: int | None, filters: dict[str, list[str]]
+    ) -> list[dict[str, Any]]:
+        """GET /images/search on the registry the term names (see registry_queries.search)."""
+        return await registry_queries.search(self.registry, term, limit, filters)
 
 
 def _import_target(repo: str | None, tag: str | None) -> Reference | None:
