@@ -2,10 +2,11 @@
 
 The body is streamed into a spool directory (see load_archive), then each image's config
 is checked as a pulled one is, each layer not already here is unpacked by the engine's
-own extraction with its DiffID verified and committed by ChainID, and its tar kept as a
-blob (what `docker save` sends back byte for byte). Chains and blobs are leased from the
+own extraction with its DiffID verified, its tar-split recorded (what `docker save`
+rebuilds the tar from, byte for byte, as for a pulled layer: no layer blob is kept), and
+committed by ChainID; a layer already here is not read again. Chains are leased from the
 moment they are checked, as a pull leases them; a failure anywhere removes the layers and
-blobs this load added and nothing else holds, and writes no record or tag. Messages are
+the config blobs this load added and nothing else holds, and writes no record or tag. Messages are
 dockerd's: "Loading layer" progress (left out when quiet), then "Loaded image: name:tag"
 per tag or "Loaded image ID: sha256:..." for an untagged image.
 """
@@ -26,10 +27,9 @@ from typing import Any
 from tuibox import timestamps
 from tuibox.engine.domain.errors import InvalidArgument, RuntimeFailure
 from tuibox.engine.domain.image import ImageRecord, chain_ids
-from tuibox.engine.layers.tar_stream import open_decompressed
 from tuibox.engine.layers.unpack import UnpackLimits, unpack_layer
 from tuibox.engine.services.images.config_checks import validate_image_config
-from tuibox.engine.services.images.layer_source import Stores, VerifiedLayer, find_layer_blob
+from tuibox.engine.services.images.layer_source import Stores
 from tuibox.engine.services.images.load_archive import (
     ManifestEntry,
     SpooledArchive,
@@ -43,18 +43,16 @@ log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 Publish = Callable[[str, str, str], None]
-_PIPE_CHUNK = 256 * 1024
 
 
 @dataclass
 class _LoadedImage:
-    """One image of the archive, checked, with the blob behind each of its layers."""
+    """One image of the archive, its config checked."""
 
     entry: ManifestEntry
     config_bytes: bytes
     config: dict[str, Any]
     image_id: str
-    blobs: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -64,8 +62,6 @@ class _LoadJob:
     held: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     stored: list[str] = field(default_factory=list)
-    blobs: dict[str, str] = field(default_factory=dict)
-    """DiffID -> the blob this load found or stored for it."""
 
 
 class ImageLoader:
@@ -128,10 +124,10 @@ class ImageLoader:
             for name, diff_id, chain in zip(image.entry.layers, diff_ids, chains, strict=True):
                 path = archive.path(name)
                 size = path.stat().st_size
-                unpacked = not self.layers.has(chain)
-                if unpacked and await asyncio.to_thread(self._unpack, path, diff_id, chain):
+                if not self.layers.has(chain) and await asyncio.to_thread(
+                    self._unpack, path, diff_id, chain
+                ):
                     job.created.append(chain)
-                image.blobs.append(await self._blob_for(path, diff_id, job, checked=unpacked))
                 yield layer_message("Loading layer", diff_id.removeprefix("sha256:")[:12],
                                     size, size)  # fmt: skip
 
@@ -139,39 +135,11 @@ class ImageLoader:
         staging = self.layers.staging_dir()
         try:
             result = unpack_layer(path, staging / "diff", expected_diff_id=diff_id,
-                                  limits=self.limits)  # fmt: skip
+                                  limits=self.limits, split_dir=staging)  # fmt: skip
             return self.layers.commit(staging, chain_id, diff_id, result.size)
         except BaseException:
             self.layers.discard(staging)
             raise
-
-    async def _blob_for(self, path: Path, diff_id: str, job: _LoadJob, *, checked: bool) -> str:
-        """A stored blob that unpacks to `diff_id`: one already kept, else this layer file
-        (whose DiffID is checked here unless unpacking it just did)."""
-        if diff_id in job.blobs:
-            return job.blobs[diff_id]
-        async with self.store_lock:
-            existing = find_layer_blob(self.stores, diff_id)
-            if existing is not None:
-                job.held += self.retention.lease([existing])
-        if existing is None:
-            existing = await asyncio.to_thread(self._store_blob, path, None if checked else diff_id)
-            async with self.store_lock:
-                job.held += self.retention.lease([existing])
-            job.stored.append(existing)
-        job.blobs[diff_id] = existing
-        return existing
-
-    def _store_blob(self, path: Path, diff_id: str | None) -> str:
-        if diff_id is not None:
-            with path.open("rb") as raw:
-                layer = VerifiedLayer(open_decompressed(raw), diff_id, "in the archive")
-                while layer.read(_PIPE_CHUNK):
-                    pass
-        with self.content.writer() as writer, path.open("rb") as source:
-            while chunk := source.read(_PIPE_CHUNK):
-                writer.write(chunk)
-            return writer.commit()
 
     async def _record(self, loaded: list[_LoadedImage], job: _LoadJob) -> list[Message]:
         for image in loaded:
@@ -198,7 +166,6 @@ class ImageLoader:
                 id=image.image_id, config=image.config,
                 size=sum(self.layers.info(c).size for c in chains),
                 created=timestamps.parse_seconds(str(image.config.get("created") or "")) or 0,
-                layer_digests=tuple(image.blobs),
             ))  # fmt: skip
         messages: list[Message] = []
         for tag in image.entry.repo_tags:
