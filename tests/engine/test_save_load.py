@@ -227,3 +227,21 @@ def test_docker_py_save_and_load(cli: EngineProcess) -> None:
     finally:
         cli.docker("rmi", "sl-py:1")
         client.close()
+
+
+def test_an_image_saved_by_id_loads_untagged_and_names_are_required(
+    cli: EngineProcess, workdir: Path
+) -> None:
+    image_id = _image_id(cli, "busybox")
+    archive = workdir / "by-id.tar"
+    _ok(cli.docker("save", "-o", str(archive), image_id[len("sha256:"):][:12]))
+    (entry,) = json.loads(_members(archive)["manifest.json"])
+    assert entry["RepoTags"] is None
+    assert _ok(_load_file(cli, archive)).splitlines()[-1] == f"Loaded image ID: {image_id}"
+    with cli.client() as api:
+        refused = api.get("/images/get")
+        assert refused.status_code == 400
+        assert refused.json()["message"] == (
+            "no image names given: pass at least one names parameter")  # fmt: skip
+        platform = api.get("/images/busybox/get", params={"platform": "linux/amd64"})
+        assert platform.status_code == 400 and "platform" in platform.json()["message"]
