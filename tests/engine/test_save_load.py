@@ -245,3 +245,23 @@ def test_an_image_saved_by_id_loads_untagged_and_names_are_required(
             "no image names given: pass at least one names parameter")  # fmt: skip
         platform = api.get("/images/busybox/get", params={"platform": "linux/amd64"})
         assert platform.status_code == 400 and "platform" in platform.json()["message"]
+
+
+def test_loading_moves_a_tag_off_another_image_as_dockerd_says(
+    cli: EngineProcess, workdir: Path
+) -> None:
+    _ok(cli.docker("pull", "hello-world"))
+    _ok(cli.docker("tag", "busybox", "sl-move:1"))
+    archive = workdir / "move.tar"
+    _ok(cli.docker("save", "-o", str(archive), "sl-move:1"))
+    _ok(cli.docker("tag", "hello-world", "sl-move:1"))
+    try:
+        old = _image_id(cli, "hello-world")
+        assert _ok(_load_file(cli, archive)).splitlines()[-2:] == [
+            f"The image sl-move:1 already exists, renaming the old one with ID {old} to "
+            "empty string",
+            "Loaded image: sl-move:1",
+        ]
+        assert _image_id(cli, "sl-move:1") == _image_id(cli, "busybox")
+    finally:
+        cli.docker("rmi", "sl-move:1")
