@@ -265,3 +265,25 @@ def test_loading_moves_a_tag_off_another_image_as_dockerd_says(
         assert _image_id(cli, "sl-move:1") == _image_id(cli, "busybox")
     finally:
         cli.docker("rmi", "sl-move:1")
+
+
+def test_an_imported_foreign_tar_saves_as_the_same_layer(
+    engine: EngineProcess, workdir: Path
+) -> None:
+    """A tar in an order and with headers the engine's own writer would not produce: the
+    tar-split kept at import gives it back byte for byte, so its DiffID holds."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for name in ("zeta.txt", "alpha.txt", "dir/" + "n" * 120 + ".txt"):
+            data = f"{name}\n".encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.uname = len(data), 1_234_567_890, "someone"
+            tar.addfile(info, io.BytesIO(data))
+    source = workdir / "foreign.tar"
+    source.write_bytes(raw.getvalue())
+    _ok(engine.docker("import", str(source), "foreign:1"))
+    saved = workdir / "saved.tar"
+    _ok(engine.docker("save", "-o", str(saved), "foreign:1"))
+    diff_id = "sha256:" + hashlib.sha256(raw.getvalue()).hexdigest()
+    assert _members(saved)[f"blobs/sha256/{diff_id.removeprefix('sha256:')}"] == raw.getvalue()
+    _ok(engine.docker("rmi", "foreign:1"))

@@ -179,7 +179,7 @@ class ImageImporter:
         if received == 0:
             raise InvalidArgument("import refused: the request body is empty; send a tar stream")
         result = await asyncio.to_thread(unpack_layer, body_path, staging / "diff",
-                                         limits=self.limits)  # fmt: skip
+                                         limits=self.limits, split_dir=staging)  # fmt: skip
         body_path.unlink()
         return result.diff_id, result.size
 
