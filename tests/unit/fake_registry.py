@@ -53,16 +53,17 @@ class FakeImage:
 
 
 def build_image(
-    layers: list[dict[str, bytes]],
+    layers: list[dict[str, bytes] | bytes],
     cmd: list[str] | None = None,
     config_changes: dict[str, Any] | None = None,
 ) -> FakeImage:
-    """An image of gzip layers; `config_changes` overrides top-level config keys."""
+    """An image of gzip layers (a layer given as bytes is that tar, as it is);
+    `config_changes` overrides top-level config keys."""
     blobs: dict[str, bytes] = {}
     descriptors = []
     diff_ids = []
     for files in layers:
-        raw = layer_tar(files)
+        raw = files if isinstance(files, bytes) else layer_tar(files)
         compressed = gzip.compress(raw, mtime=0)
         blobs[sha(compressed)] = compressed
         diff_ids.append(sha(raw))

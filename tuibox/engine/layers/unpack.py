@@ -38,6 +38,8 @@ _XATTR_PAX_PREFIX = "SCHILY.xattr."
 _FORBIDDEN_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+MAX_ID = 2**32 - 2
+"""The largest uid/gid (2**32 - 1 is the kernel's "no id")."""
 
 
 @dataclass(frozen=True)
@@ -498,7 +500,16 @@ def _set_owner_mode_at(walk: _Walk, parent_fd: int, name: str, member: tarfile.T
 
 
 def _owner(walk: _Walk, member: tarfile.TarInfo) -> tuple[int, int]:
-    return walk.rules.owner or (member.uid, member.gid)
+    """The entry's owner; an id the kernel cannot hold is refused (CVE-2024-40635 wrapped
+    a large uid to root)."""
+    if walk.rules.owner:
+        return walk.rules.owner
+    for kind, value in (("uid", member.uid), ("gid", member.gid)):
+        if not 0 <= value <= MAX_ID:
+            raise InvalidArgument(
+                f"layer entry {member.name!r} refused: {kind} {value} is out of range"
+            )
+    return member.uid, member.gid
 
 
 def _restore_dir_times(walk: _Walk) -> None:
