@@ -430,3 +430,19 @@ async def test_concurrent_pulls_of_one_image_fetch_each_layer_once(tmp_path: Pat
         assert not blobs & {d.removeprefix("sha256:") for d in layer_blobs}  # none kept
     finally:
         await images.aclose()
+
+
+async def test_a_failing_mirror_is_reported_and_the_next_one_serves(tmp_path: Path) -> None:
+    registry = FakeRegistry()
+    registry.add("library/busybox", "latest", BUSYBOX)
+    config = EngineConfig(data_root=tmp_path / "data",
+                          registry_mirrors=("http://dead:5000", MIRROR))  # fmt: skip
+    images = ImageService.open(config, transport=Network({"mirror:5000": registry}).transport())
+    try:
+        messages = await collect(images.pull("busybox", None, None))
+    finally:
+        await images.aclose()
+    statuses = [m["status"] for m in messages]
+    assert statuses[0].startswith("Mirror http://dead:5000 failed, tried the next: ")
+    assert statuses[1] == "Pulling from library/busybox"
+    assert statuses[-1] == "Status: Downloaded newer image for busybox:latest"

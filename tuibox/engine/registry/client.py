@@ -77,6 +77,8 @@ class RepositorySession:
         self.http = http
         self.endpoint = endpoint
         self.reference = reference
+        self.skipped: list[tuple[str, str]] = []
+        """(mirror URL, why) for each mirror tried before this endpoint that failed."""
         self.credentials = None if endpoint.is_mirror else credentials
         scope = f"repository:{reference.repository}:{actions}"
         self.auth = Authorizer(
@@ -344,7 +346,10 @@ class RegistryClient:
             session = RepositorySession(self.client_for(endpoint), endpoint, reference,
                                         credentials, self.tokens)  # fmt: skip
             try:
-                return session, await self._resolve_on(session)
+                resolved = await self._resolve_on(session)
+                session.skipped = [(e.base_url, str(err)) for e, err in zip(tried, errors,
+                                   strict=True) if e.is_mirror]  # fmt: skip
+                return session, resolved
             except EngineError as err:
                 log.info("pull of %s from %s failed: %s", reference, endpoint.base_url, err)
                 errors.append(err)

@@ -109,6 +109,8 @@ class ImagePuller:
         An image already present gives only the "Digest" and "Status" lines, as moby.
         """
         session, resolved = await self.registry.resolve(reference, credentials)
+        for mirror, reason in session.skipped:  # dockerd only logs these; a user wants to know
+            yield {"status": f"Mirror {mirror} failed, tried the next: {reason}"}
         yield {"status": f"Pulling from {reference.repository}",
                "id": reference.tag or reference.digest}  # fmt: skip
         job = _PullJob(resolved)
