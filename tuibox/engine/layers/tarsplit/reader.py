@@ -21,6 +21,7 @@ NOT_TAR = "not a valid tar stream"
 _END_OF_ARCHIVE: type[Exception] = tarfile.EOFHeaderError  # type: ignore[attr-defined]
 _EMPTY: type[Exception] = tarfile.EmptyHeaderError  # type: ignore[attr-defined]
 _TRUNCATED: type[Exception] = tarfile.TruncatedHeaderError  # type: ignore[attr-defined]
+_AHEAD = 64 * 1024
 MAX_TRAILING_BYTES = 1024 * 1024
 """Bytes allowed after the end-of-archive blocks (tar pads to its record size, 10 KiB)."""
 
@@ -57,6 +58,8 @@ class TarReader:
         self._source = source
         self._recorder = recorder
         self._position = 0
+        self._buffer = b""
+        self._offset = 0
         self._shim = _Shim(self)
         self._pending: tarfile.TarInfo | None = None
 
@@ -71,8 +74,29 @@ class TarReader:
         return self._position
 
     def _take(self, size: int) -> bytes:
-        """Exactly `size` bytes (fewer only at EOF), with no recording; never reads ahead,
-        so a payload chunk goes from the source to the file without a copy here."""
+        """Exactly `size` bytes (fewer only at EOF), with no recording. Headers and small
+        payloads come from a read-ahead buffer (one source read per _AHEAD bytes, not per
+        512-byte header); a large read with the buffer empty goes straight to the source."""
+        offset, buffer = self._offset, self._buffer
+        available = len(buffer) - offset
+        if available >= size:
+            data = buffer[offset : offset + size]
+            self._offset = offset + size
+        elif not available and size >= _AHEAD:
+            data = self._read_source(size)
+        else:
+            parts = [buffer[offset:]] if available else []
+            have = available
+            while have < size and (more := self._source.read(max(size - have, _AHEAD))):
+                parts.append(more)
+                have += len(more)
+            joined = b"".join(parts)
+            data = joined[:size]
+            self._buffer, self._offset = joined, len(data)
+        self._position += len(data)
+        return data
+
+    def _read_source(self, size: int) -> bytes:
         data = self._source.read(size)
         if len(data) < size and data:
             parts = [data]
@@ -81,7 +105,6 @@ class TarReader:
                 parts.append(more)
                 have += len(more)
             data = b"".join(parts)
-        self._position += len(data)
         return data
 
     def next(self) -> tarfile.TarInfo | None:
