@@ -11,15 +11,18 @@ from typing import Any
 import pytest
 
 from tests.unit.fake_registry import (
+    OCI_INDEX,
     FakeImage,
     FakeRegistry,
     Network,
     build_image,
+    index_for,
     layer_tar,
     sha,
 )
 from tuibox.engine.domain.config import EngineConfig
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
+from tuibox.engine.domain.platform import go_arch
 from tuibox.engine.services.images.service import ImageService
 
 MIRROR = "http://mirror:5000"
@@ -446,3 +449,30 @@ async def test_a_failing_mirror_is_reported_and_the_next_one_serves(tmp_path: Pa
     assert statuses[0].startswith("Mirror http://dead:5000 failed, tried the next: ")
     assert statuses[1] == "Pulling from library/busybox"
     assert statuses[-1] == "Status: Downloaded newer image for busybox:latest"
+
+
+async def test_pull_with_a_platform_takes_that_entry_of_a_manifest_list(tmp_path: Path) -> None:
+    foreign = "arm64" if go_arch() != "arm64" else "amd64"
+    theirs = build_image([{"bin/tool": foreign.encode()}], config_changes={"architecture": foreign})
+    ours = build_image([{"bin/tool": b"ours"}])
+    registry = FakeRegistry()
+    registry.add("library/multi", "by-digest-a", theirs)
+    registry.add("library/multi", "by-digest-b", ours)
+    registry.add_document("library/multi", "latest", index_for({foreign: theirs, go_arch(): ours}),
+                          OCI_INDEX)  # fmt: skip
+    registry.add("library/single", "latest", ours)
+    config = EngineConfig(data_root=tmp_path / "data", registry_mirrors=(MIRROR,))
+    images = ImageService.open(config, transport=Network({"mirror:5000": registry}).transport())
+    try:
+        await collect(images.pull("multi", None, None, platform=f"linux/{foreign}"))
+        record = images.images.get(sha(theirs.config))
+        assert record is not None and record.config["architecture"] == foreign
+        assert images.images.get(sha(ours.config)) is None
+        with pytest.raises(NotFound, match="no matching manifest for linux/s390x"):
+            await collect(images.pull("multi", None, None, platform="linux/s390x"))
+        with pytest.raises(NotFound, match=f"does not match the specified platform: wanted "
+                                           f"linux/{foreign}"):  # fmt: skip
+            await collect(images.pull("single", None, None, platform=f"linux/{foreign}"))
+        assert images.images.get(sha(ours.config)) is None  # the refused pull kept nothing
+    finally:
+        await images.aclose()

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from tuibox.engine.domain.errors import EngineError, InvalidArgument, NotFound, Unavailable
+from tuibox.engine.domain.platform import Platform
 from tuibox.engine.domain.reference import Reference
 from tuibox.engine.registry.auth import Authorizer, Credentials, TokenCache
 from tuibox.engine.registry.endpoints import Endpoint, pull_endpoints
@@ -330,9 +331,11 @@ class RegistryClient:
         raise Unavailable(failure or "no registry endpoint to try")
 
     async def resolve(
-        self, reference: Reference, credentials: Credentials | None = None
-    ) -> tuple[RepositorySession, ResolvedImage]:
-        """Find the image manifest, trying mirrors (Hub names only) then the registry.
+        self, reference: Reference, credentials: Credentials | None = None,
+        platform: Platform | None = None,
+    ) -> tuple[RepositorySession, ResolvedImage]:  # fmt: skip
+        """Find the image manifest (for `platform`, the host's by default, in a manifest
+        list), trying mirrors (Hub names only) then the registry.
 
         Raises:
             NotFound: the repository or tag is missing everywhere that answered.
@@ -346,7 +349,7 @@ class RegistryClient:
             session = RepositorySession(self.client_for(endpoint), endpoint, reference,
                                         credentials, self.tokens)  # fmt: skip
             try:
-                resolved = await self._resolve_on(session)
+                resolved = await self._resolve_on(session, platform)
                 session.skipped = [(e.base_url, str(err)) for e, err in zip(tried, errors,
                                    strict=True) if e.is_mirror]  # fmt: skip
                 return session, resolved
@@ -363,7 +366,9 @@ class RegistryClient:
             raise Unavailable("; ".join(f"{e.base_url.split(':', 1)[0]}: {err}" for e, err in own))
         raise errors[-1]
 
-    async def _resolve_on(self, session: RepositorySession) -> ResolvedImage:
+    async def _resolve_on(
+        self, session: RepositorySession, platform: Platform | None = None
+    ) -> ResolvedImage:
         reference = session.reference
         ref = reference.digest or reference.tag or "latest"
         body, content_type, digest = await session.fetch_manifest(ref)
@@ -372,7 +377,7 @@ class RegistryClient:
         for _ in range(2):
             if media_type not in INDEX_TYPES:
                 break
-            chosen = select_platform(document, reference.familiar)
+            chosen = select_platform(document, reference.familiar, platform)
             body, content_type, digest = await session.fetch_manifest(chosen.digest)
             media_type, document = parse_document(body, content_type)
         if media_type in INDEX_TYPES:

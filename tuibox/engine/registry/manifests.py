@@ -7,7 +7,7 @@ from typing import Any
 
 from tuibox.engine.domain.errors import InvalidArgument, NotFound
 from tuibox.engine.domain.json_input import parse_json
-from tuibox.engine.domain.platform import go_arch
+from tuibox.engine.domain.platform import Platform, host_platform, parse_platform
 from tuibox.engine.domain.reference import validate_digest
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -115,20 +115,35 @@ def parse_image_manifest(media_type: str, document: dict[str, Any]) -> ImageMani
     return ImageManifest(media_type, config, layers)
 
 
-def select_platform(document: dict[str, Any], reference_text: str) -> Descriptor:
-    """Pick the linux/<host arch> manifest from an index; attestation entries are skipped.
+def select_platform(
+    document: dict[str, Any], reference_text: str, wanted: Platform | None = None
+) -> Descriptor:
+    """Pick the manifest for `wanted` (the host's platform by default) from an index:
+    os and architecture must match, and the variant when one is asked for (the first
+    entry of that architecture otherwise, as containerd's matcher orders them);
+    attestation entries (platform unknown/unknown) never match.
 
     Raises:
-        NotFound: no entry matches the host platform.
+        NotFound: no entry matches the platform.
     """
     entries = document.get("manifests")
     if not isinstance(entries, list):
         raise InvalidArgument("invalid index: manifests is not a list")
-    arch = go_arch()
+    target = wanted or host_platform()
     for index, item in enumerate(entries):
         descriptor = Descriptor.parse(item, f"index entry {index}")
         plat = descriptor.platform or {}
-        if plat.get("os") == "linux" and plat.get("architecture") == arch:
-            return descriptor
-    raise NotFound(f"no matching manifest for linux/{arch} in the manifest list entries of "
+        if plat.get("os") != target.os or not isinstance(plat.get("architecture"), str):
+            continue
+        try:
+            offered = parse_platform(f"{plat['os']}/{plat['architecture']}/"
+                                     f"{plat.get('variant') or ''}".rstrip("/"))  # fmt: skip
+        except InvalidArgument:
+            continue
+        if offered.architecture != target.architecture:
+            continue
+        if target.variant and offered.variant != target.variant:
+            continue
+        return descriptor
+    raise NotFound(f"no matching manifest for {target} in the manifest list entries of "
                    f"{reference_text}")  # fmt: skip

@@ -15,6 +15,7 @@ from tuibox import timestamps
 from tuibox.engine.domain.errors import InvalidArgument, RuntimeFailure
 from tuibox.engine.domain.image import ImageRecord, chain_ids
 from tuibox.engine.domain.json_input import parse_json
+from tuibox.engine.domain.platform import Platform, check_image_platform
 from tuibox.engine.domain.reference import Reference
 from tuibox.engine.layers.ingest import ChunkFeed, ingest_layer
 from tuibox.engine.layers.store import LayerStore
@@ -100,15 +101,16 @@ class ImagePuller:
         """Chain ID -> done when the pull fetching that layer now has finished with it."""
 
     async def pull(
-        self, reference: Reference, credentials: Credentials | None
-    ) -> AsyncGenerator[Message, None]:
+        self, reference: Reference, credentials: Credentials | None,
+        platform: Platform | None = None,
+    ) -> AsyncGenerator[Message, None]:  # fmt: skip
         """Pull `reference`, yielding Docker's progress messages.
 
         Errors before the first message (missing repository or tag, unreachable registry)
         propagate before anything is yielded, so the API can answer with a plain status.
         An image already present gives only the "Digest" and "Status" lines, as moby.
         """
-        session, resolved = await self.registry.resolve(reference, credentials)
+        session, resolved = await self.registry.resolve(reference, credentials, platform)
         for mirror, reason in session.skipped:  # dockerd only logs these; a user wants to know
             yield {"status": f"Mirror {mirror} failed, tried the next: {reason}"}
         yield {"status": f"Pulling from {reference.repository}",
@@ -118,6 +120,9 @@ class ImagePuller:
         try:
             if not await self._lease_existing(job):
                 await self._fetch_config(session, job)
+                if platform is not None:  # a single-platform image must be the one asked for
+                    check_image_platform(reference.familiar, json.loads(job.config_bytes),
+                                         platform)  # fmt: skip
                 async with aclosing(self._pull_layers(session, job)) as messages:
                     async for message in messages:
                         yield message

@@ -18,7 +18,7 @@ from tuibox import timestamps
 from tuibox.engine.domain.config import EngineConfig
 from tuibox.engine.domain.errors import InvalidArgument, NotFound
 from tuibox.engine.domain.image import ImageRecord
-from tuibox.engine.domain.platform import host_platform, parse_platform, require_linux
+from tuibox.engine.domain.platform import parse_platform, require_linux
 from tuibox.engine.domain.reference import Reference, parse_reference, validate_tag
 from tuibox.engine.events import Event, EventBus
 from tuibox.engine.layers.store import LayerStore
@@ -214,18 +214,12 @@ class ImageService:
             InvalidArgument, NotFound, Unavailable: before the first message when the
                 reference or platform is invalid or the registry refuses.
         """
-        if platform:
-            wanted = require_linux(parse_platform(platform))
-            if wanted != host_platform():
-                raise InvalidArgument(
-                    f"pulling for another platform ({wanted}) is not supported by the tuibox "
-                    f"engine yet; this host runs {host_platform()}"
-                )
+        wanted = require_linux(parse_platform(platform)) if platform else None
         reference = parse_reference(from_image)
         if tag:
             reference = reference.with_digest(tag) if ":" in tag else reference.with_tag(tag)
             reference = parse_reference(str(reference))
-        pulling = self._puller.pull(reference, decode_registry_auth(auth_header))
+        pulling = self._puller.pull(reference, decode_registry_auth(auth_header), wanted)
         async with aclosing(pulling) as messages:  # a cancelled pull cleans up at once
             async for message in messages:
                 yield message
