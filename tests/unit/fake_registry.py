@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import tarfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +54,7 @@ class FakeImage:
 
 
 def build_image(
-    layers: list[dict[str, bytes] | bytes],
+    layers: Sequence[dict[str, bytes] | bytes],
     cmd: list[str] | None = None,
     config_changes: dict[str, Any] | None = None,
 ) -> FakeImage:

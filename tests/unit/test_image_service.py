@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from tests.unit.fake_registry import (
-    OCI_INDEX,
     FakeImage,
     FakeRegistry,
     Network,
@@ -23,6 +22,7 @@ from tests.unit.fake_registry import (
 from tuibox.engine.domain.config import EngineConfig
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from tuibox.engine.domain.platform import go_arch
+from tuibox.engine.registry.manifests import OCI_INDEX
 from tuibox.engine.services.images.service import ImageService
 
 MIRROR = "http://mirror:5000"
