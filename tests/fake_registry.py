@@ -85,7 +85,7 @@ class FakeRegistryCalls:
         self.stream_release = asyncio.Event()
         self.closed_streams: list[str] = []
         self.registries: list[RegistryState] | None = None
-        """What GET /tuibox/registries answers: None as a dockerd (the pane reads /info);
+        """What GET /tuibox/v1/registries answers: None as a dockerd (the pane reads /info);
         tuibox_registries() gives what a tuibox engine lists."""
         self.passwords: dict[str, tuple[str, str]] = {"127.0.0.1:5000": ("alice", "s3cret")}
         """The credentials each registry takes."""

@@ -74,7 +74,7 @@ def test_the_catalog_pages_through_every_repository(
     pages = 0
     while True:
         params = {"n": 3, **({"last": last} if last else {})}
-        response = get(engine, f"/tuibox/registries/{host_of(registry)}/catalog", **params)
+        response = get(engine, f"/tuibox/v1/registries/{host_of(registry)}/catalog", **params)
         assert response.status_code == 200, response.text
         page = response.json()
         assert len(page["Repositories"]) <= 3
@@ -92,7 +92,7 @@ def test_the_catalog_pages_through_every_repository(
 def test_tags_carry_digest_size_platforms_and_created(
     engine: EngineProcess, registry: str, seeded: dict[str, Any]
 ) -> None:
-    response = get(engine, f"/tuibox/registries/{host_of(registry)}/repositories/"
+    response = get(engine, f"/tuibox/v1/registries/{host_of(registry)}/repositories/"
                            f"{seeded['multi']}/tags")  # fmt: skip
     assert response.status_code == 200, response.text
     tags = {entry["Tag"]: entry for entry in response.json()["Tags"]}
@@ -114,25 +114,25 @@ def test_tags_of_an_unknown_repository_and_bad_input_are_refused_clearly(
     engine: EngineProcess, registry: str
 ) -> None:
     host = host_of(registry)
-    missing = get(engine, f"/tuibox/registries/{host}/repositories/nobody/here/tags")
+    missing = get(engine, f"/tuibox/v1/registries/{host}/repositories/nobody/here/tags")
     assert missing.status_code == 404
     assert missing.json()["message"] == (f"registry {host} cannot list the tags of nobody/here: "
                                          "repository not found (HTTP 404)")
-    unknown = get(engine, f"/tuibox/registries/{host}/catalog", page="2")
+    unknown = get(engine, f"/tuibox/v1/registries/{host}/catalog", page="2")
     assert unknown.status_code == 400
     assert unknown.json()["message"] == ("unknown query parameter for GET "
-                                         "/tuibox/registries/{host}/catalog: page")
-    too_many = get(engine, f"/tuibox/registries/{host}/catalog", n="5000")
+                                         "/tuibox/v1/registries/{host}/catalog: page")
+    too_many = get(engine, f"/tuibox/v1/registries/{host}/catalog", n="5000")
     assert too_many.json()["message"] == "invalid value for n: 5000 is not between 1 and 1000"
-    bad_host = get(engine, "/tuibox/registries/bad host!/catalog")
+    bad_host = get(engine, "/tuibox/v1/registries/bad host!/catalog")
     assert bad_host.status_code == 400
     assert bad_host.json()["message"] == ("invalid registry address 'bad host!': expected "
                                           "host[:port]")
-    tagged = get(engine, f"/tuibox/registries/{host}/repositories/library/busybox:1/tags")
+    tagged = get(engine, f"/tuibox/v1/registries/{host}/repositories/library/busybox:1/tags")
     assert tagged.status_code == 400 and "without a tag or digest" in tagged.json()["message"]
 
 
 def test_a_registry_that_does_not_answer_is_unavailable(engine: EngineProcess) -> None:
-    response = get(engine, "/tuibox/registries/127.0.0.1:9/catalog")
+    response = get(engine, "/tuibox/v1/registries/127.0.0.1:9/catalog")
     assert response.status_code == 503
     assert response.json()["message"].startswith("registry 127.0.0.1:9 is unreachable: ")

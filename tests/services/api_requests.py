@@ -128,8 +128,8 @@ FIXED_ROUTES = [
     ("POST", "/containers/prune", ["filters"]),
     ("GET", "/networks", ["filters"]),
     ("POST", "/networks/prune", ["filters"]),
-    ("GET", "/tuibox/registries", []),
-    ("DELETE", "/tuibox/auth/127.0.0.1:5000", []),
+    ("GET", "/tuibox/v1/registries", []),
+    ("DELETE", "/tuibox/v1/auth/127.0.0.1:5000", []),
     ("POST", "/auth", []),
 ]
 KINDS = ["fixed", "container", "image", "create", "pull", "import", "update", "volume", "exec",
@@ -277,8 +277,8 @@ def api_requests(draw: st.DrawFn) -> ApiRequest:
         host = draw(REGISTRY_HOSTS)  # an unreachable registry is a fair 503: none is drawn
         query = draw(_query(["n", "last"]))
         if draw(st.booleans()):
-            return ApiRequest("GET", f"/tuibox/registries/{host}/catalog", query)
-        return ApiRequest("GET", f"/tuibox/registries/{host}/repositories/"
+            return ApiRequest("GET", f"/tuibox/v1/registries/{host}/catalog", query)
+        return ApiRequest("GET", f"/tuibox/v1/registries/{host}/repositories/"
                                  f"{draw(REPOSITORIES)}/tags", query)  # fmt: skip
     if kind == "layers":  # tuibox's own route: never under a version prefix
         query = draw(_query(["limit", "path"]))

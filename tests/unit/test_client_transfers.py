@@ -128,7 +128,7 @@ async def test_login_posts_docker_s_auth_body_and_a_refusal_is_unauthorized() ->
 async def test_logout_deletes_the_engine_s_login_outside_the_version_prefix() -> None:
     client, seen = engine(lambda request: httpx.Response(204))
     await client.logout("localhost:5000")
-    assert (seen[0].method, seen[0].url.path) == ("DELETE", "/tuibox/auth/localhost:5000")
+    assert (seen[0].method, seen[0].url.path) == ("DELETE", "/tuibox/v1/auth/localhost:5000")
 
 
 async def test_registries_read_either_shape_and_none_from_an_engine_without_them() -> None:
@@ -150,7 +150,7 @@ async def test_registries_read_either_shape_and_none_from_an_engine_without_them
     assert second is not None and second[0] == RegistryState(
         "quay.io", "login", logged_in=True, username="bob", source="config.json")
     assert await client.list_registries() is None
-    assert seen[0].url.path == "/tuibox/registries"  # an extension: no version prefix
+    assert seen[0].url.path == "/tuibox/v1/registries"  # an extension: no version prefix
 
 
 async def test_catalog_and_tags_pages() -> None:
@@ -164,10 +164,10 @@ async def test_catalog_and_tags_pages() -> None:
     client, seen = engine(answer)
     page = await client.registry_catalog("localhost:5000", last="a0", n=2)
     assert page.repositories == ("a", "b") and page.next == "b"
-    assert seen[0].url.path == "/tuibox/registries/localhost:5000/catalog"
+    assert seen[0].url.path == "/tuibox/v1/registries/localhost:5000/catalog"
     assert dict(seen[0].url.params) == {"n": "2", "last": "a0"}
     tags = await client.registry_tags("localhost:5000", "team/app")
-    assert seen[1].url.path == "/tuibox/registries/localhost:5000/repositories/team/app/tags"
+    assert seen[1].url.path == "/tuibox/v1/registries/localhost:5000/repositories/team/app/tags"
     assert tags.next is None and tags.tags[0].created == 1_750_000_000.0
     assert tags.tags[0].platforms == ("linux/amd64",)
 

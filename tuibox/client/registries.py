@@ -36,7 +36,7 @@ class RegistryState:
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> RegistryState:
-        """Read one entry of GET /tuibox/registries."""
+        """Read one entry of GET /tuibox/v1/registries."""
         address = _first(raw, "address", "Address", "name", "Name", "serveraddress")
         if not isinstance(address, str) or not address:
             raise ValueError("a registry entry without an address")
@@ -60,7 +60,7 @@ class CatalogPage:
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> CatalogPage:
-        """Read GET /tuibox/registries/{host}/catalog."""
+        """Read GET /tuibox/v1/registries/{host}/catalog."""
         following = raw.get("Next")
         return cls(tuple(str(name) for name in raw.get("Repositories") or []),
                    str(following) if following else None)  # fmt: skip
@@ -81,7 +81,7 @@ class TagInfo:
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> TagInfo:
-        """Read one entry of GET /tuibox/registries/{host}/repositories/{name}/tags."""
+        """Read one entry of GET /tuibox/v1/registries/{host}/repositories/{name}/tags."""
         created = raw.get("Created")
         return cls(str(raw["Tag"]), str(raw.get("Digest") or ""), int(raw.get("Size") or 0),
                    tuple(str(p) for p in raw.get("Platforms") or []),
@@ -97,7 +97,7 @@ class TagPage:
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> TagPage:
-        """Read GET /tuibox/registries/{host}/repositories/{name}/tags."""
+        """Read GET /tuibox/v1/registries/{host}/repositories/{name}/tags."""
         following = raw.get("Next")
         return cls(tuple(TagInfo.from_json(tag) for tag in raw.get("Tags") or []),
                    str(following) if following else None)  # fmt: skip
@@ -133,14 +133,14 @@ class RegistryCalls(EngineCalls):
         return parse_object(response, lambda raw: str(raw.get("Status") or "Login Succeeded"))
 
     async def logout(self, server: str) -> None:
-        """DELETE /tuibox/auth/{server}: the engine forgets the credentials it kept."""
-        await self._send("DELETE", f"/tuibox/auth/{quote(server, safe='')}")
+        """DELETE /tuibox/v1/auth/{server}: the engine forgets the credentials it kept."""
+        await self._send("DELETE", f"/tuibox/v1/auth/{quote(server, safe='')}")
 
     async def list_registries(self) -> list[RegistryState] | None:
-        """GET /tuibox/registries: every registry known, with its login state; None from an
+        """GET /tuibox/v1/registries: every registry known, with its login state; None from an
         engine without the endpoint (a real dockerd: /info is all there is)."""
         try:
-            response = await self._send("GET", "/tuibox/registries")
+            response = await self._send("GET", "/tuibox/v1/registries")
         except NotFoundError:
             return None
         if response.text.lstrip().startswith("["):
@@ -149,17 +149,17 @@ class RegistryCalls(EngineCalls):
 
     async def registry_catalog(self, host: str, last: str | None = None,
                                n: int = CATALOG_PAGE) -> CatalogPage:  # fmt: skip
-        """GET /tuibox/registries/{host}/catalog?n=&last=: one page of its repositories."""
+        """GET /tuibox/v1/registries/{host}/catalog?n=&last=: one page of its repositories."""
         params = {"n": str(n), **({"last": last} if last else {})}
-        response = await self._send("GET", f"/tuibox/registries/{quote(host, safe='')}/catalog",
+        response = await self._send("GET", f"/tuibox/v1/registries/{quote(host, safe='')}/catalog",
                                     params=params)  # fmt: skip
         return parse_object(response, CatalogPage.from_json)
 
     async def registry_tags(self, host: str, repository: str, last: str | None = None,
                             n: int = CATALOG_PAGE) -> TagPage:  # fmt: skip
-        """GET /tuibox/registries/{host}/repositories/{name}/tags: one page of its tags."""
+        """GET /tuibox/v1/registries/{host}/repositories/{name}/tags: one page of its tags."""
         params = {"n": str(n), **({"last": last} if last else {})}
-        path = (f"/tuibox/registries/{quote(host, safe='')}/repositories/"
+        path = (f"/tuibox/v1/registries/{quote(host, safe='')}/repositories/"
                 f"{quote(repository, safe='/')}/tags")
         response = await self._send("GET", path, params=params)
         return parse_object(response, TagPage.from_json)

@@ -41,7 +41,7 @@ def registry_address(row: RegistryRow) -> str:
 
 class RegistriesPane(EnginePane):
     """Docker Hub, its mirrors in order, insecure registries and those logged into, with
-    the login state tuibox's engine keeps (GET /tuibox/registries); from an engine without
+    the login state tuibox's engine keeps (GET /tuibox/v1/registries); from an engine without
     that list (a dockerd) the registries of /info, without login state."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

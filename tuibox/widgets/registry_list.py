@@ -74,7 +74,7 @@ def state_rows(states: Sequence[RegistryState], info: EngineInfo | None) -> list
     insecure ranges of /info (which name addresses, not registries) after them.
 
     Args:
-        states: GET /tuibox/registries.
+        states: GET /tuibox/v1/registries.
         info: The engine's /info, when read (for the mirrors' order and the ranges).
     """
     mirrors = [m.split("://", 1)[-1].rstrip("/") for m in info.registry.mirrors] if info else []

@@ -68,12 +68,12 @@ def test_login_is_kept_used_listed_and_forgotten(
     with engine.client() as api:  # no X-Registry-Auth: the engine's kept login is used
         pulled = api.post("/images/create", params={"fromImage": image, "tag": "latest"})
         assert pulled.status_code == 200 and '"error"' not in pulled.text, pulled.text
-        listed = api.get("/tuibox/registries").json()["Registries"]
+        listed = api.get("/tuibox/v1/registries").json()["Registries"]
         entry = next(e for e in listed if e["address"] == token_registry.host)
         assert (entry["logged_in"], entry["username"], entry["role"]) == (True, "alice", "login")
         assert any(e["address"] == "docker.io" and e["role"] == "hub" for e in listed)
-        assert api.delete(f"/tuibox/auth/{token_registry.host}").status_code == 204
-        again = api.delete(f"/tuibox/auth/{token_registry.host}")
+        assert api.delete(f"/tuibox/v1/auth/{token_registry.host}").status_code == 204
+        again = api.delete(f"/tuibox/v1/auth/{token_registry.host}")
         assert again.status_code == 404
         assert again.json()["message"] == f"Not logged in to {token_registry.host}"
         assert engine.docker("rmi", f"{image}:latest").returncode == 0
@@ -94,4 +94,4 @@ def test_push_with_the_clis_login_to_a_token_registry(
     assert any("push" in ",".join(r.scopes) and r.user == "alice" for r in server.requests)
     engine.docker("rmi", target)
     with engine.client() as api:
-        api.delete(f"/tuibox/auth/{token_registry.host}")
+        api.delete(f"/tuibox/v1/auth/{token_registry.host}")

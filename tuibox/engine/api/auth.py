@@ -1,5 +1,5 @@
-"""Routes for logins: POST /auth (docker login), and tuibox's DELETE /tuibox/auth/{server}
-(the TUI's logout) and GET /tuibox/registries (registries known, with their login state)."""
+"""Routes for logins: POST /auth (docker login), and tuibox's DELETE /tuibox/v1/auth/{server}
+(the TUI's logout) and GET /tuibox/v1/registries (registries known, with their login state)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ class AuthRoutes:
     def own_routes(self) -> list[web.RouteDef]:
         """tuibox's extensions, never under a Docker version prefix."""
         return [
-            web.delete("/tuibox/auth/{server:.+}", self.logout),
-            web.get("/tuibox/registries", self.list_registries),
+            web.delete("/tuibox/v1/auth/{server:.+}", self.logout),
+            web.get("/tuibox/v1/registries", self.list_registries),
         ]
 
     async def login(self, request: web.Request) -> web.Response:
@@ -32,12 +32,12 @@ class AuthRoutes:
         return json_response(await self.registries.login(await read_json_body(request)))
 
     async def logout(self, request: web.Request) -> web.Response:
-        _refuse_query(request, "DELETE /tuibox/auth/{server}")
+        _refuse_query(request, "DELETE /tuibox/v1/auth/{server}")
         await self.registries.logout(request.match_info["server"])
         return web.Response(status=204)
 
     async def list_registries(self, request: web.Request) -> web.Response:
-        _refuse_query(request, "GET /tuibox/registries")
+        _refuse_query(request, "GET /tuibox/v1/registries")
         return json_response({"Registries": self.registries.registries()})
 
 

@@ -1,5 +1,5 @@
 """Routes for browsing registries (tuibox extensions, outside the version prefix):
-GET /tuibox/registries/{host}/catalog and /tuibox/registries/{host}/repositories/{name}/tags."""
+GET /tuibox/v1/registries/{host}/catalog and .../repositories/{name}/tags."""
 
 from __future__ import annotations
 
@@ -25,16 +25,16 @@ class BrowseRoutes:
     def routes(self) -> list[web.RouteDef]:
         """tuibox's extensions, never under a Docker version prefix."""
         return [
-            web.get("/tuibox/registries/{host}/catalog", self.catalog),
-            web.get("/tuibox/registries/{host}/repositories/{name:.+}/tags", self.tags),
+            web.get("/tuibox/v1/registries/{host}/catalog", self.catalog),
+            web.get("/tuibox/v1/registries/{host}/repositories/{name:.+}/tags", self.tags),
         ]
 
     async def catalog(self, request: web.Request) -> web.Response:
-        n, last = _page(request, "GET /tuibox/registries/{host}/catalog", DEFAULT_CATALOG_PAGE)
+        n, last = _page(request, "GET /tuibox/v1/registries/{host}/catalog", DEFAULT_CATALOG_PAGE)
         return json_response(await self.browser.catalog(request.match_info["host"], n, last))
 
     async def tags(self, request: web.Request) -> web.Response:
-        n, last = _page(request, "GET /tuibox/registries/{host}/repositories/{name}/tags",
+        n, last = _page(request, "GET /tuibox/v1/registries/{host}/repositories/{name}/tags",
                         DEFAULT_TAG_PAGE)  # fmt: skip
         info = request.match_info
         return json_response(await self.browser.tags(info["host"], info["name"], n, last))
