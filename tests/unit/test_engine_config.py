@@ -140,3 +140,15 @@ def test_mirror_and_insecure_registry_values_are_checked(
     document = {"registry-mirrors": ["http://m:5000"], "insecure-registries": good}
     path.write_text(json.dumps(document))
     assert load_config(path).insecure_registries == tuple(good)
+
+
+def test_max_concurrent_downloads_is_honoured_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "engine.json"
+    path.write_text("{}")
+    assert load_config(path).max_concurrent_downloads == 3
+    path.write_text(json.dumps({"max-concurrent-downloads": 1}))
+    assert load_config(path).max_concurrent_downloads == 1
+    for bad in (0, 65, "3", True):
+        path.write_text(json.dumps({"max-concurrent-downloads": bad}))
+        with pytest.raises(InvalidArgument, match="max-concurrent-downloads must be a whole"):
+            load_config(path)

@@ -476,3 +476,20 @@ async def test_pull_with_a_platform_takes_that_entry_of_a_manifest_list(tmp_path
         assert images.images.get(sha(ours.config)) is None  # the refused pull kept nothing
     finally:
         await images.aclose()
+
+
+async def test_max_concurrent_downloads_bounds_the_layers_in_flight(tmp_path: Path) -> None:
+    image = build_image([{f"f{n}": b"x" * 1000} for n in range(4)])
+    registry = FakeRegistry()
+    registry.add("library/four", "latest", image)
+    config = EngineConfig(data_root=tmp_path / "data", registry_mirrors=(MIRROR,),
+                          max_concurrent_downloads=1)  # fmt: skip
+    images = ImageService.open(config, transport=Network({"mirror:5000": registry}).transport())
+    try:
+        messages = await collect(images.pull("four", None, None))
+    finally:
+        await images.aclose()
+    # One at a time: each layer completes before the next one starts downloading.
+    order = [(m["status"], m["id"]) for m in messages
+             if m.get("status") in ("Verifying Checksum", "Pull complete")]  # fmt: skip
+    assert [status for status, _ in order] == ["Verifying Checksum", "Pull complete"] * 4

@@ -22,7 +22,7 @@ DEFAULT_CONFIG_FILE = Path("/etc/tuibox/engine.json")
 SUPPORTED_KEYS = frozenset({
     "registry-mirrors", "insecure-registries", "data-root", "exec-root", "cgroup-parent",
     "log-level", "debug", "live-restore", "storage-driver", "log-driver",
-    "default-address-pools", "bip", "host-gateway-ip",
+    "default-address-pools", "bip", "host-gateway-ip", "max-concurrent-downloads",
 })  # fmt: skip
 """daemon.json keys the engine honours."""
 
@@ -79,6 +79,8 @@ class EngineConfig:
     bip: str = ""
     """The default bridge's own address and prefix (`192.168.1.1/24`); empty = from the pools."""
     host_gateway_ip: str = ""
+    max_concurrent_downloads: int = 3
+    """Layers one pull fetches and unpacks at once (dockerd's key and default)."""
     """What `--add-host NAME:host-gateway` maps to; empty = the default bridge's gateway."""
     config_dir: Path = DEFAULT_CONFIG_FILE.parent
     """Where the config file is: the stored logins and certs.d/<host:port>/ live beside it."""
@@ -142,9 +144,17 @@ def load_config(
         default_address_pools=_address_pools(raw.get("default-address-pools"), path),
         bip=_bip(raw.get("bip"), path),
         host_gateway_ip=_host_gateway_ip(raw.get("host-gateway-ip"), path),
+        max_concurrent_downloads=_positive_int(raw, "max-concurrent-downloads", 3, path),
         config_dir=path.parent,
         docker_config=_docker_config(raw.get("tuibox-docker-config"), path),
     )
+
+
+def _positive_int(raw: dict[str, object], key: str, default: int, path: Path) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 64:
+        raise InvalidArgument(f"engine config {path}: {key} must be a whole number from 1 to 64")
+    return value
 
 
 def _string_list(raw: dict[str, object], key: str, path: Path) -> list[str]:

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 Message = dict[str, Any]
 _PROGRESS_INTERVAL = 0.1
 PARALLEL_LAYERS = 3
-"""Layers fetched and unpacked at once per pull (dockerd's max-concurrent-downloads)."""
+"""Layers fetched and unpacked at once per pull by default (the engine config's
+max-concurrent-downloads, dockerd's default)."""
 _BAR_WIDTH = 50
 
 
@@ -91,8 +92,10 @@ class ImagePuller:
         store_lock: asyncio.Lock,
         retention: Retention,
         limits: UnpackLimits | None = None,
+        parallel_layers: int = PARALLEL_LAYERS,
     ) -> None:
         self.content, self.layers, self.images = stores
+        self.parallel_layers = parallel_layers
         self.registry = registry
         self.store_lock = store_lock
         self.retention = retention
@@ -177,7 +180,7 @@ class ImagePuller:
         if not todo:
             return
         out: asyncio.Queue[Message | _LayerDone] = asyncio.Queue()
-        slots = asyncio.Semaphore(PARALLEL_LAYERS)
+        slots = asyncio.Semaphore(self.parallel_layers)
         tasks = [asyncio.create_task(self._layer(session, job, index, chains[index], slots, out))
                  for index in todo]  # fmt: skip
         try:
@@ -229,7 +232,9 @@ class ImagePuller:
         job: _PullJob, out: asyncio.Queue[Message | _LayerDone],
     ) -> None:  # fmt: skip
         layer_id = _short(layer)
-        staging = await asyncio.to_thread(self.layers.staging_dir)
+        # On the loop thread (a mkdir): a to_thread here could be cancelled after the
+        # directory was made, and nothing would remove it.
+        staging = self.layers.staging_dir()
         feed = ChunkFeed()
 
         def unpack_and_commit() -> bool:

@@ -56,6 +56,7 @@ class ImageService:
         layers: LayerStore,
         registry: RegistryClient,
         limits: UnpackLimits | None = None,
+        parallel_layers: int = 3,
     ) -> None:
         self.content = content
         self.images = images
@@ -66,7 +67,8 @@ class ImageService:
         self._usage: UsageLookup = lambda _image_id: []
         self._retention = Retention(content, images, layers)
         stores = (content, layers, images)
-        self._puller = ImagePuller(stores, registry, self._lock, self._retention, self.limits)
+        self._puller = ImagePuller(stores, registry, self._lock, self._retention, self.limits,
+                                   parallel_layers)  # fmt: skip
         self._importer = ImageImporter(stores, self._lock, self._retention, self.limits)
         self.committer = ImageCommitter(stores, self._lock, self._retention, self.limits)
         self._remover = ImageRemover(images, self._retention)
@@ -103,6 +105,7 @@ class ImageService:
             ImageStore(root / "images"),
             LayerStore(root / "layers"),
             RegistryClient(config.registry_mirrors, config.insecure_registries, transport),
+            parallel_layers=config.max_concurrent_downloads,
         )
 
     async def aclose(self) -> None:
