@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from tuibox.engine.api.common import query_bool
+from tuibox.engine.api.common import query_bool, refuse_unknown_query
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.containers.archive import ContainerArchive, ExtractOptions
 from tuibox.engine.services.containers.rules.path_stat import STAT_HEADER, stat_header
@@ -63,10 +63,8 @@ class ArchiveRoutes:
 
 def _path(request: web.Request) -> str:
     """The `path` parameter (required, as dockerd), with unknown parameters refused by name."""
-    unknown = sorted(set(request.query) - KNOWN_QUERY[request.method])
-    if unknown:
-        raise InvalidArgument(f"unknown query parameter for {request.method} "
-                              f"/containers/{{id}}/archive: {unknown[0]}")  # fmt: skip
+    refuse_unknown_query(request, f"{request.method} /containers/{{id}}/archive",
+                         KNOWN_QUERY[request.method])  # fmt: skip
     path = request.query.get("path", "")
     if not path:
         raise InvalidArgument("bad parameter: path cannot be empty")

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tuibox.engine.api.common import json_response, read_json_body
-from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.api.common import json_response, read_json_body, refuse_unknown_query
 from tuibox.engine.services.registries.service import RegistryService
 
 
@@ -28,19 +27,16 @@ class AuthRoutes:
         ]
 
     async def login(self, request: web.Request) -> web.Response:
-        _refuse_query(request, "POST /auth")
+        refuse_unknown_query(request, "POST /auth")
         return json_response(await self.registries.login(await read_json_body(request)))
 
     async def logout(self, request: web.Request) -> web.Response:
-        _refuse_query(request, "DELETE /tuibox/v1/auth/{server}")
+        refuse_unknown_query(request, "DELETE /tuibox/v1/auth/{server}")
         await self.registries.logout(request.match_info["server"])
         return web.Response(status=204)
 
     async def list_registries(self, request: web.Request) -> web.Response:
-        _refuse_query(request, "GET /tuibox/v1/registries")
+        refuse_unknown_query(request, "GET /tuibox/v1/registries")
         return json_response({"Registries": self.registries.registries()})
 
 
-def _refuse_query(request: web.Request, route: str) -> None:
-    if request.query:
-        raise InvalidArgument(f"unknown query parameter for {route}: {sorted(request.query)[0]}")

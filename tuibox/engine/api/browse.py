@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tuibox.engine.api.common import json_response, query_int
+from tuibox.engine.api.common import json_response, query_int, refuse_unknown_query
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.browse.catalog import RegistryBrowser
 
@@ -42,9 +42,7 @@ class BrowseRoutes:
 
 def _page(request: web.Request, route: str, default: int) -> tuple[int, str | None]:
     """`n` and `last`, checked; any other parameter is refused by name."""
-    unknown = sorted(set(request.query) - PAGE_QUERY)
-    if unknown:
-        raise InvalidArgument(f"unknown query parameter for {route}: {unknown[0][:64]}")
+    refuse_unknown_query(request, route, PAGE_QUERY)
     n = query_int(request, "n", default)
     last = request.query.get("last") or None
     if last is not None and len(last) > MAX_LAST:

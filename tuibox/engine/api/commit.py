@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tuibox.engine.api.common import BODY_TIMEOUT, json_response, query_bool
+from tuibox.engine.api.common import BODY_TIMEOUT, json_response, query_bool, refuse_unknown_query
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.domain.json_input import parse_json
 from tuibox.engine.services.containers.commit import CommitRequest, ContainerCommit
@@ -26,9 +26,7 @@ class CommitRoutes:
 
     async def commit(self, request: web.Request) -> web.Response:
         query = request.query
-        unknown = sorted(set(query) - KNOWN_QUERY)
-        if unknown:
-            raise InvalidArgument(f"unknown query parameter for POST /commit: {unknown[0]}")
+        refuse_unknown_query(request, "POST /commit", KNOWN_QUERY)
         container = query.get("container", "")
         if not container:
             raise InvalidArgument("No container name or ID supplied")

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 from aiohttp import web
@@ -28,6 +28,20 @@ def json_response(data: Any, status: int = 200) -> web.Response:
     return web.Response(
         status=status, body=json.dumps(data).encode(), content_type="application/json"
     )
+
+
+def refuse_unknown_query(
+    request: web.Request, route: str, known: Collection[str] = frozenset()
+) -> None:
+    """The engine never ignores what it was asked: a query parameter not in `known` is
+    refused by name (the first one, sorted, cut to 64 characters).
+
+    Raises:
+        InvalidArgument: "unknown query parameter for <route>: <name>".
+    """
+    unknown = sorted(key for key in request.query if key not in known)
+    if unknown:
+        raise InvalidArgument(f"unknown query parameter for {route}: {unknown[0][:64]}")
 
 
 def query_bool(request: web.Request, key: str, default: bool = False) -> bool:

@@ -9,7 +9,7 @@ from contextlib import aclosing
 
 from aiohttp import web
 
-from tuibox.engine.api.common import query_bool, stream_json
+from tuibox.engine.api.common import query_bool, refuse_unknown_query, stream_json
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.images.archive import ImageArchive
 
@@ -56,8 +56,7 @@ def _check_query(request: web.Request, route: str) -> None:
     if "platform" in unknown:
         raise InvalidArgument(f"platform is not supported by {route} here: the tuibox engine "
                               "keeps one platform per image; leave --platform out")  # fmt: skip
-    if unknown:
-        raise InvalidArgument(f"unknown query parameter for {route}: {unknown[0][:64]}")
+    refuse_unknown_query(request, route, KNOWN_QUERY[route])
 
 
 async def _send_tar(request: web.Request, chunks: AsyncIterator[bytes]) -> web.StreamResponse:

@@ -14,6 +14,7 @@ from tuibox.engine.api.common import (
     query_bool,
     query_filters,
     query_int,
+    refuse_unknown_query,
     stream_json,
 )
 from tuibox.engine.domain.errors import InvalidArgument
@@ -90,11 +91,7 @@ class ImageRoutes:
         return json_response(await self.images.inspect(request.match_info["name"]))
 
     async def history(self, request: web.Request) -> web.Response:
-        unknown = sorted(set(request.query) - HISTORY_QUERY)
-        if unknown:
-            raise InvalidArgument(
-                f"unknown query parameter for GET /images/{{name}}/history: {unknown[0][:64]}"
-            )
+        refuse_unknown_query(request, "GET /images/{name}/history", HISTORY_QUERY)
         platform = request.query.get("platform") or None
         return json_response(await self.images.history(request.match_info["name"], platform))
 
@@ -133,9 +130,7 @@ class ImageRoutes:
 
 
 def _refuse_unknown_query(request: web.Request, route: str) -> None:
-    unknown = sorted(set(request.query) - KNOWN_QUERY[route])
-    if unknown:
-        raise InvalidArgument(f"unknown query parameter for {route}: {unknown[0][:64]}")
+    refuse_unknown_query(request, route, KNOWN_QUERY[route])
 
 
 async def _body_chunks(request: web.Request) -> AsyncIterator[bytes]:

@@ -13,7 +13,7 @@ import posixpath
 
 from aiohttp import web
 
-from tuibox.engine.api.common import query_int
+from tuibox.engine.api.common import query_int, refuse_unknown_query
 from tuibox.engine.api.streams import start_stream
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.images.layer_tree import (
@@ -59,11 +59,7 @@ def tree_query(request: web.Request) -> TreeQuery:
         InvalidArgument: naming an unknown parameter, a limit out of 1..MAX_LIMIT, or a path
             that is not absolute.
     """
-    unknown = sorted(set(request.query) - KNOWN_QUERY)
-    if unknown:
-        raise InvalidArgument(
-            f"unknown query parameter for GET /tuibox/v1/images/{{name}}/layers: {unknown[0][:64]}"
-        )
+    refuse_unknown_query(request, "GET /tuibox/v1/images/{name}/layers", KNOWN_QUERY)
     limit = query_int(request, "limit", DEFAULT_LIMIT)
     assert limit is not None
     if not 1 <= limit <= MAX_LIMIT:

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tuibox.engine.api.common import json_response, query_bool, query_filters, read_json_body
+from tuibox.engine.api.common import (
+    json_response,
+    query_bool,
+    query_filters,
+    read_json_body,
+    refuse_unknown_query,
+)
 from tuibox.engine.domain.errors import InvalidArgument, NotFound, Unavailable
 from tuibox.engine.services.containers.connections import NetworkConnections
 from tuibox.engine.services.networks.service import NetworkService
@@ -91,6 +97,4 @@ class NetworkRoutes:
 
 
 def _refuse_unknown_query(request: web.Request, route: str) -> None:
-    unknown = sorted(key for key in request.query if key not in QUERY_KEYS[route])
-    if unknown:
-        raise InvalidArgument(f"unknown query parameter for {route}: {unknown[0][:64]}")
+    refuse_unknown_query(request, route, QUERY_KEYS[route])

@@ -6,8 +6,7 @@ from contextlib import aclosing
 
 from aiohttp import web
 
-from tuibox.engine.api.common import stream_json
-from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.api.common import refuse_unknown_query, stream_json
 from tuibox.engine.services.images.push import ImagePusher
 
 KNOWN_QUERY = frozenset({"tag"})
@@ -23,11 +22,7 @@ class PushRoutes:
         return [web.post("/images/{name:.+}/push", self.push)]
 
     async def push(self, request: web.Request) -> web.StreamResponse:
-        unknown = sorted(set(request.query) - KNOWN_QUERY)
-        if unknown:
-            raise InvalidArgument(
-                f"unknown query parameter for POST /images/{{name}}/push: {unknown[0]}"
-            )
+        refuse_unknown_query(request, "POST /images/{name}/push", KNOWN_QUERY)
         messages = self.pusher.push(
             request.match_info["name"],
             request.query.get("tag") or None,

@@ -6,8 +6,12 @@ import json
 
 from aiohttp import web
 
-from tuibox.engine.api.common import json_response, query_filters, query_unix_ns
-from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.api.common import (
+    json_response,
+    query_filters,
+    query_unix_ns,
+    refuse_unknown_query,
+)
 from tuibox.engine.services.system.disk_usage import DiskUsage
 from tuibox.engine.services.system.events import EventFeed
 from tuibox.engine.services.system.info import SystemService
@@ -49,9 +53,7 @@ class SystemRoutes:
         return json_response(self.system.info())
 
     async def df(self, request: web.Request) -> web.Response:
-        unknown = sorted(set(request.query) - {"type"})
-        if unknown:
-            raise InvalidArgument(f"unknown query parameter for GET /system/df: {unknown[0][:64]}")
+        refuse_unknown_query(request, "GET /system/df", {"type"})
         return json_response(await self.disk_usage.report(request.query.getall("type", [])))
 
     async def stream_events(self, request: web.Request) -> web.StreamResponse:
