@@ -57,7 +57,7 @@ class TuiboxApp(App[None]):
         Binding("P", "pull_image", "Pull an image", show=False),
     ]
     """Quit from anywhere (Ctrl+Q too); e shows the full reason the engine is down; P pulls
-    (where a pane has no P of its own: Volumes and Networks prune with it)."""
+    (every pane prunes with X, so P is free everywhere)."""
 
     engine_view: reactive[EngineView] = reactive(EngineView, always_update=False)
     """What the header shows about the engine."""

@@ -139,10 +139,10 @@ async def test_d_asks_then_deletes_and_shows_the_engine_s_refusal(run_app: RunAp
         assert "front" in [row[0] for row in rows(session)]
 
 
-async def test_capital_p_lists_what_a_prune_removes_then_prunes(run_app: RunApp) -> None:
+async def test_capital_x_lists_what_a_prune_removes_then_prunes(run_app: RunApp) -> None:
     async with run_app() as session:
         await open_pane(session)
-        await session.press("P")
+        await session.press("X")
         modal = session.app.screen
         assert isinstance(modal, ConfirmModal)
         assert modal.question == "Remove 1 network(s) no running container is on?\n  back"
@@ -150,7 +150,7 @@ async def test_capital_p_lists_what_a_prune_removes_then_prunes(run_app: RunApp)
         assert session.fake.called("prune_networks") == [()]
         assert session.notifications[-1].message == "Pruned 1 network(s): back."
         await session.settle()
-        await session.press("P")
+        await session.press("X")
         assert isinstance(session.app.screen, MainScreen)
         assert session.notifications[-1].message == "No unused network to prune."
 
@@ -160,7 +160,7 @@ async def test_an_engine_refusal_of_the_prune_is_shown(run_app: RunApp) -> None:
         session.fake.fail["prune_networks"] = ForbiddenError("a prune operation is already "
                                                              "running", 409)  # fmt: skip
         await open_pane(session)
-        await session.press("P", "tab", "enter")
+        await session.press("X", "tab", "enter")
         note = session.notifications[-1]
         assert note.severity == "error" and "already running" in note.message
 
@@ -168,10 +168,10 @@ async def test_an_engine_refusal_of_the_prune_is_shown(run_app: RunApp) -> None:
 async def test_the_help_lists_the_network_keys(run_app: RunApp) -> None:
     entries = help_entries([])
     for entry in [("Main", "5", "Networks"), ("Networks", "n", "New network"),
-                  ("Networks", "d", "Delete"), ("Networks", "P", "Prune"),
+                  ("Networks", "d", "Delete"), ("Networks", "X", "Prune"),
                   ("Networks", "Enter", "Details"), ("Container", "8", "Network tab")]:
         assert entry in entries
     async with run_app() as session:
         await session.press("question_mark")
         assert isinstance(session.app.screen, HelpScreen)
-        assert ("Networks", "P", "Prune") in session.app.screen.entries
+        assert ("Networks", "X", "Prune") in session.app.screen.entries

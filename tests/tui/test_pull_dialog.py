@@ -156,3 +156,16 @@ def test_a_layer_line_shows_phase_bytes_and_rate() -> None:
     line = layer_line(layer).plain
     assert line == (f"{LAYERS[0]}  Downloading                  ━━━━━━━━━━━━━━━╌╌╌╌╌╌╌╌╌"
                     "    2.5MB / 4MB      1.5MB/s")
+
+
+async def test_p_asks_for_an_image_from_every_pane(run_app: RunApp) -> None:
+    """Every pane prunes with X, so P pulls everywhere (Volumes and Networks included)."""
+    async with run_app() as session:
+        for pane in ("1", "2", "3", "4", "5"):
+            await session.pilot.press(pane)
+            await session.pilot.press("P")
+            await session.pilot.pause()
+            assert isinstance(session.app.screen, PullPrompt), pane
+            await session.pilot.press("escape")
+            await session.pilot.pause()
+            assert isinstance(session.app.screen, MainScreen)

@@ -68,10 +68,10 @@ async def test_d_asks_then_deletes_and_reports_a_refusal(run_app: RunApp) -> Non
         assert note.severity == "error" and "volume is in use" in note.message
 
 
-async def test_capital_p_lists_what_a_prune_removes_then_prunes(run_app: RunApp) -> None:
+async def test_capital_x_lists_what_a_prune_removes_then_prunes(run_app: RunApp) -> None:
     async with run_app() as session:
         await open_pane(session)
-        await session.press("P")
+        await session.press("X")
         modal = session.app.screen
         assert isinstance(modal, ConfirmModal)
         assert ANONYMOUS in modal.question and "cache" not in modal.question
@@ -79,7 +79,7 @@ async def test_capital_p_lists_what_a_prune_removes_then_prunes(run_app: RunApp)
         assert session.fake.called("prune_volumes") == [()]
         assert session.notifications[-1].message == "Pruned 1 volume(s), 4.1kB freed."
         await session.settle()
-        await session.press("P")
+        await session.press("X")
         assert isinstance(session.app.screen, MainScreen)
         assert session.notifications[-1].message == "No unused anonymous volume to prune."
 

@@ -92,7 +92,7 @@ class NetworksPane(EnginePane):
         Binding("x", "disconnect_container", "Disconnect"),
         Binding("n", "create_network", "New network"),
         Binding("d", "delete_network", "Delete"),
-        Binding("P", "prune_networks", "Prune"),
+        Binding("X", "prune_networks", "Prune"),
         Binding("enter", "show_network", "Details", key_display="Enter", show=False),
     ]
     """Actions on the networks (the table takes Enter first: see _on_row_selected)."""

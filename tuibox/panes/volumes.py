@@ -31,7 +31,7 @@ class VolumesPane(EnginePane):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "create_volume", "Create"),
         Binding("d", "delete_volume", "Delete"),
-        Binding("P", "prune_volumes", "Prune"),
+        Binding("X", "prune_volumes", "Prune"),
         Binding("enter", "show_volume", "Details", key_display="Enter", show=False),
     ]
     """Actions on the volumes (the table takes Enter first: see _on_row_selected)."""
