@@ -150,7 +150,7 @@ def fresh_ext4(mount_point: Path, size: str = "4G") -> Iterator[None]:
     try:
         yield
     finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+        subprocess.run(["umount", "-l", str(mount_point)], check=False, capture_output=True)
         image.unlink(missing_ok=True)
 
 
