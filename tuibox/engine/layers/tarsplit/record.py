@@ -26,7 +26,7 @@ MOVES_FILE = "tar-split.moves"
 ORPHANS_DIR = "orphans"
 _RAW, _FILE, _MOVE = b"R", b"F", b"M"
 _FLUSH_AT = 256 * 1024
-_LEVEL = 6
+_LEVEL = 1
 _READ = 256 * 1024
 
 
