@@ -30,9 +30,10 @@ PACKAGES=(crun conmon docker-registry busybox-static iproute2 tini)
 PACKAGES+=(iptables)  # container networks: NAT, forwarding, published ports (nf_tables)
 
 # The isolation tests build a static syscall probe (keyctl, ptrace) to run in containers.
-# The save/load tests load a docker-archive tar that skopeo (not tuibox) wrote.
+# The save/load tests load a docker-archive tar that skopeo (not tuibox) wrote; the registry
+# tests make their CA, certificates and token-signing keys with the openssl CLI.
 if [ "$WITH_DEV" -eq 1 ]; then
-    PACKAGES+=(gcc libc6-dev skopeo)
+    PACKAGES+=(gcc libc6-dev skopeo openssl)
 fi
 
 # The tests drive a docker CLI, and the README has demo users type docker commands. Without
