@@ -3,8 +3,9 @@
 The event loop feeds the compressed chunks into a bounded `ChunkFeed`; a worker thread
 reads them through a hashing, size-capped reader, decompresses (gzip through ISA-L, zstd,
 or none, told apart by magic bytes), extracts with the safe unpacker and records the
-tar-split, then checks the blob digest and size, the diff ID, and syncs the filesystem.
-Nothing is kept of the compressed blob: push and save rebuild the tar from the tar-split.
+tar-split, then checks the blob digest and size and the diff ID. The filesystem is synced
+by the caller (a pull syncs once after it, see services/images/durability.py). Nothing is
+kept of the compressed blob: push and save rebuild the tar from the tar-split.
 The caller discards the staging dir on any failure, so a bad blob leaves nothing behind.
 """
 
@@ -183,7 +184,7 @@ def ingest_layer(
 ) -> IngestResult:
     """Unpack the blob arriving through `feed` into `staging/diff`, with its tar-split in
     `staging`; runs in a worker thread. Checks, in this order once the stream has ended:
-    the blob's size and digest, then the diff ID; then syncs the filesystem.
+    the blob's size and digest, then the diff ID. Nothing is synced here.
 
     Raises:
         DigestMismatch: the blob is not the one the manifest names.
@@ -211,7 +212,6 @@ def ingest_layer(
                 f"wrong diff id: layer unpacks to {result.diff_id}, the image config says "
                 f"{diff_id}"
             )
-        sync_filesystem(staging)
     finally:
         feed.close()
     return IngestResult(result, blob.size)
@@ -238,8 +238,7 @@ _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True
 
 
 def sync_filesystem(path: Path) -> None:
-    """syncfs() on the filesystem holding `path`: the layer's files are on disk before
-    the layer is committed, so a crash never leaves a recorded layer with empty files.
+    """syncfs() on the filesystem holding `path`.
 
     Raises:
         OSError: the sync failed (an I/O error).

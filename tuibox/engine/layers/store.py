@@ -14,6 +14,9 @@ from tuibox.engine.store.atomic import write_json_atomic
 
 DIFF_DIR = "diff"
 META_FILE = "layer.json"
+UNSYNCED_MARK = "unsynced"
+"""In a layer dir: its files may not be on disk yet (committed before the filesystem was
+synced); after a crash the layer is verified before use."""
 _STAGING_PREFIX = "tmp-"
 
 
@@ -86,6 +89,18 @@ class LayerStore:
             self.discard(staging)
             return False
         return True
+
+    def mark_unsynced(self, staging: Path) -> None:
+        """Mark a staged layer as not yet synced (before commit)."""
+        (staging / UNSYNCED_MARK).touch()
+
+    def mark_synced(self, chain_id: str) -> None:
+        (self.layer_path(chain_id) / UNSYNCED_MARK).unlink(missing_ok=True)
+
+    def unsynced(self) -> list[str]:
+        """Chain IDs of committed layers still marked unsynced."""
+        return [c for c in self.chain_ids()
+                if self.has(c) and (self.layer_path(c) / UNSYNCED_MARK).exists()]  # fmt: skip
 
     def discard(self, staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)

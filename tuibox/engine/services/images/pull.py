@@ -24,6 +24,7 @@ from tuibox.engine.registry.auth import Credentials
 from tuibox.engine.registry.client import RegistryClient, RepositorySession, ResolvedImage
 from tuibox.engine.registry.manifests import MAX_CONFIG_BYTES, Descriptor
 from tuibox.engine.services.images.config_checks import validate_image_config
+from tuibox.engine.services.images.durability import LayerDurability
 from tuibox.engine.services.images.retention import Retention
 from tuibox.engine.store.content import ContentStore
 from tuibox.engine.store.images import ImageStore
@@ -93,9 +94,11 @@ class ImagePuller:
         retention: Retention,
         limits: UnpackLimits | None = None,
         parallel_layers: int = PARALLEL_LAYERS,
+        durability: LayerDurability | None = None,
     ) -> None:
         self.content, self.layers, self.images = stores
         self.parallel_layers = parallel_layers
+        self.durability = durability or LayerDurability(self.layers)
         self.registry = registry
         self.store_lock = store_lock
         self.retention = retention
@@ -131,6 +134,7 @@ class ImagePuller:
                         yield message
             status = await self._record(reference, job)
             done = True
+            self.durability.synced_later(job.created)
         finally:
             await self._finish(job, done)
         yield {"status": f"Digest: {resolved.digest}"}
@@ -240,6 +244,7 @@ class ImagePuller:
         def unpack_and_commit() -> bool:
             result = ingest_layer(feed, staging, digest=layer.digest, size=layer.size,
                                   diff_id=diff_id, limits=self.limits)  # fmt: skip
+            self.layers.mark_unsynced(staging)  # synced once the pull is done (durability.py)
             return self.layers.commit(staging, chain_id, diff_id, result.unpacked.size)
 
         worker = asyncio.ensure_future(asyncio.to_thread(unpack_and_commit))

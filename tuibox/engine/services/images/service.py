@@ -27,6 +27,7 @@ from tuibox.engine.registry.auth import decode_registry_auth
 from tuibox.engine.registry.client import RegistryClient
 from tuibox.engine.services.images import history, registry_queries, views
 from tuibox.engine.services.images.committer import ImageCommitter
+from tuibox.engine.services.images.durability import LayerDurability
 from tuibox.engine.services.images.importer import ImageImporter, parse_changes
 from tuibox.engine.services.images.prune import prune_selection, remove_all
 from tuibox.engine.services.images.pull import ImagePuller
@@ -67,8 +68,9 @@ class ImageService:
         self._usage: UsageLookup = lambda _image_id: []
         self._retention = Retention(content, images, layers)
         stores = (content, layers, images)
+        self.durability = LayerDurability(layers)
         self._puller = ImagePuller(stores, registry, self._lock, self._retention, self.limits,
-                                   parallel_layers)  # fmt: skip
+                                   parallel_layers, self.durability)  # fmt: skip
         self._importer = ImageImporter(stores, self._lock, self._retention, self.limits)
         self.committer = ImageCommitter(stores, self._lock, self._retention, self.limits)
         self._remover = ImageRemover(images, self._retention)
@@ -109,6 +111,7 @@ class ImageService:
         )
 
     async def aclose(self) -> None:
+        await self.durability.aclose()
         await self.registry.aclose()
 
     def set_usage_lookup(self, lookup: UsageLookup) -> None:
@@ -124,13 +127,15 @@ class ImageService:
         self._retention.set_container_chains(lookup)
 
     async def collect_garbage(self) -> Collected:
-        """Remove blobs and layer dirs no image record, pull or container refers to.
+        """Check the layers a crash may have cut short (durability.py), then remove blobs
+        and layer dirs no image record, pull or container refers to.
 
         Call once at engine start, after the container service has loaded its containers
         and installed `set_layer_usage_lookup` (stale temp files are removed when the
         stores open).
         """
         async with self._lock:
+            await asyncio.to_thread(self.durability.verify_after_crash)
             keep = self._retention.keep()
             return await asyncio.to_thread(self._retention.collect, keep)
 
