@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
@@ -24,6 +23,7 @@ from tuibox.client.stats_models import StatsBatch, StatsSample
 from tuibox.messages import PollFailed, WorkerCrashed
 from tuibox.screens.container_details import EnvPane, MountsPane, NetworkPane, ProcessesPane
 from tuibox.screens.container_logs import LogsPane
+from tuibox.screens.tab_cycling import TabCycling
 from tuibox.stats_feed import StatsFeed
 from tuibox.widgets.braille_chart import DOTS_ACROSS, BrailleChart
 from tuibox.widgets.format import short_id
@@ -54,7 +54,7 @@ HISTORY_SECONDS = 900.0
 """How far back the graphs start: all that tuibox's engine keeps."""
 
 
-class ContainerScreen(Screen[None]):
+class ContainerScreen(TabCycling):
     """One container: Stats (five live graphs) and Logs (following), Esc back.
 
     Lifecycle: on mount it subscribes to the feed and fetches the container's kept history
@@ -66,6 +66,7 @@ class ContainerScreen(Screen[None]):
     the graphs' rows whose dots moved and the current values that changed are redrawn.
     """
 
+    TAB_IDS = TAB_IDS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("tab", "next_tab", "Next tab", priority=True, show=False),
@@ -189,12 +190,6 @@ class ContainerScreen(Screen[None]):
             self._unsubscribe()
             self._unsubscribe = None
 
-    @property
-    def active_tab(self) -> str:
-        """The ID of the tab shown: stats or logs (the first one until the tabs are up)."""
-        for tabs in self.query(TabbedContent).results(TabbedContent):
-            return tabs.active or self.initial_tab
-        return self.initial_tab
 
     @property
     def log_view(self) -> LogView:
@@ -342,18 +337,6 @@ class ContainerScreen(Screen[None]):
         self.query_one(MountsPane).show(details.mounts)
         self.query_one(HealthView).show(details.health)
         self.query_one(NetworkPane).show(ContainerNetworking.from_inspect(document))
-
-    def action_show_tab(self, tab_id: str) -> None:
-        """Show one tab."""
-        self.query_one(TabbedContent).active = tab_id
-
-    def action_next_tab(self) -> None:
-        """Show the tab to the right (wrapping)."""
-        self.action_show_tab(TAB_IDS[(TAB_IDS.index(self.active_tab) + 1) % len(TAB_IDS)])
-
-    def action_previous_tab(self) -> None:
-        """Show the tab to the left (wrapping)."""
-        self.action_show_tab(TAB_IDS[(TAB_IDS.index(self.active_tab) - 1) % len(TAB_IDS)])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Clear the log only where it is shown."""

@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -19,6 +18,7 @@ from tuibox.client.image_details import ImageConfig, LayerReport
 from tuibox.client.models import ImageSummary
 from tuibox.client.protocol import EngineClientProtocol
 from tuibox.messages import PollFailed, WorkerCrashed
+from tuibox.screens.tab_cycling import TabCycling
 from tuibox.widgets.format import age, human_size, short_id
 from tuibox.widgets.image_tables import ConfigTable, HistoryTable, LayerTable, WastedTable
 from tuibox.widgets.inspect_tree import InspectTree
@@ -35,7 +35,7 @@ NO_EXPLORER = (
 LEGEND = "A added · M modified · R removed"
 
 
-class ImageDetailScreen(Screen[None]):
+class ImageDetailScreen(TabCycling):
     """One image: History, Config, Layers (the explorer) and Inspect; Esc back.
 
     Lifecycle: on mount, inspect and history are fetched once (Config and Inspect read the
@@ -44,6 +44,7 @@ class ImageDetailScreen(Screen[None]):
     its file tree on the right.
     """
 
+    TAB_IDS = TAB_IDS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("tab", "next_tab", "Next tab", priority=True, show=False),
@@ -145,12 +146,6 @@ class ImageDetailScreen(Screen[None]):
         self.load_image()
         self._load_tab(self.initial_tab)
 
-    @property
-    def active_tab(self) -> str:
-        """The ID of the tab shown."""
-        for tabs in self.query(TabbedContent).results(TabbedContent):
-            return tabs.active or self.initial_tab
-        return self.initial_tab
 
     @property
     def file_tree(self) -> LayerFileTree:
@@ -244,18 +239,6 @@ class ImageDetailScreen(Screen[None]):
         if tab_id == "layers" and not self.layers_requested:
             self.layers_requested = True
             self.load_layers()
-
-    def action_show_tab(self, tab_id: str) -> None:
-        """Show one tab."""
-        self.query_one(TabbedContent).active = tab_id
-
-    def action_next_tab(self) -> None:
-        """Show the tab to the right (wrapping)."""
-        self.action_show_tab(TAB_IDS[(TAB_IDS.index(self.active_tab) + 1) % len(TAB_IDS)])
-
-    def action_previous_tab(self) -> None:
-        """Show the tab to the left (wrapping)."""
-        self.action_show_tab(TAB_IDS[(TAB_IDS.index(self.active_tab) - 1) % len(TAB_IDS)])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The Layers keys only where the layers show."""
