@@ -15,7 +15,7 @@ import zstandard
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.layers.ingest import ChunkFeed, FeedCancelled, ingest_layer
 from tuibox.engine.layers.tarsplit.rebuild import layer_tar_chunks
-from tuibox.engine.layers.unpack import UnpackLimits
+from tuibox.engine.layers.unpack import UnpackLimits, UnpackResult
 from tuibox.engine.store.content import DigestMismatch
 
 
@@ -34,15 +34,23 @@ def sha(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-async def ingest(tmp_path: Path, blob: bytes, plain: bytes, *, digest: str | None = None,
-                 size: int | None = None, chunk: int = 1000) -> Path:  # fmt: skip
+def start(tmp_path: Path, blob: bytes, plain: bytes, *, digest: str | None = None,
+          size: int | None = None, diff_id: str | None = None,
+          ) -> tuple[Path, ChunkFeed, asyncio.Future[UnpackResult]]:  # fmt: skip
+    """A worker thread ingesting into tmp_path/staging, fed by the returned feed."""
     staging = tmp_path / "staging"
     (staging / "diff").mkdir(parents=True)
     feed = ChunkFeed()
     worker = asyncio.ensure_future(asyncio.to_thread(
         ingest_layer, feed, staging, digest=digest or sha(blob),
-        size=len(blob) if size is None else size, diff_id=sha(plain),
+        size=len(blob) if size is None else size, diff_id=diff_id or sha(plain),
         limits=UnpackLimits()))  # fmt: skip
+    return staging, feed, worker
+
+
+async def ingest(tmp_path: Path, blob: bytes, plain: bytes, *, digest: str | None = None,
+                 size: int | None = None, chunk: int = 1000) -> Path:  # fmt: skip
+    staging, feed, worker = start(tmp_path, blob, plain, digest=digest, size=size)
     for offset in range(0, len(blob), chunk):
         await feed.put(blob[offset : offset + chunk])
     await feed.end()
@@ -76,12 +84,7 @@ async def test_more_bytes_than_announced_are_refused(tmp_path: Path) -> None:
 async def test_a_wrong_diff_id_is_refused(tmp_path: Path) -> None:
     plain = layer_tar()
     blob = gzip.compress(plain)
-    staging = tmp_path / "staging"
-    (staging / "diff").mkdir(parents=True)
-    feed = ChunkFeed()
-    worker = asyncio.ensure_future(asyncio.to_thread(
-        ingest_layer, feed, staging, digest=sha(blob), size=len(blob), diff_id=sha(b"x"),
-        limits=UnpackLimits()))  # fmt: skip
+    _, feed, worker = start(tmp_path, blob, plain, diff_id=sha(b"x"))
     await feed.put(blob)
     await feed.end()
     with pytest.raises(InvalidArgument, match="wrong diff id"):
@@ -101,14 +104,9 @@ async def test_corrupt_gzip_and_bzip2_are_clear_errors(tmp_path: Path) -> None:
 async def test_an_aborted_feed_stops_the_worker(tmp_path: Path) -> None:
     plain = layer_tar()
     blob = gzip.compress(plain)
-    staging = tmp_path / "staging"
-    (staging / "diff").mkdir(parents=True)
-    feed = ChunkFeed()
-    worker = asyncio.ensure_future(asyncio.to_thread(
-        ingest_layer, feed, staging, digest=sha(blob), size=len(blob), diff_id=sha(plain),
-        limits=UnpackLimits()))  # fmt: skip
+    _, feed, worker = start(tmp_path, blob, plain)
     await feed.put(blob[:100])
     feed.abort()
     with pytest.raises(FeedCancelled):
         await worker
-    await feed.put(blob[100:])  # a put after the worker stopped returns at once
+    await asyncio.wait_for(feed.put(blob[100:]), 5)  # once the worker stopped, puts return

@@ -20,7 +20,6 @@ import os
 import queue
 import threading
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -165,14 +164,6 @@ class BlobReader:
         return head
 
 
-@dataclass(frozen=True)
-class IngestResult:
-    """What a layer ingest measured."""
-
-    unpacked: UnpackResult
-    compressed_size: int
-
-
 def ingest_layer(
     feed: ChunkFeed,
     staging: Path,
@@ -181,7 +172,7 @@ def ingest_layer(
     size: int,
     diff_id: str,
     limits: UnpackLimits,
-) -> IngestResult:
+) -> UnpackResult:
     """Unpack the blob arriving through `feed` into `staging/diff`, with its tar-split in
     `staging`; runs in a worker thread. Checks, in this order once the stream has ended:
     the blob's size and digest, then the diff ID. Nothing is synced here.
@@ -214,7 +205,7 @@ def ingest_layer(
             )
     finally:
         feed.close()
-    return IngestResult(result, blob.size)
+    return result
 
 
 def _decompressed(blob: BlobReader) -> BinaryIO:

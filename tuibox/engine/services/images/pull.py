@@ -72,7 +72,6 @@ class _PullJob:
     resolved: ResolvedImage
     held: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
-    downloaded: list[str] = field(default_factory=list)
     config_bytes: bytes = b""
     existing: ImageRecord | None = None
     diff_ids: list[str] = field(default_factory=list)
@@ -245,7 +244,7 @@ class ImagePuller:
             result = ingest_layer(feed, staging, digest=layer.digest, size=layer.size,
                                   diff_id=diff_id, limits=self.limits)  # fmt: skip
             self.layers.mark_unsynced(staging)  # synced once the pull is done (durability.py)
-            return self.layers.commit(staging, chain_id, diff_id, result.unpacked.size)
+            return self.layers.commit(staging, chain_id, diff_id, result.size)
 
         worker = asyncio.ensure_future(asyncio.to_thread(unpack_and_commit))
         try:
@@ -319,11 +318,11 @@ class ImagePuller:
         """Release the leases; after a failure, remove what this pull added and nothing holds."""
         async with self.store_lock:
             self.retention.release(job.held)
-            if done or not (job.created or job.downloaded):
+            if done or not job.created:
                 return
             keep = self.retention.keep()
             try:
-                await asyncio.to_thread(self.retention.prune, job.created, job.downloaded, keep)
+                await asyncio.to_thread(self.retention.prune, job.created, [], keep)
             except OSError as err:
                 log.error("cleanup after a failed pull left files behind: %s", err)
 
