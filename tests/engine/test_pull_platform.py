@@ -1,4 +1,5 @@
-"""`docker pull --platform` against a two-platform manifest list on the loopback registry."""
+"""`docker pull --platform` against a two-platform manifest list on the loopback registry,
+and `--all-tags`, refused by name."""
 
 from __future__ import annotations
 
@@ -65,3 +66,13 @@ def test_pull_platform_picks_that_entry_and_the_default_is_the_hosts(
     assert "no matching manifest for linux/s390x in the manifest list entries" in missing.stderr
     refused = engine.docker("pull", "--platform", "windows/amd64", multi)
     assert refused.returncode != 0 and "windows" in refused.stderr
+
+
+def test_pull_all_tags_is_refused_by_name_and_a_plain_pull_still_works(
+    cli: EngineProcess,
+) -> None:
+    refused = cli.docker("pull", "--all-tags", "busybox")
+    assert refused.returncode != 0
+    assert "docker pull --all-tags) is not supported by the tuibox engine yet" in refused.stderr
+    pulled = cli.docker("pull", "busybox")
+    assert pulled.returncode == 0, pulled.stderr

@@ -18,6 +18,7 @@ from tuibox.engine.api.common import (
     stream_json,
 )
 from tuibox.engine.domain.errors import InvalidArgument
+from tuibox.engine.domain.reference import parse_reference
 from tuibox.engine.services.images.service import ImageService
 
 _BODY_CHUNK = 256 * 1024
@@ -63,6 +64,7 @@ class ImageRoutes:
         from_src = query.get("fromSrc")
         messages: AsyncGenerator[dict[str, Any], None]
         if from_image:
+            _refuse_all_tags(from_image, query.get("tag"))
             messages = self.images.pull(
                 from_image,
                 query.get("tag") or None,
@@ -127,6 +129,28 @@ class ImageRoutes:
             request.match_info["name"], request.headers.get("X-Registry-Auth")
         )
         return json_response(info)
+
+
+def _refuse_all_tags(from_image: str, tag: str | None) -> None:
+    """fromImage with neither a tag nor a digest, and no `tag`, asks for every tag of the
+    repository (what `docker pull --all-tags` sends; the CLI adds `latest` otherwise).
+
+    Raises:
+        InvalidArgument: naming --all-tags, which is not done yet; a wrong reference is
+            left to the pull, which words it as Docker does.
+    """
+    if tag:
+        return
+    try:
+        reference = parse_reference(from_image, default_tag=False)
+    except InvalidArgument:
+        return
+    if reference.tag is None and reference.digest is None:
+        raise InvalidArgument(
+            "pulling every tag of a repository (docker pull --all-tags) is not supported by "
+            "the tuibox engine yet; name a tag, such as "
+            f"{reference.familiar_name}:latest"
+        )
 
 
 def _refuse_unknown_query(request: web.Request, route: str) -> None:
