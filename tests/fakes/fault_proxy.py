@@ -1,11 +1,13 @@
 """FaultProxy: a fake of a flaky network in front of a real registry: it forwards every
-request to the registry except those a test scripted to fail (a status with Retry-After,
-or a blob body cut after some bytes), and records what it was asked."""
+request to the registry except those a test scripted to fail (a status with Retry-After, a
+body cut after some bytes, a body with one byte changed, a body sent slowly), and records
+what it was asked."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,13 +19,17 @@ _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "host", "conten
 @dataclass
 class Fault:
     """Applies to the next `times` requests whose path contains `path_part`: answer
-    `status` (with `retry_after`), or forward and cut the body after `cut_after` bytes."""
+    `status` (with `retry_after`), or forward and cut the body after `cut_after` bytes,
+    flip the byte at `corrupt_at`, or send it in `slow_chunks` pieces a `slow_delay` apart."""
 
     path_part: str
     times: int
     status: int | None = None
     retry_after: str | None = None
     cut_after: int | None = None
+    corrupt_at: int | None = None
+    slow_chunks: int = 0
+    slow_delay: float = 0.0
 
 
 @dataclass
@@ -91,6 +97,9 @@ class FaultProxy:
             if key.lower() not in _HOP_HEADERS:
                 handler.send_header(key, value)
         body = upstream.content if handler.command != "HEAD" else b""
+        if fault is not None and fault.corrupt_at is not None and fault.corrupt_at < len(body):
+            at = fault.corrupt_at
+            body = body[:at] + bytes([body[at] ^ 0xFF]) + body[at + 1 :]
         length = upstream.headers.get("content-length", str(len(body)))
         handler.send_header("Content-Length", length)
         handler.end_headers()
@@ -99,5 +108,12 @@ class FaultProxy:
             handler.wfile.flush()
             handler.connection.shutdown(socket.SHUT_RDWR)  # the connection drops mid-body
             handler.close_connection = True
+            return
+        if fault is not None and fault.slow_chunks:
+            step = max(1, len(body) // fault.slow_chunks)
+            for start in range(0, len(body), step):
+                handler.wfile.write(body[start : start + step])
+                handler.wfile.flush()
+                time.sleep(fault.slow_delay)
             return
         handler.wfile.write(body)

@@ -1,5 +1,7 @@
 """The registry client through a fault-injecting proxy in front of docker-registry: 5xx and
-429 sent again (Retry-After honoured), then reported; a dropped blob resumed with Range."""
+429 sent again (Retry-After honoured), then reported; a dropped blob resumed with Range; and
+whole pulls: a corrupted blob or a cut manifest fails with the store left as it was, a slow
+body still pulls."""
 
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ import pytest
 from tests.fakes.fault_proxy import Fault, FaultProxy
 from tuibox.demo.images import BuiltImage
 from tuibox.demo.registry import REGISTRY_BINARY, LocalRegistry
-from tuibox.engine.domain.errors import Unavailable
+from tuibox.engine.domain.config import EngineConfig
+from tuibox.engine.domain.errors import EngineError, Unavailable
 from tuibox.engine.domain.reference import parse_reference
 from tuibox.engine.registry.client import RegistryClient
 from tuibox.engine.registry.manifests import Descriptor
+from tuibox.engine.services.images.service import ImageService
 
 pytestmark = [
     pytest.mark.registry,
@@ -102,3 +106,51 @@ async def test_a_blob_that_keeps_dropping_is_reported(
                 pass
     finally:
         await client.aclose()
+
+
+async def pull_through(proxy: FaultProxy, root: Path) -> tuple[ImageService, list[str]]:
+    images = ImageService.open(EngineConfig(data_root=root))
+    try:
+        statuses = [m.get("status", "") async for m in images.pull(f"{proxy.host}/team/box",
+                                                                   "latest", None)]  # fmt: skip
+    finally:
+        await images.aclose()
+    return images, statuses
+
+
+def stored(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for area in ("layers", "images", "content")
+                  for p in (root / area).rglob("*") if p.is_file())  # fmt: skip
+
+
+@pytest.mark.parametrize("which", ["config", "layer"])
+async def test_a_blob_with_a_wrong_digest_fails_the_pull_and_keeps_nothing(
+    proxy: FaultProxy, storage: tuple[Path, dict[str, BuiltImage]], tmp_path: Path, which: str
+) -> None:
+    image = storage[1]["team/box"]
+    blob = image.config if which == "config" else image.layers[0]
+    ImageService.open(EngineConfig(data_root=tmp_path))  # the empty stores
+    before = stored(tmp_path)
+    proxy.faults = [Fault(blob.digest, 10, corrupt_at=min(100, blob.size - 1))]
+    with pytest.raises(EngineError, match=r"does not match|digest mismatch|does not hash"):
+        await pull_through(proxy, tmp_path)
+    assert stored(tmp_path) == before
+
+
+async def test_a_truncated_manifest_is_reported_and_keeps_nothing(
+    proxy: FaultProxy, tmp_path: Path
+) -> None:
+    ImageService.open(EngineConfig(data_root=tmp_path))
+    before = stored(tmp_path)
+    proxy.faults = [Fault("/manifests/", 10, cut_after=40)]
+    with pytest.raises(Unavailable, match="manifest was cut short"):
+        await pull_through(proxy, tmp_path)
+    assert stored(tmp_path) == before
+
+
+async def test_a_slow_body_still_pulls_whole(proxy: FaultProxy, tmp_path: Path) -> None:
+    proxy.faults = [Fault("/blobs/", 10, slow_chunks=8, slow_delay=0.02)]
+    _, statuses = await pull_through(proxy, tmp_path)
+    assert statuses[-1] == f"Status: Downloaded newer image for {proxy.host}/team/box:latest"
+    slowed = [path for method, path, _ in proxy.seen if "/blobs/" in path and method == "GET"]
+    assert slowed  # the blobs did go through the slow path

@@ -175,7 +175,9 @@ def ingest_layer(
 ) -> UnpackResult:
     """Unpack the blob arriving through `feed` into `staging/diff`, with its tar-split in
     `staging`; runs in a worker thread. Checks, in this order once the stream has ended:
-    the blob's size and digest, then the diff ID. Nothing is synced here.
+    the blob's size and digest, then the diff ID; a refusal of the stream itself (corrupt,
+    unsafe) is reported as the digest mismatch when the blob is not the one named. Nothing
+    is synced here.
 
     Raises:
         DigestMismatch: the blob is not the one the manifest names.
@@ -185,19 +187,22 @@ def ingest_layer(
     """
     blob = BlobReader(feed, size)
     try:
-        source = _decompressed(blob)
         try:
-            result = unpack_stream(source, staging / "diff", expected_diff_id=None,
-                                   limits=limits, split_dir=staging)  # fmt: skip
+            source = _decompressed(blob)
+            try:
+                result = unpack_stream(source, staging / "diff", expected_diff_id=None,
+                                       limits=limits, split_dir=staging)  # fmt: skip
+            except _CODEC_ERRORS as err:
+                raise InvalidArgument(f"layer is not a valid compressed stream: {err}") from None
             blob.drain()
-        except _CODEC_ERRORS as err:
-            raise InvalidArgument(f"layer is not a valid compressed stream: {err}") from None
-        actual = "sha256:" + blob.hash.hexdigest()
-        if blob.size != size or actual != digest:
-            raise DigestMismatch(
-                f"blob {digest} does not match what arrived ({actual}, {blob.size} bytes "
-                f"for {size} announced)"
-            )
+        except DigestMismatch:
+            raise
+        except InvalidArgument:
+            # A blob the registry mangled fails as a corrupt stream first: say what it is.
+            blob.drain()
+            _check_blob(blob, digest, size)
+            raise
+        _check_blob(blob, digest, size)
         if result.diff_id != diff_id:
             raise InvalidArgument(
                 f"wrong diff id: layer unpacks to {result.diff_id}, the image config says "
@@ -206,6 +211,16 @@ def ingest_layer(
     finally:
         feed.close()
     return result
+
+
+def _check_blob(blob: BlobReader, digest: str, size: int) -> None:
+    """Raises DigestMismatch unless the whole blob arrived as the manifest names it."""
+    actual = "sha256:" + blob.hash.hexdigest()
+    if blob.size != size or actual != digest:
+        raise DigestMismatch(
+            f"blob {digest} does not match what arrived ({actual}, {blob.size} bytes "
+            f"for {size} announced)"
+        )
 
 
 def _decompressed(blob: BlobReader) -> BinaryIO:

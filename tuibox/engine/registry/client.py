@@ -251,13 +251,22 @@ class RepositorySession:
 
 
 async def _read_capped(response: httpx.Response, limit: int, what: str) -> bytes:
+    """The whole body, at most `limit` bytes.
+
+    Raises:
+        InvalidArgument: the body is larger.
+        Unavailable: the connection dropped before the body ended (a cut manifest).
+    """
     chunks: list[bytes] = []
     total = 0
-    async for chunk in response.aiter_bytes():
-        total += len(chunk)
-        if total > limit:
-            raise InvalidArgument(f"registry {what} is larger than {limit} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+            if total > limit:
+                raise InvalidArgument(f"registry {what} is larger than {limit} bytes")
+            chunks.append(chunk)
+    except httpx.HTTPError as err:
+        raise Unavailable(f"the registry's {what} was cut short: {err}") from None
     return b"".join(chunks)
 
 
