@@ -62,6 +62,7 @@ async def test_supervisor_states_show_in_header_with_the_cause(run_app: RunApp) 
         app.post_message(EngineStatusChanged(restarting))
         await session.wait_until(lambda: header(session).view.badge == "restarting")
         assert header(session).view.detail == "engine crashed: boom (restarting in 0.5s)"
+        session.fake.unavailable = True  # a down engine answers no poll (one would clear it)
         down = EngineStatus(EngineState.DOWN, CRUN_CAUSE, details=CRUN_DETAILS)
         app.post_message(EngineStatusChanged(down))
         await session.wait_until(lambda: header(session).view.badge == "down")
@@ -70,12 +71,14 @@ async def test_supervisor_states_show_in_header_with_the_cause(run_app: RunApp) 
         note = session.notifications[-1]
         assert note.title == "Engine down"
         assert note.message == f"{CRUN_CAUSE}\nPress e for the details."
+        session.fake.unavailable = False
         app.post_message(EngineStatusChanged(EngineStatus(EngineState.UP)))
         await session.wait_until(lambda: header(session).view.badge == "up")
 
 
 async def test_e_opens_the_full_reason_the_engine_is_down(run_app: RunApp) -> None:
     async with run_app() as session:
+        session.fake.unavailable = True  # a down engine answers no poll (one would clear it)
         session.app.post_message(
             EngineStatusChanged(EngineStatus(EngineState.DOWN, CRUN_CAUSE, details=CRUN_DETAILS))
         )

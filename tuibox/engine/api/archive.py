@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -38,6 +39,9 @@ class ArchiveRoutes:
                                      "Content-Type": "application/json"})  # fmt: skip
 
     async def get(self, request: web.Request) -> web.StreamResponse:
+        """The end of the stream is written after the container is unmounted again: a client
+        that has read it all finds the stopped container as it was."""
+        complete = False
         async with self.archive.archive(request.match_info["id"], _path(request)) as found:
             response = web.StreamResponse(headers={
                 STAT_HEADER: stat_header(found.stat), "Content-Type": "application/x-tar"})
@@ -46,10 +50,13 @@ class ArchiveRoutes:
             try:
                 async for chunk in found.chunks:
                     await response.write(chunk)
-                await response.write_eof()
+                complete = True
             except OSError:  # the client left, or the tar broke off: the stream ends short
                 pass
-            return response
+        if complete:
+            with contextlib.suppress(OSError):
+                await response.write_eof()
+        return response
 
     async def put(self, request: web.Request) -> web.Response:
         options = ExtractOptions(
