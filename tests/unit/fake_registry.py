@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import io
 import json
 import tarfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +108,8 @@ class FakeRegistry:
     blobs: dict[str, bytes] = field(default_factory=dict)
     token: str | None = None
     lie_about_digest: bool = False
+    blob_pause: float = 0.0
+    """Seconds each blob body pauses half way, so downloads overlap in time."""
 
     def add(self, repo: str, tag: str, image: FakeImage) -> None:
         tags = self.repos.setdefault(repo, {})
@@ -144,7 +147,16 @@ class FakeRegistry:
                 "Content-Type": media_type, "Docker-Content-Digest": digest})
         if ref not in self.blobs:
             return httpx.Response(404, json={"errors": [{"code": "BLOB_UNKNOWN"}]})
+        if self.blob_pause:
+            return httpx.Response(200, content=_paused(self.blobs[ref], self.blob_pause))
         return httpx.Response(200, content=self.blobs[ref])
+
+
+async def _paused(body: bytes, pause: float) -> AsyncIterator[bytes]:
+    half = len(body) // 2
+    yield body[:half]
+    await asyncio.sleep(pause)
+    yield body[half:]
 
 
 def _split(path: str) -> tuple[str, str, str]:

@@ -481,7 +481,7 @@ async def test_pull_with_a_platform_takes_that_entry_of_a_manifest_list(tmp_path
 
 async def test_max_concurrent_downloads_bounds_the_layers_in_flight(tmp_path: Path) -> None:
     image = build_image([{f"f{n}": b"x" * 1000} for n in range(4)])
-    registry = FakeRegistry()
+    registry = FakeRegistry(blob_pause=0.05)
     registry.add("library/four", "latest", image)
     config = EngineConfig(data_root=tmp_path / "data", registry_mirrors=(MIRROR,),
                           max_concurrent_downloads=1)  # fmt: skip
@@ -490,7 +490,15 @@ async def test_max_concurrent_downloads_bounds_the_layers_in_flight(tmp_path: Pa
         messages = await collect(images.pull("four", None, None))
     finally:
         await images.aclose()
-    # One at a time: each layer completes before the next one starts downloading.
+    # One download at a time: each layer's download ends before the next one's begins
+    # (a layer may still be unpacking when the next download starts).
     order = [(m["status"], m["id"]) for m in messages
-             if m.get("status") in ("Verifying Checksum", "Pull complete")]  # fmt: skip
-    assert [status for status, _ in order] == ["Verifying Checksum", "Pull complete"] * 4
+             if m.get("status") in ("Downloading", "Verifying Checksum")]  # fmt: skip
+    downloading: set[str] = set()
+    for status, layer_id in order:
+        if status == "Downloading":
+            downloading.add(layer_id)
+            assert len(downloading) == 1, f"two layers downloading at once: {downloading}"
+        else:
+            downloading.discard(layer_id)
+    assert len({layer_id for _, layer_id in order}) == 4

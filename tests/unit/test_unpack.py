@@ -354,3 +354,55 @@ def test_directory_replaced_later_keeps_unpacking(tmp_path: Path) -> None:
     dest = unpack(tmp_path, data)
     assert os.readlink(dest / "d") == "e"
     assert (dest / "e").stat().st_mtime == 1_700_000_000
+
+
+needs_chown = pytest.mark.skipif(
+    os.geteuid() != 0 and os.environ.get("CI") != "true", reason="owners need root (chown)"
+)
+
+
+@needs_chown
+def test_owners_and_modes_land_as_the_tar_says_in_setgid_and_plain_directories(
+    tmp_path: Path,
+) -> None:
+    """New files skip the chown and chmod they do not need: a setgid directory hands its
+    group down, so a file the tar gives group 0 there is still chowned."""
+    shared = _info("shared", tarfile.DIRTYPE, mode=0o2775, uid=0, gid=4321)
+    data = build_tar([
+        (shared, None),
+        file("shared/root-group", mode=0o644, uid=0, gid=0),
+        file("shared/its-group", mode=0o640, uid=0, gid=4321),
+        file("plain/mine", mode=0o644, uid=0, gid=0),
+        file("plain/theirs", mode=0o600, uid=1000, gid=1001),
+        file("plain/setuid", mode=0o4755, uid=1000, gid=1000),
+        file("plain/sticky", mode=0o1777, uid=0, gid=0),
+        file("plain/odd-mode", mode=0o666, uid=0, gid=0),  # the umask (022) would cut it
+    ])
+    old_umask = os.umask(0o022)
+    try:
+        dest = unpack(tmp_path, data)
+    finally:
+        os.umask(old_umask)
+
+    def owner_mode(name: str) -> tuple[int, int, int]:
+        found = (dest / name).lstat()
+        return found.st_uid, found.st_gid, stat.S_IMODE(found.st_mode)
+
+    assert owner_mode("shared") == (0, 4321, 0o2775)
+    assert owner_mode("shared/root-group") == (0, 0, 0o644)
+    assert owner_mode("shared/its-group") == (0, 4321, 0o640)
+    assert owner_mode("plain/mine") == (0, 0, 0o644)
+    assert owner_mode("plain/theirs") == (1000, 1001, 0o600)
+    assert owner_mode("plain/setuid") == (1000, 1000, 0o4755)
+    assert owner_mode("plain/sticky") == (0, 0, 0o1777)
+    assert owner_mode("plain/odd-mode") == (0, 0, 0o666)
+
+
+def test_small_and_large_payloads_keep_their_bytes(tmp_path: Path) -> None:
+    small, edge, large = os.urandom(700), os.urandom(64 * 1024), os.urandom(3 * 1024 * 1024 + 5)
+    data = build_tar([file("s", small), file("e", edge), file("l", large), file("z", b"")])
+    dest = unpack(tmp_path, data)
+    assert (dest / "s").read_bytes() == small
+    assert (dest / "e").read_bytes() == edge
+    assert (dest / "l").read_bytes() == large
+    assert (dest / "z").read_bytes() == b""

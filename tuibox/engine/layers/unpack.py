@@ -28,7 +28,7 @@ from typing import BinaryIO
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.layers.rooted import RootedDir, clear_for, lstat_at, write_all
 from tuibox.engine.layers.tar_stream import HashingReader, open_decompressed, open_tar_stream
-from tuibox.engine.layers.tarsplit.reader import TarReader
+from tuibox.engine.layers.tarsplit.reader import SMALL_PAYLOAD, TarReader
 from tuibox.engine.layers.tarsplit.record import SplitWriter
 
 WHITEOUT_PREFIX = ".wh."
@@ -38,6 +38,7 @@ _XATTR_PAX_PREFIX = "SCHILY.xattr."
 _FORBIDDEN_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
 MAX_ID = 2**32 - 2
 """The largest uid/gid (2**32 - 1 is the kernel's "no id")."""
 
@@ -88,6 +89,10 @@ class _Walk:
     dir_times: list[tuple[list[str], int]] = field(default_factory=list)
     parent: tuple[tuple[str, ...], int] | None = None
     """The last parent directory opened, kept for the next entry in the same directory."""
+    new_file_owner: tuple[int, int] | None = None
+    """Who owns a file just created in the kept parent (learned from the first one: the
+    group may be the directory's), so a file the tar gives that owner needs no chown."""
+    umask: int = field(default_factory=lambda: _process_umask())
 
     def parent_fd(self, parts: list[str], entry: str) -> int:
         """The directory fd of `parts` (created as needed); owned by the walk: not closed
@@ -98,6 +103,7 @@ class _Walk:
         self.forget_parent()
         fd = self.root.open_dir(parts, create=True, entry=entry)
         self.parent = (key, fd)
+        self.new_file_owner = None
         return fd
 
     def forget_parent(self, below: list[str] | None = None) -> None:
@@ -404,16 +410,37 @@ def _make_dir(
 def _make_file(
     walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo, parts: list[str]
 ) -> None:
+    """The file, made with as few calls as its attributes allow: created with its mode
+    when the umask keeps it whole and it has no setuid, setgid or sticky bit, and chowned
+    only when the tar names another owner than a new file gets."""
+    mode = stat.S_IMODE(member.mode)
+    created_mode = mode if not mode & (_SPECIAL_BITS | walk.umask) else 0o600
     try:  # most entries are new: try before looking
-        fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=parent_fd)
+        fd = os.open(name, _FILE_FLAGS, created_mode, dir_fd=parent_fd)
     except FileExistsError:
         _clear(walk, parent_fd, parts, keep_dir=False)
-        fd = os.open(name, _FILE_FLAGS, 0o600, dir_fd=parent_fd)
+        fd = os.open(name, _FILE_FLAGS, created_mode, dir_fd=parent_fd)
     try:
         if walk.tar.pending:
-            for chunk in walk.tar.payload("/".join(parts)):
-                write_all(fd, chunk)
-        _set_attributes(walk, fd, member, set_time=True)
+            if member.size <= SMALL_PAYLOAD:
+                write_all(fd, walk.tar.small_payload("/".join(parts)))
+            else:
+                for chunk in walk.tar.payload("/".join(parts)):
+                    write_all(fd, chunk)
+        chowned = False
+        if walk.as_root:
+            owner = _owner(walk, member)
+            if walk.new_file_owner is None and walk.parent is not None:
+                made = os.fstat(fd)
+                walk.new_file_owner = (made.st_uid, made.st_gid)
+            if owner != walk.new_file_owner:
+                os.fchown(fd, *owner)
+                chowned = True
+        if created_mode != mode or chowned:
+            os.fchmod(fd, mode)  # after chown: chown clears setuid
+        _set_xattrs(fd, member)
+        mtime_ns = int(member.mtime) * 1_000_000_000
+        os.utime(fd, ns=(mtime_ns, mtime_ns))
     finally:
         os.close(fd)
 
@@ -480,6 +507,13 @@ def _set_attributes(walk: _Walk, fd: int, member: tarfile.TarInfo, *, set_time: 
     if walk.as_root:
         os.fchown(fd, *_owner(walk, member))
     os.fchmod(fd, stat.S_IMODE(member.mode))  # after chown: chown clears setuid
+    _set_xattrs(fd, member)
+    if set_time:
+        mtime_ns = int(member.mtime) * 1_000_000_000
+        os.utime(fd, ns=(mtime_ns, mtime_ns))
+
+
+def _set_xattrs(fd: int, member: tarfile.TarInfo) -> None:
     for key, value in member.pax_headers.items():
         if not key.startswith(_XATTR_PAX_PREFIX):
             continue
@@ -488,9 +522,6 @@ def _set_attributes(walk: _Walk, fd: int, member: tarfile.TarInfo, *, set_time: 
             continue
         with contextlib.suppress(OSError):  # best effort, as moby: EPERM/ENOTSUP are fine
             os.setxattr(fd, xattr, value.encode("utf-8", "surrogateescape"))
-    if set_time:
-        mtime_ns = int(member.mtime) * 1_000_000_000
-        os.utime(fd, ns=(mtime_ns, mtime_ns))
 
 
 def _set_owner_mode_at(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo) -> None:
@@ -510,6 +541,19 @@ def _owner(walk: _Walk, member: tarfile.TarInfo) -> tuple[int, int]:
                 f"layer entry {member.name!r} refused: {kind} {value} is out of range"
             )
     return member.uid, member.gid
+
+
+def _process_umask() -> int:
+    """The umask, read without changing it (os.umask would, for every thread); all bits
+    when it cannot be read, so every file is chmodded."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0o777
 
 
 def _restore_dir_times(walk: _Walk) -> None:

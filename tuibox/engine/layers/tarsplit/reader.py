@@ -15,6 +15,7 @@ from typing import BinaryIO, Protocol
 
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.layers.tar_stream import READ_CHUNK, BoundedTarInfo
+from tuibox.engine.layers.tarsplit.header import parse_plain
 
 BLOCK = tarfile.BLOCKSIZE
 NOT_TAR = "not a valid tar stream"
@@ -22,6 +23,8 @@ _END_OF_ARCHIVE: type[Exception] = tarfile.EOFHeaderError  # type: ignore[attr-d
 _EMPTY: type[Exception] = tarfile.EmptyHeaderError  # type: ignore[attr-defined]
 _TRUNCATED: type[Exception] = tarfile.TruncatedHeaderError  # type: ignore[attr-defined]
 _AHEAD = 64 * 1024
+SMALL_PAYLOAD = 64 * 1024
+"""Payloads up to this size are read in one piece (`small_payload`)."""
 MAX_TRAILING_BYTES = 1024 * 1024
 """Bytes allowed after the end-of-archive blocks (tar pads to its record size, 10 KiB)."""
 
@@ -79,22 +82,33 @@ class TarReader:
         512-byte header); a large read with the buffer empty goes straight to the source."""
         offset, buffer = self._offset, self._buffer
         available = len(buffer) - offset
-        if available >= size:
-            data = buffer[offset : offset + size]
-            self._offset = offset + size
-        elif not available and size >= _AHEAD:
-            data = self._read_source(size)
-        else:
-            parts = [buffer[offset:]] if available else []
-            have = available
-            while have < size and (more := self._source.read(max(size - have, _AHEAD))):
-                parts.append(more)
-                have += len(more)
-            joined = b"".join(parts)
-            data = joined[:size]
-            self._buffer, self._offset = joined, len(data)
+        if available < size:
+            if not available and size >= _AHEAD:
+                data = self._read_source(size)
+                self._position += len(data)
+                return data
+            self._fill(size)
+            offset, buffer = 0, self._buffer
+        data = buffer[offset : offset + size]
+        self._offset = offset + len(data)
         self._position += len(data)
         return data
+
+    def _fill(self, size: int) -> None:
+        """Read ahead until the buffer holds `size` unread bytes, or the source ends."""
+        offset, buffer = self._offset, self._buffer
+        parts = [buffer[offset:]] if len(buffer) > offset else []
+        have = len(buffer) - offset
+        while have < size and (more := self._source.read(max(size - have, _AHEAD))):
+            parts.append(more)
+            have += len(more)
+        self._buffer, self._offset = b"".join(parts), 0
+
+    def _peek_block(self) -> bytes:
+        """The next header block, not consumed (shorter only at EOF)."""
+        if len(self._buffer) - self._offset < BLOCK:
+            self._fill(BLOCK)
+        return self._buffer[self._offset : self._offset + BLOCK]
 
     def _read_source(self, size: int) -> bytes:
         data = self._source.read(size)
@@ -115,6 +129,13 @@ class TarReader:
         """
         if self._pending is not None:
             raise InvalidArgument("internal: a tar payload was left unread")
+        if not self._shim.pax_headers:  # no global PAX header to apply: the fast path
+            block = self._peek_block()
+            if len(block) == BLOCK and (plain := parse_plain(block, self._position)):
+                self.read(BLOCK)
+                if has_payload(plain):
+                    self._pending = plain
+                return plain
         self._shim.offset = self._position
         try:
             member = BoundedTarInfo.fromtarfile(self._shim)  # type: ignore[arg-type]
@@ -144,6 +165,23 @@ class TarReader:
         if self._recorder is not None:
             self._recorder.payload(path, member.size)
         yield from self._payload_chunks(member)
+
+    def small_payload(self, path: str) -> bytes:
+        """The pending member's payload in one piece (for sizes up to SMALL_PAYLOAD),
+        recorded as landing in `path`."""
+        member = self._take_pending()
+        if self._recorder is not None:
+            self._recorder.payload(path, member.size)
+        size = member.size
+        padding = -size % BLOCK
+        data = self._take(size + padding)
+        if len(data) != size + padding:
+            raise InvalidArgument(f"{NOT_TAR}: truncated inside {member.name!r}")
+        if padding:
+            if self._recorder is not None:
+                self._recorder.raw(data[size:])
+            data = data[:size]
+        return data
 
     def skip_payload(self) -> None:
         """Read the pending member's payload without keeping it (recorded raw)."""
