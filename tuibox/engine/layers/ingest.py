@@ -29,6 +29,7 @@ from isal.igzip_lib import IsalError
 
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.layers.unpack import UnpackLimits, UnpackResult, unpack_stream
+from tuibox.engine.layers.writers.pool import WriterPool
 from tuibox.engine.store.content import DigestMismatch
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -172,6 +173,7 @@ def ingest_layer(
     size: int,
     diff_id: str,
     limits: UnpackLimits,
+    writers: WriterPool | None = None,
 ) -> UnpackResult:
     """Unpack the blob arriving through `feed` into `staging/diff`, with its tar-split in
     `staging`; runs in a worker thread. Checks, in this order once the stream has ended:
@@ -191,7 +193,8 @@ def ingest_layer(
             source = _decompressed(blob)
             try:
                 result = unpack_stream(source, staging / "diff", expected_diff_id=None,
-                                       limits=limits, split_dir=staging)  # fmt: skip
+                                       limits=limits, split_dir=staging,
+                                       writers=writers)  # fmt: skip
             except _CODEC_ERRORS as err:
                 raise InvalidArgument(f"layer is not a valid compressed stream: {err}") from None
             blob.drain()

@@ -30,6 +30,8 @@ from tuibox.engine.layers.rooted import RootedDir, clear_for, lstat_at, write_al
 from tuibox.engine.layers.tar_stream import HashingReader, open_decompressed, open_tar_stream
 from tuibox.engine.layers.tarsplit.reader import SMALL_PAYLOAD, TarReader
 from tuibox.engine.layers.tarsplit.record import SplitWriter
+from tuibox.engine.layers.writers.pool import WriterPool
+from tuibox.engine.layers.writers.session import WriterSession
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_WHITEOUT = ".wh..wh..opq"
@@ -38,6 +40,9 @@ _XATTR_PAX_PREFIX = "SCHILY.xattr."
 _FORBIDDEN_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+HAND_OFF_AFTER = 256
+"""Small files a layer writes itself before it asks for helpers."""
+WRITERS_PER_LAYER = 1
 _SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
 MAX_ID = 2**32 - 2
 """The largest uid/gid (2**32 - 1 is the kernel's "no id")."""
@@ -93,6 +98,16 @@ class _Walk:
     """Who owns a file just created in the kept parent (learned from the first one: the
     group may be the directory's), so a file the tar gives that owner needs no chown."""
     umask: int = field(default_factory=lambda: _process_umask())
+    writers: WriterPool | None = None
+    """Where helpers come from, once the layer shows many small files (writers/)."""
+    session: WriterSession | None = None
+    small_files: int = 0
+    seen: set[str] = field(default_factory=set)
+    """Every path an entry or a parent directory has used: a path not in it is free, so a
+    file there can go to a helper, which creates it with O_EXCL."""
+    token: int = 0
+    """The kept parent's number, as the helpers know it; a new one per parent opened."""
+    token_sent: bool = False
 
     def parent_fd(self, parts: list[str], entry: str) -> int:
         """The directory fd of `parts` (created as needed); owned by the walk: not closed
@@ -101,10 +116,37 @@ class _Walk:
         if self.parent is not None and self.parent[0] == key:
             return self.parent[1]
         self.forget_parent()
+        paths = ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
+        if self.session is not None and not self.session.pending.isdisjoint(paths):
+            self.session.sync()  # a file in flight where a directory is to be
         fd = self.root.open_dir(parts, create=True, entry=entry)
+        self.seen.update(paths)
         self.parent = (key, fd)
         self.new_file_owner = None
+        self.token += 1
+        self.token_sent = False
         return fd
+
+    def sync_writers(self) -> None:
+        """Every file handed to a helper is on disk (before anything could meet one)."""
+        if self.session is not None:
+            self.session.sync()
+
+    def hand_off_ready(self, member: tarfile.TarInfo) -> bool:
+        """Whether this small new file goes to a helper; the first HAND_OFF_AFTER are
+        written here, so a layer of a few files never starts one."""
+        if self.writers is None or member.size > SMALL_PAYLOAD or _has_xattrs(member):
+            return False
+        self.small_files += 1
+        if self.session is None:
+            if self.small_files < HAND_OFF_AFTER:
+                return False
+            helpers = self.writers.acquire(WRITERS_PER_LAYER)
+            if not helpers:
+                self.writers = None
+                return False
+            self.session = WriterSession(self.writers, helpers)
+        return True
 
     def forget_parent(self, below: list[str] | None = None) -> None:
         """Close the kept directory fd (all, or only when it lies at or below `below`:
@@ -154,9 +196,11 @@ def unpack_stream(
     expected_diff_id: str | None,
     limits: UnpackLimits,
     split_dir: Path | None = None,
+    writers: WriterPool | None = None,
 ) -> UnpackResult:
     """unpack_layer on an uncompressed tar stream (read to its end), e.g. one that is
-    still being downloaded and decompressed.
+    still being downloaded and decompressed; with `writers`, a layer of many small files
+    has them created by helper processes while this thread reads on.
 
     Raises:
         InvalidArgument: as unpack_layer.
@@ -165,7 +209,7 @@ def unpack_stream(
     split = SplitWriter(split_dir) if split_dir is not None else None
     try:
         with RootedDir(str(dest)) as root:
-            result = _walk_tar(reader, root, limits, UnpackRules(), split)
+            result = _walk_tar(reader, root, limits, UnpackRules(), split, writers)
         reader.drain()
         diff_id = "sha256:" + reader.hash.hexdigest()
         if expected_diff_id is not None and diff_id != expected_diff_id:
@@ -264,10 +308,11 @@ def _check_member(member: tarfile.TarInfo, limits: UnpackLimits, rules: UnpackRu
 
 def _walk_tar(
     reader: HashingReader, root: RootedDir, limits: UnpackLimits, rules: UnpackRules,
-    split: SplitWriter | None = None,
+    split: SplitWriter | None = None, writers: WriterPool | None = None,
 ) -> _Walk:  # fmt: skip
     tar = TarReader(reader, split)  # type: ignore[arg-type]
-    walk = _Walk(root=root, tar=tar, limits=limits, rules=rules, split=split)
+    walk = _Walk(root=root, tar=tar, limits=limits, rules=rules, split=split, writers=writers)
+    failed = True
     try:
         while (member := tar.next()) is not None:
             walk.entries += 1
@@ -277,8 +322,12 @@ def _walk_tar(
             if tar.pending:
                 tar.skip_payload()  # a whiteout's or a refused kind's data: kept raw
         tar.finish()
+        walk.sync_writers()
+        failed = False
     finally:
         walk.forget_parent()
+        if walk.session is not None:  # waits for the helpers: nothing writes after this
+            walk.session.close(raise_failure=not failed)
     _restore_dir_times(walk)
     return walk
 
@@ -303,6 +352,11 @@ def _apply_member(walk: _Walk, member: tarfile.TarInfo) -> None:
     parts = entry_parts(member.name, walk.limits)
     if not parts:
         return
+    path = "/".join(parts)
+    fresh = path not in walk.seen
+    if not fresh:
+        walk.sync_writers()  # the path again: its first file may still be in flight
+    walk.seen.add(path)
     if walk.rules.whiteouts and parts[-1].startswith(WHITEOUT_PREFIX):
         _apply_whiteout(walk, member, parts)
         return
@@ -318,7 +372,7 @@ def _apply_member(walk: _Walk, member: tarfile.TarInfo) -> None:
         _make_dir(walk, parent_fd, name, member, parts)
     elif member.isreg():
         _check_file_size(walk, member)
-        _make_file(walk, parent_fd, name, member, parts)
+        _make_file(walk, parent_fd, name, member, parts, fresh=fresh)
     elif member.issym():
         _check_symlink(member)
         _clear(walk, parent_fd, parts, keep_dir=False)
@@ -338,6 +392,7 @@ def _apply_member(walk: _Walk, member: tarfile.TarInfo) -> None:
 def _clear(walk: _Walk, parent_fd: int, parts: list[str], *, keep_dir: bool) -> None:
     """clear_for, first moving aside the files recorded in the tar-split (see record.py)
     that the removal would take, so the stream can still be rebuilt."""
+    walk.sync_writers()  # what is removed, or a hard link's target, may be in flight
     if walk.split is not None:
         existing = lstat_at(parent_fd, parts[-1])
         if existing is not None and not (keep_dir and stat.S_ISDIR(existing.st_mode)):
@@ -374,6 +429,7 @@ def _check_kind_kept(parent_fd: int, name: str, member: tarfile.TarInfo) -> None
 
 
 def _apply_whiteout(walk: _Walk, member: tarfile.TarInfo, parts: list[str]) -> None:
+    walk.sync_writers()
     name = parts[-1]
     hidden = name[len(WHITEOUT_PREFIX) :]
     if name != OPAQUE_WHITEOUT and not name.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
@@ -408,13 +464,18 @@ def _make_dir(
 
 
 def _make_file(
-    walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo, parts: list[str]
-) -> None:
+    walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo, parts: list[str], *,
+    fresh: bool = False,
+) -> None:  # fmt: skip
     """The file, made with as few calls as its attributes allow: created with its mode
     when the umask keeps it whole and it has no setuid, setgid or sticky bit, and chowned
-    only when the tar names another owner than a new file gets."""
+    only when the tar names another owner than a new file gets. A small one at a free
+    path may go to a helper, which makes it by the same rules."""
     mode = stat.S_IMODE(member.mode)
     created_mode = mode if not mode & (_SPECIAL_BITS | walk.umask) else 0o600
+    if fresh and walk.hand_off_ready(member):
+        _hand_off(walk, parent_fd, name, member, parts, mode, created_mode)
+        return
     try:  # most entries are new: try before looking
         fd = os.open(name, _FILE_FLAGS, created_mode, dir_fd=parent_fd)
     except FileExistsError:
@@ -443,6 +504,26 @@ def _make_file(
         os.utime(fd, ns=(mtime_ns, mtime_ns))
     finally:
         os.close(fd)
+
+
+def _hand_off(
+    walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo, parts: list[str],
+    mode: int, created_mode: int,
+) -> None:  # fmt: skip
+    session = walk.session
+    assert session is not None
+    if not walk.token_sent:
+        session.add_dir(walk.token, parent_fd)
+        walk.token_sent = True
+    path = "/".join(parts)
+    data = walk.tar.small_payload(path) if walk.tar.pending else b""
+    owner = _owner(walk, member) if walk.as_root else None
+    mtime_ns = int(member.mtime) * 1_000_000_000
+    session.add_file(walk.token, path, name, created_mode, owner, mode, mtime_ns, data)
+
+
+def _has_xattrs(member: tarfile.TarInfo) -> bool:
+    return any(key.startswith(_XATTR_PAX_PREFIX) for key in member.pax_headers)
 
 
 def _check_file_size(walk: _Walk, member: tarfile.TarInfo) -> None:

@@ -20,6 +20,7 @@ from tuibox.engine.domain.reference import Reference
 from tuibox.engine.layers.ingest import ChunkFeed, ingest_layer
 from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.unpack import UnpackLimits
+from tuibox.engine.layers.writers.pool import WriterPool
 from tuibox.engine.registry.auth import Credentials
 from tuibox.engine.registry.client import RegistryClient, RepositorySession, ResolvedImage
 from tuibox.engine.registry.manifests import MAX_CONFIG_BYTES, Descriptor
@@ -103,8 +104,10 @@ class ImagePuller:
         limits: UnpackLimits | None = None,
         parallel_layers: int = PARALLEL_LAYERS,
         durability: LayerDurability | None = None,
+        writers: WriterPool | None = None,
     ) -> None:
         self.content, self.layers, self.images = stores
+        self.writers = writers
         self.parallel_layers = parallel_layers
         self.durability = durability or LayerDurability(self.layers)
         self.registry = registry
@@ -259,7 +262,8 @@ class ImagePuller:
 
         def unpack_and_commit() -> bool:
             result = ingest_layer(feed, staging, digest=layer.digest, size=layer.size,
-                                  diff_id=diff_id, limits=self.limits)  # fmt: skip
+                                  diff_id=diff_id, limits=self.limits,
+                                  writers=self.writers)  # fmt: skip
             self.layers.mark_unsynced(staging)  # synced once the pull is done (durability.py)
             return self.layers.commit(staging, chain_id, diff_id, result.size)
 

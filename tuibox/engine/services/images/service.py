@@ -23,6 +23,7 @@ from tuibox.engine.domain.reference import Reference, parse_reference, validate_
 from tuibox.engine.events import Event, EventBus
 from tuibox.engine.layers.store import LayerStore
 from tuibox.engine.layers.unpack import UnpackLimits
+from tuibox.engine.layers.writers.pool import WriterPool
 from tuibox.engine.registry.auth import decode_registry_auth
 from tuibox.engine.registry.client import RegistryClient
 from tuibox.engine.services.images import history, registry_queries, views
@@ -69,8 +70,9 @@ class ImageService:
         self._retention = Retention(content, images, layers)
         stores = (content, layers, images)
         self.durability = LayerDurability(layers)
+        self.writers = WriterPool()
         self._puller = ImagePuller(stores, registry, self._lock, self._retention, self.limits,
-                                   parallel_layers, self.durability)  # fmt: skip
+                                   parallel_layers, self.durability, self.writers)  # fmt: skip
         self._importer = ImageImporter(stores, self._lock, self._retention, self.limits)
         self.committer = ImageCommitter(stores, self._lock, self._retention, self.limits)
         self._remover = ImageRemover(images, self._retention)
@@ -113,6 +115,7 @@ class ImageService:
     async def aclose(self) -> None:
         await self.durability.aclose()
         await self.registry.aclose()
+        await asyncio.to_thread(self.writers.close)
 
     def set_usage_lookup(self, lookup: UsageLookup) -> None:
         """Install the container service's `image id -> [(container id, running)]`."""
