@@ -53,6 +53,7 @@ from tuibox.demo.push import push_image  # noqa: E402
 from tuibox.demo.registry import LocalRegistry  # noqa: E402
 from tuibox.engine.layers.ingest import sync_filesystem  # noqa: E402
 from tuibox.engine.layers.unpack import UnpackLimits, unpack_stream  # noqa: E402
+from tuibox.engine.layers.writers.pool import WriterPool  # noqa: E402
 
 REPOSITORY = "bench/pull"
 
@@ -118,13 +119,17 @@ def components(image: BuiltImage, scratch: Path) -> dict[str, float]:
         plains.append(igzip.decompress(blob.data))  # type: ignore[no-untyped-call]
     decompress = time.perf_counter() - started
     extract = 0.0
-    for index, (plain, diff_id) in enumerate(zip(plains, image.diff_ids, strict=True)):
-        layer = scratch / f"layer{index}"
-        (layer / "diff").mkdir(parents=True)
-        started = time.perf_counter()
-        unpack_stream(io.BytesIO(plain), layer / "diff", expected_diff_id=diff_id,
-                      limits=UnpackLimits(), split_dir=layer)  # fmt: skip
-        extract += time.perf_counter() - started
+    writers = WriterPool()  # as the engine unpacks: small files through a helper
+    try:
+        for index, (plain, diff_id) in enumerate(zip(plains, image.diff_ids, strict=True)):
+            layer = scratch / f"layer{index}"
+            (layer / "diff").mkdir(parents=True)
+            started = time.perf_counter()
+            unpack_stream(io.BytesIO(plain), layer / "diff", expected_diff_id=diff_id,
+                          limits=UnpackLimits(), split_dir=layer, writers=writers)  # fmt: skip
+            extract += time.perf_counter() - started
+    finally:
+        writers.close()
     started = time.perf_counter()
     sync_filesystem(scratch)
     sync = time.perf_counter() - started

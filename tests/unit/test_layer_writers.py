@@ -17,7 +17,12 @@ import pytest
 
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.layers.tarsplit.rebuild import layer_tar_chunks
-from tuibox.engine.layers.unpack import HAND_OFF_AFTER, UnpackLimits, unpack_stream
+from tuibox.engine.layers.unpack import (
+    HAND_OFF_AFTER,
+    WRITERS_PER_LAYER,
+    UnpackLimits,
+    unpack_stream,
+)
 from tuibox.engine.layers.writers.pool import WriterPool
 
 needs_root = pytest.mark.skipif(
@@ -177,7 +182,7 @@ def test_a_file_the_helper_cannot_create_fails_the_layer_as_it_would_here(
             unpack_stream(io.BytesIO(data), layer / "diff", expected_diff_id=None,
                           limits=UnpackLimits(), split_dir=layer, writers=writers)  # fmt: skip
         assert caught.value.errno == errno.ENAMETOOLONG, name
-    assert pool.alive == 1, "a helper that reported a failure is still good"
+    assert pool.alive == WRITERS_PER_LAYER, "a helper that reported a failure is still good"
 
 
 def test_a_helper_killed_mid_layer_fails_it_and_the_next_layer_gets_a_new_one(
@@ -213,7 +218,7 @@ def test_a_helper_killed_mid_layer_fails_it_and_the_next_layer_gets_a_new_one(
     (again / "diff").mkdir(parents=True)
     unpack_stream(io.BytesIO(data), again / "diff", expected_diff_id=None,
                   limits=UnpackLimits(), split_dir=again, writers=pool)  # fmt: skip
-    assert pool.started == 2
+    assert pool.started == 2 * WRITERS_PER_LAYER
     assert (again / "diff/d9/f999").read_bytes() == b"y" * 600
 
 

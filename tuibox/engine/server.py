@@ -328,6 +328,9 @@ async def serve(config: EngineConfig, facts: HostFacts) -> None:
         config.socket.unlink()
 
 
+SWITCH_INTERVAL = 0.0005
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the engine; returns the process exit code."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -350,6 +353,10 @@ def main(argv: list[str] | None = None) -> int:
     except EngineError as err:
         print(f"tuibox engine: {err}", file=sys.stderr)
         return 1
+    # A thread that wants the GIL waits this long before the holder must drop it: the
+    # event loop, back from a socket read, waits 0.5 ms behind a thread unpacking a layer
+    # of small files rather than CPython's 5 ms (downloads and API calls during a pull).
+    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         asyncio.run(serve(config, facts))
     finally:

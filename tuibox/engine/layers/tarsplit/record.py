@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from isal import isal_zlib
+
 from tuibox.engine.domain.errors import InvalidArgument
 
 SPLIT_FILE = "tar-split.z"
@@ -51,7 +53,9 @@ class SplitWriter:
     def __init__(self, layer_dir: Path) -> None:
         self._layer_dir = layer_dir
         self._out: BinaryIO = (layer_dir / SPLIT_FILE).open("wb")
-        self._zlib = zlib.compressobj(_LEVEL)
+        # ISA-L writes the zlib format about 4 times faster than zlib at level 1, and a
+        # little smaller; any zlib reader reads it (the reader below uses zlib).
+        self._zlib = isal_zlib.compressobj(_LEVEL)
         self._pending: list[bytes] = []
         self._pending_size = 0
         self._raw: list[bytes] = []
