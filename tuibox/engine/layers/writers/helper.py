@@ -99,44 +99,44 @@ class _Writer:
         payload.release()
 
     def _files(self, payload: memoryview) -> None:
-        offset = 0
-        while offset < len(payload):
+        """Each record's file; the loop is the helper's whole cost besides the kernel's,
+        so names stay bytes and lookups stay local."""
+        offset, end = 0, len(payload)
+        unpack_record, record_size = RECORD.unpack_from, RECORD.size
+        dirs, owners = self.dirs, self.owners
+        open_, write, close, utime = os.open, os.write, os.close, os.utime
+        while offset < end:
             (token, name_length, created_mode, uid, gid, mode, mtime_ns,
-             size) = RECORD.unpack_from(payload, offset)
-            offset += RECORD.size
-            name = bytes(payload[offset : offset + name_length]).decode(
-                "utf-8", "surrogateescape")
+             size) = unpack_record(payload, offset)  # fmt: skip
+            offset += record_size
+            name = bytes(payload[offset : offset + name_length])
             offset += name_length
             data = payload[offset : offset + size]
             offset += size
-            if self.failure is None:
+            if self.failure is not None:
+                continue
+            try:
+                fd = open_(name, _FLAGS, created_mode, dir_fd=dirs[token])
                 try:
-                    self._file(token, name, created_mode, uid, gid, mode, mtime_ns, data)
-                except OSError as err:
-                    self.failure = (err.errno or 0, f"{name}: {err.strerror or err}")
-            data.release()
-
-    def _file(self, token: int, name: str, created_mode: int, uid: int, gid: int,
-              mode: int, mtime_ns: int, data: memoryview) -> None:
-        fd = os.open(name, _FLAGS, created_mode, dir_fd=self.dirs[token])
-        try:
-            view = data
-            while view:
-                view = view[os.write(fd, view):]
-            chowned = False
-            if uid != KEEP:
-                made = self.owners.get(token)
-                if made is None:
-                    found = os.fstat(fd)
-                    made = self.owners[token] = (found.st_uid, found.st_gid)
-                if (uid, gid) != made:
-                    os.fchown(fd, uid, gid)
-                    chowned = True
-            if created_mode != mode or chowned:
-                os.fchmod(fd, mode)  # after chown: chown clears setuid
-            os.utime(fd, ns=(mtime_ns, mtime_ns))
-        finally:
-            os.close(fd)
+                    while data:
+                        data = data[write(fd, data) :]
+                    chowned = False
+                    if uid != KEEP:
+                        made = owners.get(token)
+                        if made is None:
+                            found = os.fstat(fd)
+                            made = owners[token] = (found.st_uid, found.st_gid)
+                        if (uid, gid) != made:
+                            os.fchown(fd, uid, gid)
+                            chowned = True
+                    if created_mode != mode or chowned:
+                        os.fchmod(fd, mode)  # after chown: chown clears setuid
+                    utime(fd, ns=(mtime_ns, mtime_ns))
+                finally:
+                    close(fd)
+            except OSError as err:
+                text = name.decode("utf-8", "surrogateescape")
+                self.failure = (err.errno or 0, f"{text}: {err.strerror or err}")
 
     def _forget_dirs(self) -> None:
         for fd in self.dirs.values():
