@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,19 +10,13 @@ import httpx
 import psutil
 import pytest
 
+from tests.engine.marks import NEEDS_REGISTRY
 from tuibox.demo.images import build_demo_images
 from tuibox.demo.push import push_image, seed_registry
-from tuibox.demo.registry import REGISTRY_BINARY, LocalRegistry, free_loopback_port
+from tuibox.demo.registry import LocalRegistry, free_loopback_port
 from tuibox.demo.setup import setup_demo, stop_demo
 
-pytestmark = [
-    pytest.mark.registry,
-    pytest.mark.skipif(
-        not os.environ.get("CI")
-        and not (REGISTRY_BINARY.exists() and Path("/bin/busybox").exists()),
-        reason="needs docker-registry and busybox-static (scripts/install-deps.sh installs them)",
-    ),
-]
+pytestmark = NEEDS_REGISTRY
 
 ACCEPT = ", ".join(
     [

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.engine.marks import NEEDS_REGISTRY
 from tuibox.demo.images import build_demo_images
 from tuibox.demo.push import push_image
-from tuibox.demo.registry import REGISTRY_BINARY, LocalRegistry
+from tuibox.demo.registry import LocalRegistry
 from tuibox.engine.domain.config import EngineConfig
 from tuibox.engine.domain.errors import NotFound
 from tuibox.engine.services.images.service import ImageService
 
-pytestmark = [
-    pytest.mark.registry,
-    pytest.mark.skipif(
-        not os.environ.get("CI")
-        and not (REGISTRY_BINARY.exists() and Path("/bin/busybox").exists()),
-        reason="needs docker-registry and busybox-static (scripts/install-deps.sh installs them)",
-    ),
-]
+pytestmark = NEEDS_REGISTRY
 
 
 @pytest.fixture(scope="module")

@@ -4,31 +4,23 @@ server issuing its JWTs) and with htpasswd Basic auth: tokens, cache, retries, r
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.engine.marks import NEEDS_REGISTRY
 from tests.engine.registries.conftest import USER, Clock
 from tests.engine.registries.servers import ConfiguredRegistry, TlsFiles
 from tests.fakes.token_server import FakeTokenServer
 from tuibox.demo.images import BuiltImage
-from tuibox.demo.registry import REGISTRY_BINARY
 from tuibox.engine.domain.errors import NotFound, Unauthorized
 from tuibox.engine.domain.reference import parse_reference
 from tuibox.engine.registry.auth import Credentials, TokenCache
 from tuibox.engine.registry.client import RegistryClient
 from tuibox.engine.registry.endpoints import Endpoint
 
-pytestmark = [
-    pytest.mark.registry,
-    pytest.mark.skipif(
-        not os.environ.get("CI")
-        and not (REGISTRY_BINARY.exists() and Path("/bin/busybox").exists()),
-        reason="needs docker-registry and busybox-static (scripts/install-deps.sh installs them)",
-    ),
-]
+pytestmark = NEEDS_REGISTRY
 
 
 async def test_anonymous_pull_gets_a_token_once_and_reuses_it(

@@ -3,29 +3,21 @@ htpasswd Basic auth: the catalog and tags with a stored login, and the refusal w
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from tests.engine.marks import NEEDS_REGISTRY
 from tests.engine.registries.conftest import USER
 from tests.engine.registries.servers import ConfiguredRegistry
 from tests.fakes.token_server import FakeTokenServer
 from tuibox.demo.images import BuiltImage
-from tuibox.demo.registry import REGISTRY_BINARY
 from tuibox.engine.domain.errors import Unauthorized
 from tuibox.engine.registry.auth import Credentials
 from tuibox.engine.registry.client import RegistryClient
 from tuibox.engine.services.browse.catalog import RegistryBrowser
 
-pytestmark = [
-    pytest.mark.registry,
-    pytest.mark.skipif(
-        not os.environ.get("CI")
-        and not (REGISTRY_BINARY.exists() and Path("/bin/busybox").exists()),
-        reason="needs docker-registry and busybox-static (scripts/install-deps.sh installs them)",
-    ),
-]
+pytestmark = NEEDS_REGISTRY
 
 
 def logged_in(host: str) -> Credentials | None:

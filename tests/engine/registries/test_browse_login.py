@@ -4,27 +4,17 @@ without a login, served with the one POST /auth stored, refused again after the 
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 
 import pytest
 
 from tests.engine.conftest import engine_process
+from tests.engine.marks import NEEDS_REGISTRY
 from tests.engine.registries.conftest import USER
 from tests.engine.registries.servers import ConfiguredRegistry
 from tuibox.client import EngineClient
 from tuibox.client.errors import UnauthorizedError
-from tuibox.demo.registry import REGISTRY_BINARY
 
-pytestmark = [
-    pytest.mark.engine,
-    pytest.mark.registry,
-    pytest.mark.skipif(
-        not os.environ.get("CI")
-        and not (REGISTRY_BINARY.exists() and Path("/bin/busybox").exists()),
-        reason="needs docker-registry and busybox-static (scripts/install-deps.sh installs them)",
-    ),
-]
+pytestmark = [pytest.mark.engine, *NEEDS_REGISTRY]
 
 
 def test_browsing_uses_the_login_the_engine_keeps(basic_registry: ConfiguredRegistry) -> None:

@@ -6,15 +6,15 @@ body still pulls."""
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.engine.marks import NEEDS_REGISTRY
 from tests.fakes.fault_proxy import Fault, FaultProxy
 from tuibox.demo.images import BuiltImage
-from tuibox.demo.registry import REGISTRY_BINARY, LocalRegistry
+from tuibox.demo.registry import LocalRegistry
 from tuibox.engine.domain.config import EngineConfig
 from tuibox.engine.domain.errors import EngineError, Unavailable
 from tuibox.engine.domain.reference import parse_reference
@@ -22,14 +22,7 @@ from tuibox.engine.registry.client import RegistryClient
 from tuibox.engine.registry.manifests import Descriptor
 from tuibox.engine.services.images.service import ImageService
 
-pytestmark = [
-    pytest.mark.registry,
-    pytest.mark.skipif(
-        not os.environ.get("CI")
-        and not (REGISTRY_BINARY.exists() and Path("/bin/busybox").exists()),
-        reason="needs docker-registry and busybox-static (scripts/install-deps.sh installs them)",
-    ),
-]
+pytestmark = NEEDS_REGISTRY
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.engine.marks import NEEDS_REGISTRY
 from tests.engine.registries.conftest import USER
 from tests.engine.registries.servers import ConfiguredRegistry
 from tests.fakes.token_server import FakeTokenServer
 from tuibox.demo.images import BuiltImage
-from tuibox.demo.registry import REGISTRY_BINARY
 from tuibox.engine.domain.errors import Unauthorized
 from tuibox.engine.domain.reference import parse_reference
 from tuibox.engine.registry.auth import TokenCache
@@ -23,14 +23,7 @@ from tuibox.engine.registry.endpoints import Endpoint
 from tuibox.engine.registry.manifests import DOCKER_MANIFEST
 from tuibox.engine.registry.upload import BlobUploader
 
-pytestmark = [
-    pytest.mark.registry,
-    pytest.mark.skipif(
-        not os.environ.get("CI")
-        and not (REGISTRY_BINARY.exists() and Path("/bin/busybox").exists()),
-        reason="needs docker-registry and busybox-static (scripts/install-deps.sh installs them)",
-    ),
-]
+pytestmark = NEEDS_REGISTRY
 CHUNK = 256 * 1024
 
 
