@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.loopback_http import QuietHandler, serve_on_loopback, stop_serving
+
 ISSUER = "tuibox-test-issuer"
 SERVICE = "tuibox-test-registry"
 
@@ -76,7 +78,7 @@ class FakeTokenServer:
     def start(self) -> FakeTokenServer:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 query = parse_qs(urlsplit(self.path).query)
                 fake._answer(self, "GET", query, self.headers.get("Authorization", ""))
@@ -86,17 +88,11 @@ class FakeTokenServer:
                 form = parse_qs(self.rfile.read(length).decode())
                 fake._answer(self, "POST", form, "")
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve_on_loopback(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        stop_serving(self._server)
 
     def _answer(self, handler: BaseHTTPRequestHandler, method: str,
                 params: dict[str, list[str]], authorization: str) -> None:  # fmt: skip
