@@ -115,14 +115,11 @@ class ContainerScreen(TabCycling):
         Raises:
             ValueError: `initial_tab` names no tab.
         """
-        if initial_tab not in TAB_IDS:
-            raise ValueError(f"no tab {initial_tab!r}; tabs are {', '.join(TAB_IDS)}")
-        super().__init__()
+        super().__init__(initial_tab)
         self.client = client
         self.feed = feed
         self.container = container
         self.clock = clock
-        self.initial_tab = initial_tab
         self.cpu_limit = cpu_limit
         self.series = ContainerSeries()
         self.history_loaded = False

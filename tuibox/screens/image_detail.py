@@ -105,14 +105,11 @@ class ImageDetailScreen(TabCycling):
         Raises:
             ValueError: `initial_tab` names no tab.
         """
-        if initial_tab not in TAB_IDS:
-            raise ValueError(f"no tab {initial_tab!r}; tabs are {', '.join(TAB_IDS)}")
-        super().__init__()
+        super().__init__(initial_tab)
         self.client = client
         self.image = image
         self.reference = reference
         self.clock = clock
-        self.initial_tab = initial_tab
         self.report: LayerReport | None = None
         self.layers_requested = False
 

@@ -13,7 +13,17 @@ class TabCycling(Screen[None]):
     the one shown until the tabs are up."""
 
     TAB_IDS: ClassVar[tuple[str, ...]] = ()
-    initial_tab: str
+
+    def __init__(self, initial_tab: str) -> None:
+        """Show `initial_tab` first.
+
+        Raises:
+            ValueError: `initial_tab` names no tab.
+        """
+        if initial_tab not in self.TAB_IDS:
+            raise ValueError(f"no tab {initial_tab!r}; tabs are {', '.join(self.TAB_IDS)}")
+        super().__init__()
+        self.initial_tab = initial_tab
 
     @property
     def active_tab(self) -> str:
