@@ -26,6 +26,13 @@ async def pick(session: Session, label_start: str) -> None:
     await session.press("enter")
 
 
+async def press_on(session: Session, network: str, key: str) -> None:
+    """Open the Networks pane, select `network` and press `key` on it."""
+    await open_pane(session)
+    await select(session, network)
+    await session.press(key)
+
+
 async def fill(session: Session, aliases: str = "", ip: str = "") -> None:
     session.app.screen.query_one("#connect-aliases", Input).value = aliases
     session.app.screen.query_one("#connect-ip", Input).value = ip
@@ -36,9 +43,7 @@ async def test_c_offers_the_containers_not_on_the_network_and_connects_one(
     run_app: RunApp,
 ) -> None:
     async with run_app() as session:
-        await open_pane(session)
-        await select(session, "front")
-        await session.press("c")
+        await press_on(session, "front", "c")
         assert isinstance(session.app.screen, ChoiceModal)
         assert choices(session) == ["hello  (exited, hello-world)", "db  (created, busybox:latest)"]
         await pick(session, "db")
@@ -57,9 +62,7 @@ async def test_an_address_outside_the_subnet_is_said_before_asking_the_engine(
     run_app: RunApp,
 ) -> None:
     async with run_app() as session:
-        await open_pane(session)
-        await select(session, "front")
-        await session.press("c")
+        await press_on(session, "front", "c")
         await pick(session, "hello")
         await fill(session, ip="10.6.0.9")
         problem = str(session.app.screen.query_one("#name-problem", Static).content)
@@ -72,9 +75,7 @@ async def test_the_engine_s_refusal_of_a_connect_is_shown(run_app: RunApp) -> No
     async with run_app() as session:
         session.fake.fail["connect_network"] = ConflictError(
             "Address already in use", 403)
-        await open_pane(session)
-        await select(session, "front")
-        await session.press("c")
+        await press_on(session, "front", "c")
         await pick(session, "db")
         await fill(session, ip="10.5.0.2")
         note = session.notifications[-1]
@@ -105,9 +106,7 @@ async def test_x_lists_the_attached_containers_and_disconnects_the_one_chosen(
     run_app: RunApp,
 ) -> None:
     async with run_app() as session:
-        await open_pane(session)
-        await select(session, "front")
-        await session.press("x")
+        await press_on(session, "front", "x")
         assert isinstance(session.app.screen, ChoiceModal)
         assert choices(session) == ["web  (running)"]
         await pick(session, "web")
