@@ -17,12 +17,8 @@ import pytest
 
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.layers.tarsplit.rebuild import layer_tar_chunks
-from tuibox.engine.layers.unpack import (
-    HAND_OFF_AFTER,
-    WRITERS_PER_LAYER,
-    UnpackLimits,
-    unpack_stream,
-)
+from tuibox.engine.layers.unpack import UnpackLimits, unpack_stream
+from tuibox.engine.layers.writers.handoff import HAND_OFF_AFTER, WRITERS_PER_LAYER
 from tuibox.engine.layers.writers.pool import WriterPool
 
 needs_root = pytest.mark.skipif(
@@ -55,6 +51,12 @@ def _add(tar: tarfile.TarFile, name: str, kind: bytes = tarfile.REGTYPE, data: b
         tar.addfile(info)
 
 
+def _fresh(tar: tarfile.TarFile, directory: str) -> None:
+    """Ten small new files: handed off, so in flight until the unpacker next waits."""
+    for index in range(10):
+        _add(tar, f"{directory}/n{index}", data=b"new %d" % index)
+
+
 def busy_layer() -> bytes:
     """Enough small files for the hand-off, then every entry that must meet them in order."""
     out = io.BytesIO()
@@ -68,11 +70,15 @@ def busy_layer() -> bytes:
         _add(tar, "owners/theirs", data=b"t", uid=1000, gid=1001, mode=0o600)
         _add(tar, "owners/setuid", data=b"s", uid=1000, gid=1000, mode=0o4755)
         _add(tar, "owners/xattr", data=b"x", pax_headers={"SCHILY.xattr.user.note": "kept"})
-        # Each of these meets a file handed off (the first HAND_OFF_AFTER are written here).
+        # Each of these meets a file handed off since the last wait (the first
+        # HAND_OFF_AFTER are written here; every conflict makes the unpacker wait).
         _add(tar, "many/d6/link", tarfile.LNKTYPE, linkname="many/d6/f320")
-        _add(tar, "many/d6/f300", data=b"the same path again")
-        _add(tar, "many/d8/.wh.f410", data=b"")
-        _add(tar, "many/d9", data=b"a file where a directory of files in flight was")
+        _fresh(tar, "after-link")
+        _add(tar, "after-link/n3", data=b"the same path again")
+        _fresh(tar, "after-same")
+        _add(tar, "after-same/.wh.n4", data=b"")
+        _fresh(tar, "after-whiteout")
+        _add(tar, "after-whiteout", data=b"a file where a directory of files in flight was")
         _add(tar, "many/d10/big", data=os.urandom(200_000))  # too big to hand off
         _add(tar, "many/d10/sym", tarfile.SYMTYPE, linkname="big")
         _add(tar, "late", tarfile.DIRTYPE, mode=0o700)
@@ -123,11 +129,11 @@ def test_a_layer_unpacks_the_same_with_helpers_and_rebuilds_byte_for_byte(
     helped = unpack(tmp_path, "helped", data, pool)
     assert pool.started >= 1, "the layer should have used a helper"
     assert tree(helped / "diff") == tree(alone / "diff")
-    assert (helped / "diff/many/d6/f300").read_bytes() == b"the same path again"
     linked = helped / "diff/many/d6"
     assert (linked / "link").stat().st_ino == (linked / "f320").stat().st_ino
-    assert (helped / "diff/many/d9").read_bytes().startswith(b"a file")
-    assert stat.S_ISCHR((helped / "diff/many/d8/f410").lstat().st_mode)
+    assert (helped / "diff/after-link/n3").read_bytes() == b"the same path again"
+    assert stat.S_ISCHR((helped / "diff/after-same/n4").lstat().st_mode)
+    assert (helped / "diff/after-whiteout").read_bytes().startswith(b"a file")
     assert os.getxattr(helped / "diff/owners/xattr", "user.note") == b"kept"
     assert b"".join(layer_tar_chunks(helped)) == data
 

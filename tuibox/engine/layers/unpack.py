@@ -30,8 +30,8 @@ from tuibox.engine.layers.rooted import RootedDir, clear_for, lstat_at, write_al
 from tuibox.engine.layers.tar_stream import HashingReader, open_decompressed, open_tar_stream
 from tuibox.engine.layers.tarsplit.reader import SMALL_PAYLOAD, TarReader
 from tuibox.engine.layers.tarsplit.record import SplitWriter
+from tuibox.engine.layers.writers.handoff import HandOff
 from tuibox.engine.layers.writers.pool import WriterPool
-from tuibox.engine.layers.writers.session import WriterSession
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_WHITEOUT = ".wh..wh..opq"
@@ -40,9 +40,6 @@ _XATTR_PAX_PREFIX = "SCHILY.xattr."
 _FORBIDDEN_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.")
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-HAND_OFF_AFTER = 256
-"""Small files a layer writes itself before it asks for helpers."""
-WRITERS_PER_LAYER = 1
 _SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
 MAX_ID = 2**32 - 2
 """The largest uid/gid (2**32 - 1 is the kernel's "no id")."""
@@ -98,16 +95,11 @@ class _Walk:
     """Who owns a file just created in the kept parent (learned from the first one: the
     group may be the directory's), so a file the tar gives that owner needs no chown."""
     umask: int = field(default_factory=lambda: _process_umask())
-    writers: WriterPool | None = None
-    """Where helpers come from, once the layer shows many small files (writers/)."""
-    session: WriterSession | None = None
-    small_files: int = 0
+    hand_off: HandOff = field(default_factory=lambda: HandOff(None))
+    """Small new files given to helper processes, once the layer shows many (writers/)."""
     seen: set[str] = field(default_factory=set)
     """Every path an entry or a parent directory has used: a path not in it is free, so a
     file there can go to a helper, which creates it with O_EXCL."""
-    token: int = 0
-    """The kept parent's number, as the helpers know it; a new one per parent opened."""
-    token_sent: bool = False
 
     def parent_fd(self, parts: list[str], entry: str) -> int:
         """The directory fd of `parts` (created as needed); owned by the walk: not closed
@@ -117,36 +109,16 @@ class _Walk:
             return self.parent[1]
         self.forget_parent()
         paths = ["/".join(parts[: depth + 1]) for depth in range(len(parts))]
-        if self.session is not None and not self.session.pending.isdisjoint(paths):
-            self.session.sync()  # a file in flight where a directory is to be
+        self.hand_off.new_parent(paths)
         fd = self.root.open_dir(parts, create=True, entry=entry)
         self.seen.update(paths)
         self.parent = (key, fd)
         self.new_file_owner = None
-        self.token += 1
-        self.token_sent = False
         return fd
 
     def sync_writers(self) -> None:
         """Every file handed to a helper is on disk (before anything could meet one)."""
-        if self.session is not None:
-            self.session.sync()
-
-    def hand_off_ready(self, member: tarfile.TarInfo) -> bool:
-        """Whether this small new file goes to a helper; the first HAND_OFF_AFTER are
-        written here, so a layer of a few files never starts one."""
-        if self.writers is None or member.size > SMALL_PAYLOAD or _has_xattrs(member):
-            return False
-        self.small_files += 1
-        if self.session is None:
-            if self.small_files < HAND_OFF_AFTER:
-                return False
-            helpers = self.writers.acquire(WRITERS_PER_LAYER)
-            if not helpers:
-                self.writers = None
-                return False
-            self.session = WriterSession(self.writers, helpers)
-        return True
+        self.hand_off.sync()
 
     def forget_parent(self, below: list[str] | None = None) -> None:
         """Close the kept directory fd (all, or only when it lies at or below `below`:
@@ -311,7 +283,8 @@ def _walk_tar(
     split: SplitWriter | None = None, writers: WriterPool | None = None,
 ) -> _Walk:  # fmt: skip
     tar = TarReader(reader, split)  # type: ignore[arg-type]
-    walk = _Walk(root=root, tar=tar, limits=limits, rules=rules, split=split, writers=writers)
+    walk = _Walk(root=root, tar=tar, limits=limits, rules=rules, split=split,
+                 hand_off=HandOff(writers))  # fmt: skip
     failed = True
     try:
         while (member := tar.next()) is not None:
@@ -326,8 +299,7 @@ def _walk_tar(
         failed = False
     finally:
         walk.forget_parent()
-        if walk.session is not None:  # waits for the helpers: nothing writes after this
-            walk.session.close(raise_failure=not failed)
+        walk.hand_off.close(failed=failed)
     _restore_dir_times(walk)
     return walk
 
@@ -429,7 +401,6 @@ def _check_kind_kept(parent_fd: int, name: str, member: tarfile.TarInfo) -> None
 
 
 def _apply_whiteout(walk: _Walk, member: tarfile.TarInfo, parts: list[str]) -> None:
-    walk.sync_writers()
     name = parts[-1]
     hidden = name[len(WHITEOUT_PREFIX) :]
     if name != OPAQUE_WHITEOUT and not name.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):
@@ -473,8 +444,12 @@ def _make_file(
     path may go to a helper, which makes it by the same rules."""
     mode = stat.S_IMODE(member.mode)
     created_mode = mode if not mode & (_SPECIAL_BITS | walk.umask) else 0o600
-    if fresh and walk.hand_off_ready(member):
-        _hand_off(walk, parent_fd, name, member, parts, mode, created_mode)
+    if fresh and not _has_xattrs(member) and walk.hand_off.ready(member.size):
+        path = "/".join(parts)
+        data = walk.tar.small_payload(path) if walk.tar.pending else b""
+        owner = _owner(walk, member) if walk.as_root else None
+        mtime_ns = int(member.mtime) * 1_000_000_000
+        walk.hand_off.file(parent_fd, path, name, created_mode, owner, mode, mtime_ns, data)
         return
     try:  # most entries are new: try before looking
         fd = os.open(name, _FILE_FLAGS, created_mode, dir_fd=parent_fd)
@@ -504,22 +479,6 @@ def _make_file(
         os.utime(fd, ns=(mtime_ns, mtime_ns))
     finally:
         os.close(fd)
-
-
-def _hand_off(
-    walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInfo, parts: list[str],
-    mode: int, created_mode: int,
-) -> None:  # fmt: skip
-    session = walk.session
-    assert session is not None
-    if not walk.token_sent:
-        session.add_dir(walk.token, parent_fd)
-        walk.token_sent = True
-    path = "/".join(parts)
-    data = walk.tar.small_payload(path) if walk.tar.pending else b""
-    owner = _owner(walk, member) if walk.as_root else None
-    mtime_ns = int(member.mtime) * 1_000_000_000
-    session.add_file(walk.token, path, name, created_mode, owner, mode, mtime_ns, data)
 
 
 def _has_xattrs(member: tarfile.TarInfo) -> bool:
