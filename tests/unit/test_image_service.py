@@ -479,7 +479,7 @@ async def test_pull_with_a_platform_takes_that_entry_of_a_manifest_list(tmp_path
         await images.aclose()
 
 
-async def test_max_concurrent_downloads_bounds_the_layers_in_flight(tmp_path: Path) -> None:
+async def test_max_concurrent_downloads_bounds_the_downloads_at_once(tmp_path: Path) -> None:
     image = build_image([{f"f{n}": b"x" * 1000} for n in range(4)])
     registry = FakeRegistry(blob_pause=0.05)
     registry.add("library/four", "latest", image)

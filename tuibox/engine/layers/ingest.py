@@ -179,7 +179,8 @@ def ingest_layer(
     `staging`; runs in a worker thread. Checks, in this order once the stream has ended:
     the blob's size and digest, then the diff ID; a refusal of the stream itself (corrupt,
     unsafe) is reported as the digest mismatch when the blob is not the one named. Nothing
-    is synced here.
+    is synced here. With `writers`, a layer of many small files has them created by
+    helper processes (layers/writers/).
 
     Raises:
         DigestMismatch: the blob is not the one the manifest names.
