@@ -22,6 +22,7 @@ from tests.unit.fake_registry import (
 from tuibox.engine.domain.config import EngineConfig
 from tuibox.engine.domain.errors import Conflict, InvalidArgument, NotFound, RuntimeFailure
 from tuibox.engine.domain.platform import go_arch
+from tuibox.engine.layers.writers.handoff import HAND_OFF_AFTER, WRITERS_PER_LAYER
 from tuibox.engine.registry.manifests import OCI_INDEX
 from tuibox.engine.services.images.service import ImageService
 
@@ -502,3 +503,24 @@ async def test_max_concurrent_downloads_bounds_the_downloads_at_once(tmp_path: P
         else:
             downloading.discard(layer_id)
     assert len({layer_id for _, layer_id in order}) == 4
+
+
+async def test_a_pulled_layer_of_many_small_files_goes_through_a_writer_helper(
+    tmp_path: Path,
+) -> None:
+    files = {f"share/d{n // 100}/f{n}": b"small %d\n" % n for n in range(HAND_OFF_AFTER + 500)}
+    image = build_image([files])
+    registry = FakeRegistry()
+    registry.add("library/many", "latest", image)
+    config = EngineConfig(data_root=tmp_path / "data", registry_mirrors=(MIRROR,))
+    images = ImageService.open(config, transport=Network({"mirror:5000": registry}).transport())
+    try:
+        await collect(images.pull("many", None, None))
+        assert images.writers.started == WRITERS_PER_LAYER
+        record = images.resolve("many")
+        (diff,) = images.layer_dirs_for_chains(images.chain_ids(record.id))
+        for name, data in files.items():
+            assert (diff / name).read_bytes() == data
+    finally:
+        await images.aclose()
+    assert images.writers.alive == 0, "the engine's helpers stop with it"
