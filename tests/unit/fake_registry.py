@@ -110,6 +110,8 @@ class FakeRegistry:
     lie_about_digest: bool = False
     blob_pause: float = 0.0
     """Seconds each blob body pauses half way, so downloads overlap in time."""
+    blob_chunk: int = 0
+    """When set, blob bodies arrive in chunks of this many bytes."""
 
     def add(self, repo: str, tag: str, image: FakeImage) -> None:
         tags = self.repos.setdefault(repo, {})
@@ -149,6 +151,8 @@ class FakeRegistry:
             return httpx.Response(404, json={"errors": [{"code": "BLOB_UNKNOWN"}]})
         if self.blob_pause:
             return httpx.Response(200, content=_paused(self.blobs[ref], self.blob_pause))
+        if self.blob_chunk:
+            return httpx.Response(200, content=_chunked(self.blobs[ref], self.blob_chunk))
         return httpx.Response(200, content=self.blobs[ref])
 
 
@@ -187,3 +191,8 @@ class Network:
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self)
+
+
+async def _chunked(body: bytes, size: int) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -524,3 +526,24 @@ async def test_a_pulled_layer_of_many_small_files_goes_through_a_writer_helper(
     finally:
         await images.aclose()
     assert images.writers.alive == 0, "the engine's helpers stop with it"
+
+
+@pytest.mark.timeout(90)  # the stall it guards against is a hang
+async def test_unpacking_layers_never_starve_the_executor_their_downloads_need(
+    tmp_path: Path,
+) -> None:
+    """Blobs that arrive faster than they unpack fill their feeds, and a full feed's put
+    waits in a thread: with every default-executor thread taken by an unpacking layer,
+    that put could never run. Two executor threads, two layers of many small files."""
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=2))
+    layers = [{f"d{n // 100}/f{n}": os.urandom(200) for n in range(3000)} for _ in range(2)]
+    registry = FakeRegistry(blob_chunk=1024)
+    registry.add("library/two", "latest", build_image(layers))
+    config = EngineConfig(data_root=tmp_path / "data", registry_mirrors=(MIRROR,),
+                          max_concurrent_downloads=2)  # fmt: skip
+    images = ImageService.open(config, transport=Network({"mirror:5000": registry}).transport())
+    try:
+        messages = await asyncio.wait_for(collect(images.pull("two", None, None)), 60)
+        assert messages[-1]["status"].startswith("Status: Downloaded newer image")
+    finally:
+        await images.aclose()
