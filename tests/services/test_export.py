@@ -45,3 +45,33 @@ async def test_a_stopped_container_is_mounted_for_the_export_only(
     assert not engine.mounter.is_mounted(rootfs)
     missing = await api.get("/containers/nosuch/export")
     assert missing.status == 404
+
+
+async def _read_to_the_tar_end(response: Any, rootfs: Any, engine: Engine) -> list[bool]:
+    """Read the body as a client does, stopping at the tar's end (its two zero blocks and
+    the record padding) as the docker CLI stops: whether the rootfs was still mounted
+    when each complete-looking prefix arrived."""
+    data, seen = b"", []
+    async for chunk in response.content.iter_any():
+        data += chunk
+        if len(data) % tarfile.RECORDSIZE == 0 and data.endswith(b"\0" * 1024):
+            seen.append(engine.mounter.is_mounted(rootfs))
+            with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+                if "bin/busybox" in tar.getnames() or "busybox" in tar.getnames():
+                    return seen
+    raise AssertionError("the body ended before the tar did")
+
+
+async def test_a_stopped_container_is_unmounted_before_the_tar_s_end_is_sent(
+    engine: Engine, api: Client
+) -> None:
+    """A client that stops reading at the tar's end (the docker CLI) must find the
+    stopped container unmounted again: the end is held back until the unmount."""
+    cid = await engine.create("true")
+    rootfs = engine.context.paths(cid).rootfs
+    exported = await api.get(f"/containers/{cid}/export")
+    assert await _read_to_the_tar_end(exported, rootfs, engine) == [False]
+    copied = await api.get(f"/containers/{cid}/archive", params={"path": "/bin/busybox"})
+    assert copied.status == 200
+    assert await _read_to_the_tar_end(copied, rootfs, engine) == [False]
+    assert not engine.mounter.is_mounted(rootfs)

@@ -11,6 +11,7 @@ from tuibox.engine.api.common import query_bool, refuse_unknown_query
 from tuibox.engine.domain.errors import InvalidArgument
 from tuibox.engine.services.containers.archive import ContainerArchive, ExtractOptions
 from tuibox.engine.services.containers.rules.path_stat import STAT_HEADER, stat_header
+from tuibox.engine.services.containers.tar_pipe import all_but_the_end
 
 _BODY_CHUNK = 256 * 1024
 KNOWN_QUERY = {
@@ -39,22 +40,23 @@ class ArchiveRoutes:
                                      "Content-Type": "application/json"})  # fmt: skip
 
     async def get(self, request: web.Request) -> web.StreamResponse:
-        """The end of the stream is written after the container is unmounted again: a client
-        that has read it all finds the stopped container as it was."""
-        complete = False
+        """The tar's end is sent after the container is unmounted again: a client that has
+        read it finds the stopped container as it was."""
+        complete, end = False, bytearray()
         async with self.archive.archive(request.match_info["id"], _path(request)) as found:
             response = web.StreamResponse(headers={
                 STAT_HEADER: stat_header(found.stat), "Content-Type": "application/x-tar"})
             response.enable_chunked_encoding()
             await response.prepare(request)
             try:
-                async for chunk in found.chunks:
+                async for chunk in all_but_the_end(found.chunks, end):
                     await response.write(chunk)
                 complete = True
             except OSError:  # the client left, or the tar broke off: the stream ends short
                 pass
         if complete:
             with contextlib.suppress(OSError):
+                await response.write(bytes(end))
                 await response.write_eof()
         return response
 

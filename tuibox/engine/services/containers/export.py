@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from tuibox.engine.layers.mounts import RootfsMounter
 from tuibox.engine.layers.tree_tar import write_tree
 from tuibox.engine.services.containers.context import ContainerContext
-from tuibox.engine.services.containers.tar_pipe import thread_chunks
+from tuibox.engine.services.containers.tar_pipe import all_but_the_end, thread_chunks
 from tuibox.engine.services.images.service import ImageService
 
 
@@ -42,6 +42,7 @@ class ContainerExport:
         """
         record = self.context.lookup(given)
         paths = self.context.paths(record.id)
+        end = bytearray()
         async with contextlib.AsyncExitStack() as stack:
             if not record.state.running:
                 await stack.enter_async_context(self.context.lock(record.id))
@@ -50,5 +51,7 @@ class ContainerExport:
                 await asyncio.to_thread(self.mounter.mount, lowers, paths.upper, paths.work,
                                         paths.rootfs)  # fmt: skip
                 stack.push_async_callback(asyncio.to_thread, self.mounter.unmount, paths.rootfs)
-            async for chunk in thread_chunks(lambda pipe: write_tree(pipe, paths.rootfs), "export"):
+            tar = thread_chunks(lambda pipe: write_tree(pipe, paths.rootfs), "export")
+            async for chunk in all_but_the_end(tar, end):
                 yield chunk
+        yield bytes(end)  # the tar's end, once the container is unmounted again

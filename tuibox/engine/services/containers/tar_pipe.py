@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import BinaryIO
 
 CHUNK = 65536
+HELD_BACK = 32 * 1024
+"""More than a tar's end: two zero blocks and the padding to a 10 KiB record."""
 
 
 async def thread_chunks(write: Callable[[BinaryIO], None], name: str) -> AsyncIterator[bytes]:
@@ -39,3 +41,15 @@ async def thread_chunks(write: Callable[[BinaryIO], None], name: str) -> AsyncIt
         await asyncio.to_thread(thread.join)
     if failure:
         raise OSError(f"the archive broke off: {failure[0]}")
+
+
+async def all_but_the_end(chunks: AsyncIterator[bytes], end: bytearray) -> AsyncIterator[bytes]:
+    """The chunks, less their last HELD_BACK bytes, which are left in `end` for the caller
+    to send after its cleanup: a client that has read a tar to its end blocks stops there
+    (the docker CLI does), so whatever must be done by then (an unmount) goes first."""
+    async for chunk in chunks:
+        end += chunk
+        if len(end) > HELD_BACK:
+            ready = bytes(end[:-HELD_BACK])
+            del end[:-HELD_BACK]
+            yield ready
