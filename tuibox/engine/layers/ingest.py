@@ -36,7 +36,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _REFUSED_MAGICS = {b"BZh": "bzip2", b"\xfd7zXZ": "xz"}
 _QUEUE_CHUNKS = 256
-_PUT_WAIT = 0.1
 _END = b""
 _CODEC_ERRORS: tuple[type[BaseException], ...] = (
     cast(type[BaseException], IsalError), zlib.error, zstandard.ZstdError, EOFError,
@@ -52,9 +51,13 @@ class ChunkFeed:
     """Compressed chunks from the event loop to one worker thread, at most
     `_QUEUE_CHUNKS` in flight (the download waits when the unpacking falls behind).
 
+    A full feed's `put` waits on the loop for the worker to take a chunk, never in an
+    executor thread: with every executor thread taken by unpacking layers (their workers
+    run there), a put waiting for one would never run, and the pull would hang.
+
     Lifecycle: `await put(chunk)` for each chunk, `await end()` once; `abort()` from the
     loop wakes a worker waiting for data; the worker calls `close()` when it stops
-    reading, which makes later puts return at once.
+    reading, which makes a waiting put and later puts return at once.
     """
 
     def __init__(self) -> None:
@@ -62,30 +65,40 @@ class ChunkFeed:
         self._aborted = threading.Event()
         self._closed = threading.Event()
         self._left = b""
+        self._room: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+        """Set while a put waits for room: the worker wakes it through the loop."""
 
     async def put(self, chunk: bytes) -> None:
-        if not chunk or self._closed.is_set():
-            return
-        try:
-            self._queue.put_nowait(chunk)
-        except queue.Full:
-            await asyncio.to_thread(self._blocking_put, chunk)
+        if chunk:
+            await self._put(chunk)
 
     async def end(self) -> None:
-        if self._closed.is_set():
-            return
-        try:
-            self._queue.put_nowait(_END)
-        except queue.Full:
-            await asyncio.to_thread(self._blocking_put, _END)
+        await self._put(_END)
 
-    def _blocking_put(self, chunk: bytes) -> None:
+    async def _put(self, item: bytes) -> None:
         while not self._closed.is_set():
             try:
-                self._queue.put(chunk, timeout=_PUT_WAIT)
+                self._queue.put_nowait(item)
                 return
             except queue.Full:
-                continue
+                pass
+            room = asyncio.Event()
+            self._room = (asyncio.get_running_loop(), room)
+            try:  # the worker may have taken one (or closed) before it could see _room
+                self._queue.put_nowait(item)
+                return
+            except queue.Full:
+                if not self._closed.is_set():
+                    await room.wait()
+            finally:
+                self._room = None
+
+    def _wake_put(self) -> None:
+        waiting = self._room
+        if waiting is not None:
+            loop, room = waiting
+            with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits
+                loop.call_soon_threadsafe(room.set)
 
     def abort(self) -> None:
         self._aborted.set()
@@ -94,6 +107,7 @@ class ChunkFeed:
 
     def close(self) -> None:
         self._closed.set()
+        self._wake_put()
 
     def read_chunk(self) -> bytes:
         """The next chunk (b"" at the end), in the worker thread.
@@ -107,6 +121,7 @@ class ChunkFeed:
         if self._aborted.is_set():
             raise FeedCancelled
         got = self._queue.get()
+        self._wake_put()
         if got is None or self._aborted.is_set():
             raise FeedCancelled
         return got

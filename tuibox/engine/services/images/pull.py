@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
@@ -268,7 +267,7 @@ class ImagePuller:
             self.layers.mark_unsynced(staging)  # synced once the pull is done (durability.py)
             return self.layers.commit(staging, chain_id, diff_id, result.size)
 
-        worker = _in_own_thread(unpack_and_commit, f"unpack-{layer_id}")
+        worker = asyncio.ensure_future(asyncio.to_thread(unpack_and_commit))
         try:
             received, last = 0, 0.0
             async with downloads, aclosing(session.stream_blob(layer)) as chunks:
@@ -351,34 +350,3 @@ class ImagePuller:
 
 def _short(layer: Descriptor) -> str:
     return layer.digest.removeprefix("sha256:")[:12]
-
-
-def _in_own_thread(call: Callable[[], bool], name: str) -> asyncio.Future[bool]:
-    """`call()` in a thread of its own, as a future of the running loop.
-
-    Not the default executor: an unpacking layer waits there for its download, and a
-    download whose feed is full waits for an executor thread to put the next chunk, so
-    six layers in flight (two pulls, or one with twice three slots) could take every
-    thread and wait for each other for ever.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[bool] = loop.create_future()
-
-    def settle(result: bool, error: BaseException | None) -> None:
-        if future.done():  # cancelled meanwhile
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
-
-    def run() -> None:
-        try:
-            result = call()
-        except BaseException as err:  # handed to the loop, raised by whoever awaits
-            loop.call_soon_threadsafe(settle, False, err)
-        else:
-            loop.call_soon_threadsafe(settle, result, None)
-
-    threading.Thread(target=run, name=name, daemon=True).start()
-    return future
