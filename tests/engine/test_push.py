@@ -1,15 +1,27 @@
 """docker push from the engine to Debian's docker-registry on loopback, through the real CLI
-and docker-py: pushed, already there, mounted from another repository, committed images."""
+and docker-py: pushed, already there, mounted from another repository, committed images, and
+an image pulled with a zstd layer."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import uuid
 from collections.abc import Iterator
 
 import docker
+import httpx
 import pytest
+import zstandard
 
 from tests.engine.conftest import EngineProcess
+from tuibox.demo.images import Blob, BuiltImage, build_demo_images
+from tuibox.demo.push import push_image
+
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+OCI_ZSTD_LAYER = "application/vnd.oci.image.layer.v1.tar+zstd"
 
 pytestmark = [pytest.mark.engine, pytest.mark.dockercli]
 
@@ -109,3 +121,44 @@ def test_docker_py_push_stream(cli: EngineProcess, repo: str) -> None:
     aux = messages[-1]["aux"]
     assert aux["Tag"] == "py" and aux["Digest"].startswith("sha256:") and aux["Size"] > 0
     assert messages[-2]["status"] == f"py: digest: {aux['Digest']} size: {aux['Size']}"
+
+
+def zstd_busybox() -> BuiltImage:
+    """busybox as an OCI image whose one layer is zstd; a label makes its ID its own."""
+    base = build_demo_images(manifest_format="oci")[1]
+    plain = gzip.decompress(base.layers[0].data)
+    layer = Blob(OCI_ZSTD_LAYER, zstandard.ZstdCompressor().compress(plain))
+    config_doc = json.loads(base.config.data)
+    config_doc["config"]["Labels"] = {"tuibox.test": "zstd"}
+    config = Blob(base.config.media_type, json.dumps(config_doc).encode())
+    manifest = Blob(base.manifest.media_type, json.dumps({
+        "schemaVersion": 2, "mediaType": base.manifest.media_type,
+        "config": {"mediaType": config.media_type, "size": config.size, "digest": config.digest},
+        "layers": [{"mediaType": layer.media_type, "size": layer.size, "digest": layer.digest}],
+    }).encode())  # fmt: skip
+    return BuiltImage("zbox", "v1", (layer,), base.diff_ids, config, manifest)
+
+
+def test_a_zstd_layer_pulls_runs_and_is_pushed_again_as_gzip(
+    cli: EngineProcess, repo: str, registry: str
+) -> None:
+    image = zstd_busybox()
+    host, path = repo.split("/", 1)
+    push_image(registry, image, f"{path}-zstd", tag="v1")
+    pulled = cli.docker("pull", f"{repo}-zstd:v1")
+    assert pulled.returncode == 0, pulled.stderr
+    ran = cli.docker("run", "--rm", f"{repo}-zstd:v1", "echo", "from zstd")
+    assert ran.stdout.strip() == "from zstd", ran.stderr
+    assert cli.docker("tag", f"{repo}-zstd:v1", f"{repo}:gz").returncode == 0
+    out = push(cli, f"{repo}:gz")
+    # the registry holds the zstd blob in the source repository; a schema2 manifest cannot
+    # name it, so the layer is compressed to gzip here instead of mounted from there
+    assert ": Pushed" in out and "Mounted from" not in out, out
+    manifest = httpx.get(f"{registry}/v2/{path}/manifests/gz",
+                         headers={"Accept": DOCKER_MANIFEST}, timeout=30).json()  # fmt: skip
+    (layer,) = manifest["layers"]
+    assert layer["mediaType"] == DOCKER_LAYER
+    blob = httpx.get(f"{registry}/v2/{path}/blobs/{layer['digest']}", timeout=30,
+                     follow_redirects=True).content  # fmt: skip
+    assert "sha256:" + hashlib.sha256(gzip.decompress(blob)).hexdigest() == image.diff_ids[0]
+    assert host == registry.removeprefix("http://")

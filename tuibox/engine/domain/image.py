@@ -41,6 +41,8 @@ class ImageRecord:
     created: int = 0
     manifest_digest: str | None = None
     layer_digests: tuple[str, ...] = ()
+    layer_media_types: tuple[str, ...] = ()
+    """The manifest's media type of each of `layer_digests` (pulled images; empty before)."""
     last_tag_time: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -83,6 +85,7 @@ class ImageRecord:
             "created": self.created,
             "manifest_digest": self.manifest_digest,
             "layer_digests": list(self.layer_digests),
+            "layer_media_types": list(self.layer_media_types),
             "last_tag_time": self.last_tag_time,
             "extra": self.extra,
         }
@@ -106,6 +109,7 @@ class ImageRecord:
             created=int(data.get("created") or 0),
             manifest_digest=data.get("manifest_digest"),
             layer_digests=tuple(data.get("layer_digests") or ()),
+            layer_media_types=tuple(data.get("layer_media_types") or ()),
             last_tag_time=data.get("last_tag_time"),
             extra=dict(data.get("extra") or {}),
         )

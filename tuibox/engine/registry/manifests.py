@@ -21,11 +21,16 @@ SCHEMA1_TYPES = (
 MANIFEST_TYPES = (DOCKER_MANIFEST, OCI_MANIFEST)
 INDEX_TYPES = (DOCKER_LIST, OCI_INDEX)
 ACCEPT_HEADER = ", ".join((*MANIFEST_TYPES, *INDEX_TYPES))
-UNPACKABLE_LAYER_TYPES = (
+GZIP_LAYER_TYPES = (
     "application/vnd.docker.image.rootfs.diff.tar.gzip",
     "application/vnd.oci.image.layer.v1.tar+gzip",
-    "application/vnd.oci.image.layer.v1.tar",
 )
+ZSTD_LAYER_TYPES = (
+    "application/vnd.oci.image.layer.v1.tar+zstd",
+    "application/vnd.docker.image.rootfs.diff.tar.zstd",  # containerd's name for it
+)
+UNPACKABLE_LAYER_TYPES = (*GZIP_LAYER_TYPES, *ZSTD_LAYER_TYPES,
+                          "application/vnd.oci.image.layer.v1.tar")  # fmt: skip
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 @dataclass(frozen=True)

@@ -333,6 +333,7 @@ class ImagePuller:
             created=timestamps.parse_seconds(str(config.get("created") or "")) or 0,
             manifest_digest=resolved.digest, extra=extra,
             layer_digests=tuple(d.digest for d in resolved.manifest.layers),
+            layer_media_types=tuple(d.media_type for d in resolved.manifest.layers),
         ))  # fmt: skip
 
     async def _finish(self, job: _PullJob, done: bool) -> None:

@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from tuibox.engine.domain.image import ImageRecord
 from tuibox.engine.domain.reference import Reference
+from tuibox.engine.registry.manifests import GZIP_LAYER_TYPES
 from tuibox.engine.services.images.layer_source import Readable
 
 GZIP_LEVEL = 6
@@ -54,12 +55,12 @@ class KnownBlobs:
         for record in records:
             names = {ref.name for ref in refs_of(record.id) if ref.digest is not None}
             pushed = record.extra.get(PUSHED_LAYERS)
-            for digests in (record.layer_digests, pushed if isinstance(pushed, list) else []):
+            for digests in (_gzip_pulled(record), pushed if isinstance(pushed, list) else []):
                 if len(digests) != len(record.diff_ids):
                     continue
                 for diff_id, blob in zip(record.diff_ids, digests, strict=True):
-                    if blob == diff_id:
-                        continue  # an uncompressed tar: not a schema2 layer blob
+                    if not blob:
+                        continue  # pulled in another compression: not a schema2 layer blob
                     blobs.setdefault(diff_id, [])
                     if blob not in blobs[diff_id]:
                         blobs[diff_id].append(blob)
@@ -77,6 +78,19 @@ class KnownBlobs:
         prefix = f"{target.domain}/"
         names = sorted(self.repositories.get(digest, ()))
         return [n[len(prefix):] for n in names if n.startswith(prefix) and n != target.name]
+
+
+def _gzip_pulled(record: ImageRecord) -> list[str]:
+    """The record's pulled layer blobs, "" for each that is not gzip (an uncompressed or
+    zstd layer: a schema2 manifest can name neither, so such a layer is pushed as a gzip
+    made here). Records from before media types were kept: a blob that is not the
+    uncompressed tar counts as gzip, the only other compression pulls took then."""
+    types = record.layer_media_types
+    if len(types) != len(record.layer_digests):
+        return [blob if blob != diff_id else "" for blob, diff_id
+                in zip(record.layer_digests, record.diff_ids, strict=False)]  # fmt: skip
+    return [blob if media_type in GZIP_LAYER_TYPES else "" for blob, media_type
+            in zip(record.layer_digests, types, strict=True)]  # fmt: skip
 
 
 class _Counting:
