@@ -12,7 +12,8 @@ from tests.engine.engine_netns import EngineNamespace, engine_namespace
 
 
 @contextlib.contextmanager
-def bench_namespace(registry_url: str) -> Iterator[EngineNamespace]:
-    """A fresh namespace with loopback up and `registry_url`'s port relayed to the host."""
+def bench_namespace(registry_url: str | None) -> Iterator[EngineNamespace]:
+    """A fresh namespace with loopback up and `registry_url`'s port (if given) relayed to the
+    host."""
     with engine_namespace(registry_url) as namespace:
         yield namespace

@@ -6,8 +6,10 @@ Usage (as root, from the repository root):
     .venv/bin/python bench/pull_bench.py [--runs 5] [--json results.json]
 Goals: median cold pull at most 1.0 s and at most 6x the raw fetch; disk used by the pulled
 image at most 1.1x its layers' unpacked size (du of the layer directories). The engine runs
-in a throwaway network namespace (bench/netns.py) and reaches the registry through its
-relay, and the raw fetch runs in that namespace too, so both pay the same path.
+in a throwaway network namespace (bench/netns.py), and so does the registry: both talk over
+that namespace's loopback, as an engine and a registry on one host's loopback do, with no
+relay between them (a relay in Python would add its own copies and CPU to both figures).
+The raw fetch runs in that namespace too, so both pay the same path.
 
 The engine's data root is a fresh ext4 (with a journal, as a default Debian install makes
 it) on a loop device, `--fs loop`, the default: this machine kind's root filesystem is an
@@ -166,9 +168,12 @@ def measure(runs: int, settle: float, fs: str) -> dict[str, Any]:
     fetches: list[float] = []
     breakdown: list[dict[str, float]] = []
     try:
-        with LocalRegistry(work_dir / "registry") as registry, contextlib.ExitStack() as stack:
-            push_image(registry.url, image, REPOSITORY)
-            namespace = stack.enter_context(bench_namespace(registry.url))
+        with contextlib.ExitStack() as stack:
+            namespace = stack.enter_context(bench_namespace(None))
+            registry = LocalRegistry(work_dir / "registry")
+            namespace.run(registry.start)  # the registry's process joins the namespace
+            stack.callback(registry.stop)
+            namespace.run(lambda: push_image(registry.url, image, REPOSITORY))
             engine_dir = work_dir / "engine"
             engine_dir.mkdir()
             if fs == "loop":
