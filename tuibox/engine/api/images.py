@@ -24,6 +24,17 @@ from tuibox.engine.services.images.service import ImageService
 _BODY_CHUNK = 256 * 1024
 HISTORY_QUERY = frozenset({"platform"})
 KNOWN_QUERY = {
+    # `digests` asks for RepoDigests, always there; `only_ids` (docker-py's `quiet`) is
+    # answered in full as dockerd answers it, and docker-py keeps the IDs itself
+    "GET /images/json": frozenset({"all", "filters", "shared-size", "digests", "only_ids"}),
+    "POST /images/create (pull)": frozenset({"fromImage", "tag", "platform"}),
+    "POST /images/create (import)": frozenset(
+        {"fromSrc", "repo", "tag", "message", "changes", "platform"}
+    ),
+    "GET /images/{name}/json": frozenset(),
+    # docker-py sends `force`; a tag always moves to the image named, as with dockerd
+    "POST /images/{name}/tag": frozenset({"repo", "tag", "force"}),
+    "DELETE /images/{name}": frozenset({"force", "noprune"}),
     "POST /images/prune": frozenset({"filters"}),
     "GET /images/search": frozenset({"term", "limit", "filters"}),
     "GET /distribution/{name}/json": frozenset(),
@@ -51,6 +62,7 @@ class ImageRoutes:
         ]
 
     async def list_images(self, request: web.Request) -> web.Response:
+        _refuse_unknown_query(request, "GET /images/json")
         result = await self.images.list_images(
             query_bool(request, "all"),
             query_filters(request),
@@ -64,6 +76,7 @@ class ImageRoutes:
         from_src = query.get("fromSrc")
         messages: AsyncGenerator[dict[str, Any], None]
         if from_image:
+            _refuse_unknown_query(request, "POST /images/create (pull)")
             _refuse_all_tags(from_image, query.get("tag"))
             messages = self.images.pull(
                 from_image,
@@ -72,6 +85,7 @@ class ImageRoutes:
                 query.get("platform") or None,
             )
         elif from_src == "-":
+            _refuse_unknown_query(request, "POST /images/create (import)")
             messages = self.images.import_rootfs(
                 _body_chunks(request),
                 query.get("repo") or None,
@@ -90,6 +104,7 @@ class ImageRoutes:
             return await stream_json(request, messages)
 
     async def inspect(self, request: web.Request) -> web.Response:
+        _refuse_unknown_query(request, "GET /images/{name}/json")
         return json_response(await self.images.inspect(request.match_info["name"]))
 
     async def history(self, request: web.Request) -> web.Response:
@@ -98,6 +113,7 @@ class ImageRoutes:
         return json_response(await self.images.history(request.match_info["name"], platform))
 
     async def tag(self, request: web.Request) -> web.Response:
+        _refuse_unknown_query(request, "POST /images/{name}/tag")
         repo = request.query.get("repo")
         if not repo:
             raise InvalidArgument("repo is required: the repository to tag the image into")
@@ -105,6 +121,7 @@ class ImageRoutes:
         return web.Response(status=201)
 
     async def remove(self, request: web.Request) -> web.Response:
+        _refuse_unknown_query(request, "DELETE /images/{name}")
         result = await self.images.remove(
             request.match_info["name"],
             force=query_bool(request, "force"),
