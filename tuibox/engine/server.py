@@ -28,6 +28,7 @@ from tuibox.engine.api.execs import ExecRoutes
 from tuibox.engine.api.http_server import connection_limits, nofile_soft_limit, start_unix_site
 from tuibox.engine.api.image_archive import ImageArchiveRoutes
 from tuibox.engine.api.images import ImageRoutes
+from tuibox.engine.api.known_query import known_query_middleware
 from tuibox.engine.api.layer_tree import LayerTreeRoutes
 from tuibox.engine.api.networks import NetworkRoutes
 from tuibox.engine.api.push import PushRoutes
@@ -238,7 +239,7 @@ def compose(config: EngineConfig, facts: HostFacts, seams: Seams) -> Services:
 def build_app(services: Services) -> web.Application:
     """Mount the routes of every service; start-up recovers containers and collects garbage."""
     app = web.Application(
-        middlewares=[error_middleware, version_middleware],
+        middlewares=[error_middleware, version_middleware, known_query_middleware],
         client_max_size=16 * 1024 * 1024,  # JSON bodies; tar uploads are streamed
     )
     stats_routes = StatsRoutes(services.stats)

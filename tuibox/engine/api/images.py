@@ -99,6 +99,9 @@ class ImageRoutes:
                 "importing from a URL is not supported; send the tarball in the body (fromSrc=-)"
             )
         else:
+            refuse_unknown_query(request, "POST /images/create",
+                                 KNOWN_QUERY["POST /images/create (pull)"]
+                                 | KNOWN_QUERY["POST /images/create (import)"])  # fmt: skip
             raise InvalidArgument("either fromImage or fromSrc is required")
         async with aclosing(messages):  # a client that goes away ends the pull at once
             return await stream_json(request, messages)
