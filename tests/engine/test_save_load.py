@@ -287,3 +287,27 @@ def test_an_imported_foreign_tar_saves_as_the_same_layer(
     diff_id = "sha256:" + hashlib.sha256(raw.getvalue()).hexdigest()
     assert _members(saved)[f"blobs/sha256/{diff_id.removeprefix('sha256:')}"] == raw.getvalue()
     _ok(engine.docker("rmi", "foreign:1"))
+
+
+def test_skopeo_reads_what_docker_save_wrote(cli: EngineProcess, workdir: Path) -> None:
+    """An outside reader of docker-archive (containers/image, which checks each layer
+    against its digest as it copies) takes the engine's tar as it is."""
+    if shutil.which("skopeo") is None:  # scripts/install-deps.sh --dev installs it
+        (pytest.fail if os.environ.get("CI") else pytest.skip)("this test needs skopeo")
+    saved, target = workdir / "saved.tar", workdir / "oci"
+    _ok(cli.docker("save", "-o", str(saved), "busybox"))
+    copied = subprocess.run(
+        ["skopeo", "copy", "--insecure-policy", f"docker-archive:{saved}", f"oci:{target}:box"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert copied.returncode == 0, copied.stderr
+    (entry,) = json.loads((target / "index.json").read_text())["manifests"]
+    manifest = json.loads(_blob(target, entry["digest"]))
+    config = json.loads(_blob(target, manifest["config"]["digest"]))
+    layers = _ok(cli.docker("image", "inspect", "--format", "{{json .RootFS.Layers}}", "busybox"))
+    assert config["rootfs"]["diff_ids"] == json.loads(layers)
+    assert len(manifest["layers"]) == len(config["rootfs"]["diff_ids"])
+
+
+def _blob(layout: Path, digest: str) -> bytes:
+    return (layout / "blobs" / "sha256" / digest.removeprefix("sha256:")).read_bytes()

@@ -8,6 +8,7 @@ import stat
 import subprocess
 from collections.abc import Iterator
 
+import docker
 import pytest
 
 from tests.engine.conftest import EngineProcess, engine_process
@@ -95,3 +96,21 @@ def test_push_with_the_clis_login_to_a_token_registry(
     engine.docker("rmi", target)
     with engine.client() as api:
         api.delete(f"/tuibox/v1/auth/{token_registry.host}")
+
+
+def test_docker_py_login_is_checked_against_the_registry(
+    engine: EngineProcess, basic_registry: ConfiguredRegistry
+) -> None:
+    logins = engine.root / "registry-logins.json"
+    assert not logins.exists() or basic_registry.host not in logins.read_text()
+    client = docker.DockerClient(base_url=engine.host)
+    try:
+        with pytest.raises(docker.errors.APIError, match="401 Unauthorized"):
+            client.login(USER.username, "wrong", registry=basic_registry.host, reauth=True)
+        assert not logins.exists() or basic_registry.host not in logins.read_text()
+        answer = client.login(USER.username, USER.password, registry=basic_registry.host,
+                              reauth=True)  # fmt: skip
+    finally:
+        client.close()
+    assert answer["Status"] == "Login Succeeded"
+    assert basic_registry.host in json.dumps(json.loads(logins.read_text()))
