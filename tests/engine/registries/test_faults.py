@@ -1,20 +1,25 @@
 """The registry client through a fault-injecting proxy in front of docker-registry: 5xx and
 429 sent again (Retry-After honoured), then reported; a dropped blob resumed with Range; and
 whole pulls: a corrupted blob or a cut manifest fails with the store left as it was, a slow
-body still pulls."""
+body still pulls, a client that leaves mid-pull ends it."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from tests.engine.marks import NEEDS_REGISTRY
 from tests.fakes.fault_proxy import Fault, FaultProxy
 from tuibox.demo.images import BuiltImage
 from tuibox.demo.registry import LocalRegistry
+from tuibox.engine.api.errors import error_middleware
+from tuibox.engine.api.images import ImageRoutes
 from tuibox.engine.domain.config import EngineConfig
 from tuibox.engine.domain.errors import EngineError, Unavailable
 from tuibox.engine.domain.reference import parse_reference
@@ -147,3 +152,28 @@ async def test_a_slow_body_still_pulls_whole(proxy: FaultProxy, tmp_path: Path) 
     assert statuses[-1] == f"Status: Downloaded newer image for {proxy.host}/team/box:latest"
     slowed = [path for method, path, _ in proxy.seen if "/blobs/" in path and method == "GET"]
     assert slowed  # the blobs did go through the slow path
+
+
+async def test_a_client_that_leaves_mid_pull_cancels_it_and_nothing_is_kept(
+    proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """What the TUI's Esc does: it closes the pull's stream; the engine's route notices the
+    client is gone, ends the pull and removes what it had stored (through the real routes)."""
+    images = ImageService.open(EngineConfig(data_root=tmp_path))
+    app = web.Application(middlewares=[error_middleware])
+    app.add_routes(ImageRoutes(images).routes())
+    before = stored(tmp_path)
+    proxy.faults = [Fault("/blobs/", 10, slow_chunks=60, slow_delay=0.05)]  # 3 s a blob
+    try:
+        async with TestClient(TestServer(app)) as api:
+            response = await api.post("/images/create",
+                                      params={"fromImage": f"{proxy.host}/team/box",
+                                              "tag": "latest"})  # fmt: skip
+            while b"Downloading" not in await response.content.readline():
+                pass
+            response.close()  # the connection goes, as when the TUI's dialog is cancelled
+            await asyncio.sleep(4)  # past the time the blobs needed: a pull left on finishes
+            assert images.image_count() == 0
+            assert stored(tmp_path) == before
+    finally:
+        await images.aclose()
