@@ -50,6 +50,7 @@ from tuibox.engine.network.bridge_driver import BridgeDriver
 from tuibox.engine.network.dns import EmbeddedDns
 from tuibox.engine.network.protocol import NetworkDriver
 from tuibox.engine.network.unavailable import NetworkingUnavailable
+from tuibox.engine.registry.read_size import widen_reads
 from tuibox.engine.runtime.conmon import ConmonRuntime
 from tuibox.engine.runtime.protocol import Runtime
 from tuibox.engine.services.browse.catalog import RegistryBrowser
@@ -358,6 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     # event loop, back from a socket read, waits 0.5 ms behind a thread unpacking a layer
     # of small files rather than CPython's 5 ms (downloads and API calls during a pull).
     sys.setswitchinterval(SWITCH_INTERVAL)
+    widen_reads()
     try:
         asyncio.run(serve(config, facts))
     finally:
