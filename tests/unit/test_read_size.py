@@ -1,7 +1,10 @@
-"""The engine widens httpcore's reads at start, and says so at once if httpcore drops the
-setting (a silent loss of the bench's 0.3 s otherwise)."""
+"""The engine widens httpcore's reads at start; should httpcore drop the setting, the engine
+still starts and says so in its log, and this test fails (monkeypatch.setattr insists the
+attribute exists), so an upgrade cannot lose the bench's 0.3 s unseen."""
 
 from __future__ import annotations
+
+import logging
 
 import httpcore
 import pytest
@@ -11,11 +14,14 @@ from tuibox.engine.registry.read_size import READ_SIZE, widen_reads
 
 def test_reads_are_widened(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(httpcore.AsyncHTTP11Connection, "READ_NUM_BYTES", 64 * 1024)
-    widen_reads()
+    assert widen_reads()
     assert httpcore.AsyncHTTP11Connection.READ_NUM_BYTES == READ_SIZE
 
 
-def test_a_httpcore_without_the_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_httpcore_without_the_setting_is_named(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.delattr(httpcore.AsyncHTTP11Connection, "READ_NUM_BYTES")
-    with pytest.raises(RuntimeError, match="READ_NUM_BYTES is gone"):
-        widen_reads()
+    with caplog.at_level(logging.WARNING):
+        assert not widen_reads()
+    assert "READ_NUM_BYTES is gone" in caplog.text
