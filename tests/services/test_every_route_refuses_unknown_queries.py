@@ -51,3 +51,14 @@ def test_the_middleware_table_names_only_routes_that_exist(api: TestClient[Any, 
     registered = {(r.method, re.sub(r"^/v\{api_version\}", "", r.resource.canonical))
                   for r in router(api).routes() if r.resource is not None}  # fmt: skip
     assert set(KNOWN_QUERY) - registered == set()
+
+
+async def test_head_is_answered_only_where_moby_registers_it(api: TestClient[Any, Any]) -> None:
+    """A streamed GET never answers a HEAD (its body would follow onto the connection)."""
+    heads = sorted({re.sub(r"^/v\{api_version\}", "", r.resource.canonical)
+                    for r in router(api).routes()
+                    if r.method == "HEAD" and r.resource is not None})  # fmt: skip
+    assert heads == ["/_ping", "/containers/{id}/archive"]
+    listing = await api.head("/containers/json", headers={"Connection": "close"})
+    assert listing.status == 405
+    assert (await api.head("/_ping")).status == 200

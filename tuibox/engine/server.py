@@ -34,7 +34,12 @@ from tuibox.engine.api.networks import NetworkRoutes
 from tuibox.engine.api.push import PushRoutes
 from tuibox.engine.api.stats import StatsRoutes
 from tuibox.engine.api.system import SystemRoutes
-from tuibox.engine.api.versioning import common_headers, version_middleware, with_version_prefix
+from tuibox.engine.api.versioning import (
+    common_headers,
+    no_implicit_head,
+    version_middleware,
+    with_version_prefix,
+)
 from tuibox.engine.api.volumes import VolumeRoutes
 from tuibox.engine.cgroups.conmon_placement import ConmonPlacement
 from tuibox.engine.cgroups.layout import detect_layout
@@ -260,11 +265,13 @@ def build_app(services: Services) -> web.Application:
         *VolumeRoutes(services.volumes).routes(),
         *NetworkRoutes(services.networks, services.containers.connections).routes(),
     ]
-    app.add_routes(with_version_prefix(routes))
-    app.add_routes(stats_routes.own_routes())
-    app.add_routes(AuthRoutes(services.registries).own_routes())
-    app.add_routes(LayerTreeRoutes(LayerExplorer(services.images)).routes())
-    app.add_routes(BrowseRoutes(RegistryBrowser(services.images.registry)).routes())
+    app.add_routes(no_implicit_head([
+        *with_version_prefix(routes),
+        *stats_routes.own_routes(),
+        *AuthRoutes(services.registries).own_routes(),
+        *LayerTreeRoutes(LayerExplorer(services.images)).routes(),
+        *BrowseRoutes(RegistryBrowser(services.images.registry)).routes(),
+    ]))
     headers = common_headers(tuibox.__version__)
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -77,11 +77,7 @@ def route_key(request: web.Request) -> tuple[str, str] | None:
 async def known_query_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuse a parameter the route does not honour, before any work is done."""
     key = route_key(request)
-    if key is not None:
-        method, path = key
-        known = KNOWN_QUERY.get(key)
-        if known is None and method == "HEAD":  # the HEAD aiohttp adds beside a GET
-            known = KNOWN_QUERY.get(("GET", path))
-        if known is not None:
-            refuse_unknown_query(request, f"{method} {path}", known)
+    known = KNOWN_QUERY.get(key) if key is not None else None
+    if key is not None and known is not None:
+        refuse_unknown_query(request, f"{key[0]} {key[1]}", known)
     return await handler(request)

@@ -1,4 +1,5 @@
-"""API versions: every route also under /vX.Y, and a middleware that checks the range."""
+"""API versions: every route also under /vX.Y, and a middleware that checks the range; GET
+routes registered without aiohttp's implicit HEAD twin."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ def with_version_prefix(routes: list[web.RouteDef]) -> list[web.RouteDef]:
         web.route(r.method, VERSION_SEGMENT + r.path, r.handler, **r.kwargs) for r in routes
     ]
     return [*routes, *prefixed]
+
+
+def no_implicit_head(routes: list[web.RouteDef]) -> list[web.RouteDef]:
+    """The routes with each GET's implicit HEAD dropped: moby answers HEAD only where it
+    registers it (/_ping, /containers/{id}/archive: routes of their own here), and a
+    streamed GET answering a HEAD would send its body onto the connection."""
+    return [web.route(r.method, r.path, r.handler, **{**r.kwargs, "allow_head": False})
+            if r.method == "GET" else r for r in routes]  # fmt: skip
 
 
 @web.middleware
