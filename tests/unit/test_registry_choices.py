@@ -1,5 +1,5 @@
 """What the registry client chooses: the manifest cap, an index entry by variant past an
-attestation entry, Retry-After's wait, and that a push never goes to a mirror."""
+attestation entry, Retry-After's wait, and where a push to a Docker Hub name goes."""
 
 from __future__ import annotations
 
@@ -78,6 +78,8 @@ def test_retry_after_is_waited_as_the_registry_says_up_to_the_cap() -> None:
     assert retry_delay(answer(503, "PUT", **{"Retry-After": "1"}), 0) is None
 
 
-def test_a_push_to_a_hub_name_goes_to_hub_itself_never_a_mirror() -> None:
+def test_a_push_to_a_hub_name_goes_to_docker_hub_itself() -> None:
+    """Push endpoints are made without the mirrors (push_endpoints takes none): a Hub name
+    goes to Docker Hub's API, also when other hosts are insecure."""
     hub = push_endpoints(parse_reference("busybox"), ("127.0.0.1:5001",))
-    assert [e.base_url for e in hub] == [DOCKER_HUB_API] and not any(e.is_mirror for e in hub)
+    assert [(e.base_url, e.is_mirror, e.tls_verify) for e in hub] == [(DOCKER_HUB_API, False, True)]

@@ -448,7 +448,7 @@ def _make_file(
         path = "/".join(parts)
         data = walk.tar.small_payload(path) if walk.tar.pending else b""
         owner = _owner(walk, member) if walk.as_root else None
-        mtime_ns = int(member.mtime) * 1_000_000_000
+        mtime_ns = _mtime_ns(member)
         walk.hand_off.file(parent_fd, path, name, created_mode, owner, mode, mtime_ns, data)
         return
     try:  # most entries are new: try before looking
@@ -475,10 +475,14 @@ def _make_file(
         if created_mode != mode or chowned:
             os.fchmod(fd, mode)  # after chown: chown clears setuid
         _set_xattrs(fd, member)
-        mtime_ns = int(member.mtime) * 1_000_000_000
+        mtime_ns = _mtime_ns(member)
         os.utime(fd, ns=(mtime_ns, mtime_ns))
     finally:
         os.close(fd)
+
+
+def _mtime_ns(member: tarfile.TarInfo) -> int:
+    return int(member.mtime) * 1_000_000_000
 
 
 def _has_xattrs(member: tarfile.TarInfo) -> bool:
@@ -509,7 +513,7 @@ def _make_symlink(walk: _Walk, parent_fd: int, name: str, member: tarfile.TarInf
     os.symlink(member.linkname, name, dir_fd=parent_fd)
     if walk.as_root:
         os.chown(name, *_owner(walk, member), dir_fd=parent_fd, follow_symlinks=False)
-    mtime_ns = int(member.mtime) * 1_000_000_000
+    mtime_ns = _mtime_ns(member)
     os.utime(name, ns=(mtime_ns, mtime_ns), dir_fd=parent_fd, follow_symlinks=False)
 
 
@@ -549,7 +553,7 @@ def _set_attributes(walk: _Walk, fd: int, member: tarfile.TarInfo, *, set_time: 
     os.fchmod(fd, stat.S_IMODE(member.mode))  # after chown: chown clears setuid
     _set_xattrs(fd, member)
     if set_time:
-        mtime_ns = int(member.mtime) * 1_000_000_000
+        mtime_ns = _mtime_ns(member)
         os.utime(fd, ns=(mtime_ns, mtime_ns))
 
 
