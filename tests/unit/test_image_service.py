@@ -532,9 +532,9 @@ async def test_a_pulled_layer_of_many_small_files_goes_through_a_writer_helper(
 async def test_unpacking_layers_never_starve_the_executor_their_downloads_need(
     tmp_path: Path,
 ) -> None:
-    """Blobs that arrive faster than they unpack fill their feeds, and a full feed's put
-    waits in a thread: with every default-executor thread taken by an unpacking layer,
-    that put could never run. Two executor threads, two layers of many small files."""
+    """Blobs that arrive faster than they unpack fill their feeds. A full feed's put once
+    waited in an executor thread, which never came while every one was taken by an
+    unpacking layer: the pull hung. Two executor threads, two layers of many small files."""
     asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=2))
     layers = [{f"d{n // 100}/f{n}": os.urandom(200) for n in range(3000)} for _ in range(2)]
     registry = FakeRegistry(blob_chunk=1024)
